@@ -1,0 +1,661 @@
+/**
+ * Real MySQL clients against one server: the mariadb CLI (libmariadb), PHP mysqli (mysqlnd), Python
+ * pymysql and node mysql2. Each connects, creates a database and a table, inserts, selects, updates,
+ * deletes, uses prepared statements (or client-side interpolation for pymysql), transactions seen from
+ * a second connection, and the common errors with their exact codes and SQLSTATEs.
+ *
+ * Target: our server (default) or a private MariaDB with E2E_TARGET=mariadb, which is how these
+ * expectations were checked.
+ */
+import { randomBytes } from "node:crypto"
+import { fileURLToPath } from "node:url"
+import mysql from "mysql2/promise"
+import type { Connection, ConnectionOptions, ResultSetHeader, RowDataPacket } from "mysql2/promise"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { cli, CliSession, type CliLogin } from "../support/MariadbCli.ts"
+import { APP_USER, run, startTarget, type RunningServer } from "../support/Servers.ts"
+
+let server: RunningServer
+
+beforeAll(async () => {
+  server = await startTarget()
+}, 120_000)
+
+afterAll(async () => {
+  await server?.stop()
+})
+
+const root = (database?: string): CliLogin => (database ? { port: server.port, database } : { port: server.port })
+
+// ---------------------------------------------------------------------------------------------
+describe("mariadb CLI", () => {
+  const DB = "e2e_cli"
+
+  it("connects and selects", async () => {
+    const r = await cli(root(), "SELECT 1")
+    expect(r.stderr).toBe("")
+    expect(r).toMatchObject({ code: 0, stdout: "1\n" })
+  })
+
+  it("creates a database and a table", async () => {
+    const c = await cli(root(), `CREATE DATABASE ${DB}`)
+    expect(c.stderr).toBe("")
+    expect(c.code).toBe(0)
+    const t = await cli(
+      root(DB),
+      `CREATE TABLE items (
+         id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+         name VARCHAR(100) NOT NULL,
+         qty INT,
+         price DOUBLE,
+         created DATETIME,
+         data BLOB,
+         UNIQUE KEY uq_name (name)
+       )`
+    )
+    expect(t.stderr).toBe("")
+    expect(t.code).toBe(0)
+    const s = await cli(root(DB), "SHOW TABLES")
+    expect(s).toMatchObject({ code: 0, stdout: "items\n" })
+  })
+
+  it("inserts and reads LAST_INSERT_ID()", async () => {
+    const r = await cli(
+      root(DB),
+      `INSERT INTO items (name, qty, price, created, data) VALUES ('apple', 3, 1.5, '2024-01-02 03:04:05', X'00FF10');
+       SELECT LAST_INSERT_ID();
+       INSERT INTO items (name, qty, price, created, data) VALUES ('pear', 7, -2.25, '1999-12-31 23:59:59', NULL), ('plum', 1, 0.5, NULL, NULL);
+       SELECT LAST_INSERT_ID();`,
+      ["-vvv"]
+    )
+    expect(r.stderr).toBe("")
+    expect(r.code).toBe(0)
+    // -vvv prints the OK packet's affected rows
+    expect(r.stdout).toMatch(/Query OK, 1 row affected/)
+    expect(r.stdout).toMatch(/Query OK, 2 rows affected/)
+    // LAST_INSERT_ID() after a multi-row insert is the FIRST generated id
+    const ids = [...r.stdout.matchAll(/^\| (\d+) +\|$/gm)].map((m) => m[1])
+    expect(ids).toEqual(["1", "2"])
+  })
+
+  it("selects typed rows; a BLOB is shown as hex because of the column's binary charset", async () => {
+    const r = await cli(root(DB), "SELECT id, name, qty, price, created, HEX(data) FROM items ORDER BY id")
+    expect(r.stderr).toBe("")
+    expect(r.stdout).toBe(
+      [
+        "1\tapple\t3\t1.5\t2024-01-02 03:04:05\t00FF10",
+        "2\tpear\t7\t-2.25\t1999-12-31 23:59:59\tNULL",
+        "3\tplum\t1\t0.5\tNULL\tNULL",
+        ""
+      ].join("\n")
+    )
+    // (the 10.11 client prints a NULL BLOB as "0x" under --binary-as-hex, so only a non-NULL one here)
+    const hex = await cli(root(DB), "SELECT data FROM items WHERE id = 1", ["--binary-as-hex"])
+    expect(hex).toMatchObject({ code: 0, stdout: "0x00FF10\n", stderr: "" })
+  })
+
+  it("updates and deletes with affected-row counts", async () => {
+    const r = await cli(
+      root(DB),
+      `UPDATE items SET qty = qty + 10 WHERE name IN ('apple', 'pear');
+       DELETE FROM items WHERE name = 'plum';
+       SELECT name, qty FROM items ORDER BY id;`,
+      ["-vvv"]
+    )
+    expect(r.stderr).toBe("")
+    expect(r.code).toBe(0)
+    const counts = [...r.stdout.matchAll(/Query OK, (\d+) rows? affected/g)].map((m) => m[1])
+    expect(counts).toEqual(["2", "1"])
+    expect(r.stdout).toMatch(/\| apple \| +13 \|\n\| pear +\| +17 \|/)
+  })
+
+  it("runs several statements in one -e", async () => {
+    const r = await cli(root(), "SELECT 1; SELECT 2")
+    expect(r).toMatchObject({ code: 0, stdout: "1\n2\n", stderr: "" })
+  })
+
+  it("runs SQL-level PREPARE / EXECUTE", async () => {
+    const r = await cli(
+      root(DB),
+      "PREPARE s FROM 'SELECT qty * ? FROM items WHERE name = ?'; SET @a = 10, @b = 'apple'; EXECUTE s USING @a, @b; DEALLOCATE PREPARE s"
+    )
+    expect(r).toMatchObject({ code: 0, stdout: "130\n", stderr: "" })
+  })
+
+  it("keeps a transaction invisible to a second connection until COMMIT; ROLLBACK discards", async () => {
+    const a = new CliSession(root(DB))
+    const count = async () => (await cli(root(DB), "SELECT COUNT(*) FROM items WHERE name LIKE 'tx-%'")).stdout
+    try {
+      expect(await a.send("BEGIN; INSERT INTO items (name, qty) VALUES ('tx-1', 1);")).toBe("")
+      expect(await a.send("SELECT COUNT(*) FROM items WHERE name LIKE 'tx-%';")).toBe("1\n")
+      expect(await count()).toBe("0\n")
+      await a.send("COMMIT;")
+      expect(await count()).toBe("1\n")
+      await a.send("SET autocommit = 0; INSERT INTO items (name, qty) VALUES ('tx-2', 2);")
+      expect(await count()).toBe("1\n")
+      await a.send("ROLLBACK;")
+      expect(await a.send("SELECT COUNT(*) FROM items WHERE name LIKE 'tx-%';")).toBe("1\n")
+      expect(await count()).toBe("1\n")
+      expect(a.stderr()).toBe("")
+      expect(await a.end()).toBe(0)
+    } finally {
+      await a.kill()
+    }
+  })
+
+  it("fails with exit code 1 and the MySQL message on a missing table (1146)", async () => {
+    const r = await cli(root(DB), "SELECT * FROM no_such_table")
+    expect(r.code).toBe(1)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toMatch(/^ERROR 1146 \(42S02\) at line 1: Table 'e2e_cli\.no_such_table' doesn't exist$/m)
+  })
+
+  it("reports syntax errors (1064), duplicate keys (1062), unknown databases (1049)", async () => {
+    const syntax = await cli(root(DB), "SELEC 1")
+    expect(syntax.code).toBe(1)
+    expect(syntax.stderr).toMatch(/^ERROR 1064 \(42000\) at line 1: /m)
+    const dup = await cli(root(DB), "INSERT INTO items (name) VALUES ('apple')")
+    expect(dup.code).toBe(1)
+    expect(dup.stderr).toMatch(/^ERROR 1062 \(23000\) at line 1: Duplicate entry 'apple' for key '(items\.)?uq_name'$/m)
+    const db = await cli(root("no_such_db_cli"), "SELECT 1")
+    expect(db.code).toBe(1)
+    expect(db.stderr).toMatch(/^ERROR 1049 \(42000\): Unknown database 'no_such_db_cli'$/m)
+    const use = await cli(root(), "USE no_such_db_cli")
+    expect(use.code).toBe(1)
+    expect(use.stderr).toMatch(/^ERROR 1049 \(42000\) at line 1: Unknown database 'no_such_db_cli'$/m)
+  })
+
+  it("rejects a wrong password (1045) and accepts the right one", async () => {
+    const bad = await cli({ port: server.port, user: APP_USER.user, password: "wrong" }, "SELECT 1")
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/^ERROR 1045 \(28000\): Access denied for user 'app'@'[^']*' \(using password: YES\)$/m)
+    const good = await cli({ port: server.port, user: APP_USER.user, password: APP_USER.password }, "SELECT 1")
+    expect(good).toMatchObject({ code: 0, stdout: "1\n", stderr: "" })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// PHP and Python run one step per process; the scripts print one JSON object.
+
+const PHP_SCRIPT = fileURLToPath(new URL("../support/clients/mysqli_probe.php", import.meta.url))
+const PY_SCRIPT = fileURLToPath(new URL("../support/clients/pymysql_probe.py", import.meta.url))
+
+async function probe(kind: "php" | "python", step: string): Promise<any> {
+  const [cmd, script] = kind === "php" ? ["php", PHP_SCRIPT] : ["/usr/bin/python3", PY_SCRIPT]
+  const r = await run(cmd, [script, String(server.port), step], { timeoutMs: 40_000 })
+  if (r.code !== 0 || r.timedOut) {
+    throw new Error(`${kind} step '${step}' failed (exit ${r.code}${r.timedOut ? ", timed out" : ""}):\n${r.stderr}\n${r.stdout}`)
+  }
+  return JSON.parse(r.stdout)
+}
+
+describe("PHP mysqli", () => {
+  const php = (step: string) => probe("php", step)
+
+  it("connects, creates a database and a table", async () => {
+    expect(await php("setup")).toEqual({ one: 1 })
+  })
+
+  it("inserts and reports insert_id / affected_rows", async () => {
+    expect(await php("insert")).toEqual({ id1: 1, affected1: 1, id2: 2, affected_multi: 2, id_multi: 3 })
+  })
+
+  it("selects with native int/float types from the column metadata", async () => {
+    const r = await php("select")
+    expect(r.rows).toEqual([
+      { id: 1, name: "apple", qty: 3, price: 1.5, created: "2024-01-02 03:04:05", data: { hex: "00ff10" } },
+      { id: 2, name: "pear", qty: 7, price: -2.25, created: "1999-12-31 23:59:59", data: null },
+      { id: 3, name: "plum", qty: 1, price: 0.5, created: null, data: null },
+      { id: 4, name: "fig", qty: 2, price: 0.25, created: null, data: null }
+    ])
+    // MYSQL_TYPE_LONG, VAR_STRING, LONG, DOUBLE, DATETIME, BLOB
+    expect(r.fields).toEqual([
+      { name: "id", type: 3 },
+      { name: "name", type: 253 },
+      { name: "qty", type: 3 },
+      { name: "price", type: 5 },
+      { name: "created", type: 12 },
+      { name: "data", type: 252 }
+    ])
+  })
+
+  it("updates: affected_rows counts changed rows (no CLIENT_FOUND_ROWS)", async () => {
+    expect(await php("update")).toEqual({ affected: 2, affected_same: 0, affected_none: 0, qty: [13, 17] })
+  })
+
+  it("deletes", async () => {
+    expect(await php("delete")).toEqual({ affected: 2, count: 2 })
+  })
+
+  it("prepares: bind_param with NULL and 2^53+1, get_result, bind_result, send_long_data", async () => {
+    const r = await php("prepared")
+    expect(r).toEqual({
+      param_count: 6,
+      insert_id: 5,
+      affected: 1,
+      insert_id2: 6,
+      rows: [
+        {
+          name: "kiwi 'quoted' \\ back",
+          qty: null,
+          qty_type: "NULL",
+          price: 3.125,
+          price_type: "double",
+          created: "2030-06-07 08:09:10",
+          data: "0001feff",
+          big: "9007199254740993",
+          big_type: "integer",
+          id_type: "integer"
+        }
+      ],
+      mango_big: "-9007199254740993",
+      long_data_affected: 1,
+      long_data_len: 4000,
+      long_data_md5: r.long_data_md5_expected,
+      long_data_md5_expected: "88d494ae34919af0c44ac2bb9cbc3d82"
+    })
+  })
+
+  it("transactions: autocommit(false)/commit/rollback and begin_transaction", async () => {
+    expect(await php("transactions")).toEqual({
+      start: 0,
+      other_before_commit: 0,
+      self_before_commit: 1,
+      other_after_commit: 1,
+      other_after_rollback: 1,
+      other_in_begin: 1,
+      other_after_begin_rollback: 1,
+      tx1_qty: 100
+    })
+  })
+
+  it("errors: 1146, 1064, 1062, 1049, 1045 with SQLSTATEs", async () => {
+    const r = await php("errors")
+    expect(r.missing_table).toEqual({
+      code: 1146,
+      sqlstate: "42S02",
+      message: "Table 'e2e_php.no_such_table' doesn't exist"
+    })
+    expect(r.syntax).toMatchObject({ code: 1064, sqlstate: "42000" })
+    expect(r.duplicate).toMatchObject({ code: 1062, sqlstate: "23000" })
+    expect(r.duplicate.message).toMatch(/^Duplicate entry 'apple' for key '(items\.)?uq_name'$/)
+    expect(r.still_works).toBe(42)
+    // mysqlnd reports connect errors with SQLSTATE HY000 whatever the server sends; the code is the server's
+    expect(r.unknown_db_connect).toMatchObject({ code: 1049, message: "Unknown database 'no_such_db_php'" })
+    expect(r.unknown_db_select).toEqual({ code: 1049, sqlstate: "42000", message: "Unknown database 'no_such_db_php'" })
+    expect(r.prepare_missing_table).toMatchObject({ code: 1146, sqlstate: "42S02" })
+    expect(r.wrong_password.code).toBe(1045)
+    expect(r.wrong_password.message).toMatch(/^Access denied for user 'app'@'[^']*' \(using password: YES\)$/)
+    expect(r.no_such_user.code).toBe(1045)
+    expect(r.app_select).toBe(true)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+describe("Python pymysql (client-side interpolation)", () => {
+  const py = (step: string) => probe("python", step)
+  const TRICKY = "it's a \"quoted\" \\ back\\slash \\n not-a-newline; -- not a comment /* nor this */ é ✓"
+
+  it("connects, creates a database and a table", async () => {
+    expect(await py("setup")).toEqual({ one: 1 })
+  })
+
+  it("inserts %s parameters (quotes, backslashes, bytes, datetime, 2^53+1) and reports lastrowid", async () => {
+    expect(await py("insert")).toEqual({ rowcount1: 1, lastrowid1: 1, rowcount2: 1, lastrowid2: 2, rowcount_many: 3 })
+  })
+
+  it("selects the exact values back with Python types", async () => {
+    const r = await py("select")
+    expect(r.columns).toEqual(["id", "name", "qty", "price", "created", "data", "big"])
+    expect(r.rows).toEqual([
+      [
+        { int: "1" },
+        TRICKY,
+        { int: "3" },
+        { float: "1.5" },
+        { datetime: "2024-01-02 03:04:05" },
+        { bytes: "00275cff22" },
+        { int: "9007199254740993" }
+      ],
+      [{ int: "2" }, "pear", null, { float: "-2.25" }, null, null, { int: "-9007199254740993" }],
+      [{ int: "3" }, "plum", { int: "1" }, { float: "0.5" }, null, null, null],
+      [{ int: "4" }, "fig", { int: "2" }, { float: "0.25" }, null, null, null],
+      [{ int: "5" }, "date", { int: "4" }, { float: "0.001" }, null, null, null]
+    ])
+    expect(r.by_tricky_name).toEqual([{ int: "1" }])
+    expect(r.tricky_roundtrip).toBe(true)
+  })
+
+  it("updates and deletes with rowcount", async () => {
+    expect(await py("update")).toEqual({ rowcount: 2, rowcount_none: 0, qty: [{ int: "13" }, { int: "10" }] })
+    expect(await py("delete")).toEqual({ rowcount: 3, count: { int: "2" } })
+  })
+
+  it("transactions: autocommit off by default, commit publishes, rollback discards", async () => {
+    expect(await py("transactions")).toEqual({
+      start: 0,
+      other_before_commit: 0,
+      other_after_commit: 1,
+      other_after_rollback: 1,
+      tx1_qty: 1,
+      other_during_delete: 1,
+      other_after_delete: 0
+    })
+  })
+
+  it("errors: 1146, 1064, 1062, 1049, 1045", async () => {
+    const r = await py("errors")
+    expect(r.missing_table).toEqual({
+      code: 1146,
+      class: "ProgrammingError",
+      message: "Table 'e2e_py.no_such_table' doesn't exist"
+    })
+    expect(r.syntax).toMatchObject({ code: 1064, class: "ProgrammingError" })
+    expect(r.duplicate).toMatchObject({ code: 1062, class: "IntegrityError" })
+    expect(r.duplicate.message).toMatch(/^Duplicate entry 'pear' for key '(items\.)?uq_name'$/)
+    expect(r.still_works).toBe(42)
+    expect(r.unknown_db).toEqual({ code: 1049, class: "OperationalError", message: "Unknown database 'no_such_db_py'" })
+    expect(r.wrong_password).toMatchObject({ code: 1045, class: "OperationalError" })
+    expect(r.wrong_password.message).toMatch(/^Access denied for user 'app'@'[^']*' \(using password: YES\)$/)
+    expect(r.app_count).toBe(2)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+describe("node mysql2", () => {
+  const DB = "e2e_node"
+  const opened: Array<Connection> = []
+
+  async function connect(opts: ConnectionOptions = {}): Promise<Connection> {
+    const c = await mysql.createConnection({
+      host: server.host,
+      port: server.port,
+      user: "root",
+      password: "",
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: false, // BIGINTs as numbers, as strings only beyond 2^53
+      connectTimeout: 10_000,
+      ...opts
+    })
+    opened.push(c)
+    return c
+  }
+
+  afterAll(() => {
+    for (const c of opened) c.destroy()
+  })
+
+  let c: Connection
+
+  it("connects, creates a database and tables", async () => {
+    c = await connect()
+    const [r] = await c.query<ResultSetHeader>(`CREATE DATABASE ${DB}`)
+    expect(r.affectedRows).toBe(1)
+    await c.query(`USE ${DB}`)
+    await c.query(`CREATE TABLE items (
+      id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+      name VARCHAR(100) NOT NULL,
+      qty INT,
+      price DOUBLE,
+      created DATETIME,
+      data BLOB,
+      big BIGINT,
+      UNIQUE KEY uq_name (name))`)
+    await c.query("CREATE TABLE blobs (id INT NOT NULL PRIMARY KEY, b LONGBLOB)")
+    const [rows] = await c.query<RowDataPacket[]>("SELECT DATABASE() AS db")
+    expect(rows).toEqual([{ db: DB }])
+  })
+
+  it("inserts and reports insertId / affectedRows", async () => {
+    const [a] = await c.query<ResultSetHeader>(
+      "INSERT INTO items (name, qty, price, created, data) VALUES ('apple', 3, 1.5, '2024-01-02 03:04:05', X'00FF10')"
+    )
+    expect(a).toMatchObject({ insertId: 1, affectedRows: 1 })
+    const [b] = await c.query<ResultSetHeader>(
+      "INSERT INTO items (name, qty, price, created) VALUES ('pear', 7, -2.25, '1999-12-31 23:59:59'), ('plum', 1, 0.5, NULL)"
+    )
+    expect(b).toMatchObject({ insertId: 2, affectedRows: 2 })
+    // id = 0 into an AUTO_INCREMENT column generates the next id (sysbench oltp_insert relies on it)
+    const [z] = await c.query<ResultSetHeader>("INSERT INTO items (id, name) VALUES (0, 'zero')")
+    expect(z).toMatchObject({ insertId: 4, affectedRows: 1 })
+  })
+
+  it("selects typed values (text protocol)", async () => {
+    const [rows] = await c.query<RowDataPacket[]>("SELECT id, name, qty, price, created, data, big FROM items ORDER BY id")
+    expect(rows).toEqual([
+      { id: 1, name: "apple", qty: 3, price: 1.5, created: "2024-01-02 03:04:05", data: Buffer.from([0, 0xff, 0x10]), big: null },
+      { id: 2, name: "pear", qty: 7, price: -2.25, created: "1999-12-31 23:59:59", data: null, big: null },
+      { id: 3, name: "plum", qty: 1, price: 0.5, created: null, data: null, big: null },
+      { id: 4, name: "zero", qty: null, price: null, created: null, data: null, big: null }
+    ])
+  })
+
+  it("updates and deletes (mysql2 sets CLIENT_FOUND_ROWS: affectedRows counts matched rows)", async () => {
+    const [u] = await c.query<ResultSetHeader>("UPDATE items SET qty = qty + 10 WHERE name IN ('apple', 'pear')")
+    expect(u.affectedRows).toBe(2)
+    const [same] = await c.query<ResultSetHeader>("UPDATE items SET qty = 13 WHERE name = 'apple'")
+    expect(same.affectedRows).toBe(1)
+    const [none] = await c.query<ResultSetHeader>("UPDATE items SET qty = 1 WHERE name = 'nothing'")
+    expect(none.affectedRows).toBe(0)
+    const [d] = await c.query<ResultSetHeader>("DELETE FROM items WHERE name IN ('plum', 'zero')")
+    expect(d.affectedRows).toBe(2)
+    const [rows] = await c.query<RowDataPacket[]>("SELECT name, qty FROM items ORDER BY id")
+    expect(rows).toEqual([
+      { name: "apple", qty: 13 },
+      { name: "pear", qty: 17 }
+    ])
+  })
+
+  it("executes prepared statements with int, bigint, double, string, null and Buffer (binary protocol)", async () => {
+    const ins = "INSERT INTO items (name, qty, price, created, data, big) VALUES (?, ?, ?, ?, ?, ?)"
+    const [a] = await c.execute<ResultSetHeader>(ins, [
+      "exec 'one' \\ \"two\" é",
+      42,
+      2.5,
+      "2031-01-01 00:00:00",
+      Buffer.from([0, 1, 2, 0xff]),
+      9007199254740993n
+    ])
+    expect(a).toMatchObject({ insertId: 5, affectedRows: 1 })
+    const [b] = await c.execute<ResultSetHeader>(ins, ["exec-null", null, null, null, null, null])
+    expect(b).toMatchObject({ insertId: 6, affectedRows: 1 })
+    // an explicit MYSQL_TYPE_LONGLONG parameter (8-byte binary integer)
+    const [t] = await c.execute<ResultSetHeader>(ins, [
+      "exec-typed",
+      mysql.TypedParameter.LONG(-7),
+      -0.125,
+      "2000-02-29 12:00:00",
+      Buffer.alloc(0),
+      mysql.TypedParameter.LONGLONG(-9007199254740993n)
+    ])
+    expect(t).toMatchObject({ insertId: 7, affectedRows: 1 })
+
+    const sel = "SELECT id, name, qty, price, created, data, big FROM items WHERE id >= ? ORDER BY id"
+    const [rows] = await c.execute<RowDataPacket[]>(sel, [5])
+    expect(rows).toEqual([
+      {
+        id: 5,
+        name: "exec 'one' \\ \"two\" é",
+        qty: 42,
+        price: 2.5,
+        created: "2031-01-01 00:00:00",
+        data: Buffer.from([0, 1, 2, 0xff]),
+        big: "9007199254740993"
+      },
+      { id: 6, name: "exec-null", qty: null, price: null, created: null, data: null, big: null },
+      {
+        id: 7,
+        name: "exec-typed",
+        qty: -7,
+        price: -0.125,
+        created: "2000-02-29 12:00:00",
+        data: Buffer.alloc(0),
+        big: "-9007199254740993"
+      }
+    ])
+    // exact 64-bit comparison on the server side
+    const [byBig] = await c.execute<RowDataPacket[]>("SELECT id FROM items WHERE big = ?", [
+      mysql.TypedParameter.LONGLONG(9007199254740993n)
+    ])
+    expect(byBig).toEqual([{ id: 5 }])
+    const [byBigNeighbour] = await c.execute<RowDataPacket[]>("SELECT id FROM items WHERE big = ?", [
+      mysql.TypedParameter.LONGLONG(9007199254740992n)
+    ])
+    expect(byBigNeighbour).toEqual([])
+    // the cached statement runs again with other values
+    const [again] = await c.execute<RowDataPacket[]>(sel, [7])
+    expect(again.map((r) => r["id"])).toEqual([7])
+    // UPDATE / DELETE through prepared statements
+    const [u] = await c.execute<ResultSetHeader>("UPDATE items SET qty = ? WHERE id IN (?, ?)", [1, 6, 7])
+    expect(u.affectedRows).toBe(2)
+    const [d] = await c.execute<ResultSetHeader>("DELETE FROM items WHERE id = ?", [6])
+    expect(d.affectedRows).toBe(1)
+  })
+
+  it("returns two result sets for 'SELECT 1; SELECT 2' with multipleStatements", async () => {
+    const m = await connect({ multipleStatements: true, database: DB })
+    const [sets] = await m.query<RowDataPacket[][]>("SELECT 1 AS a; SELECT 2 AS b")
+    expect(sets).toEqual([[{ a: 1 }], [{ b: 2 }]])
+    const [res] = await m.query("INSERT INTO items (name) VALUES ('multi'); SELECT name FROM items WHERE id = LAST_INSERT_ID()")
+    const mixed = res as unknown as [ResultSetHeader, RowDataPacket[]]
+    expect(mixed[0]).toMatchObject({ affectedRows: 1, insertId: 8 })
+    expect(mixed[1]).toEqual([{ name: "multi" }])
+  })
+
+  it("round-trips a 20 MB BLOB (packets over 16 MiB) through execute and through a text query", async () => {
+    const big = randomBytes(20 * 1024 * 1024)
+    const [p] = await c.execute<ResultSetHeader>("INSERT INTO blobs (id, b) VALUES (?, ?)", [1, big])
+    expect(p.affectedRows).toBe(1)
+    // text protocol: mysql2 inlines the Buffer as X'…' (a ~40 MB statement)
+    const [q] = await c.query<ResultSetHeader>("INSERT INTO blobs (id, b) VALUES (2, ?)", [big])
+    expect(q.affectedRows).toBe(1)
+    const [viaExecute] = await c.execute<RowDataPacket[]>("SELECT b, LENGTH(b) AS n FROM blobs WHERE id = ?", [2])
+    expect(viaExecute[0]!["n"]).toBe(big.length)
+    expect(Buffer.compare(viaExecute[0]!["b"] as Buffer, big)).toBe(0)
+    const [viaQuery] = await c.query<RowDataPacket[]>("SELECT b, LENGTH(b) AS n FROM blobs WHERE id = 1")
+    expect(viaQuery[0]!["n"]).toBe(big.length)
+    expect(Buffer.compare(viaQuery[0]!["b"] as Buffer, big)).toBe(0)
+    await c.query("DELETE FROM blobs")
+  }, 90_000)
+
+  it("pings", async () => {
+    await c.ping()
+    await c.ping()
+    const [r] = await c.query<RowDataPacket[]>("SELECT 1 AS one")
+    expect(r).toEqual([{ one: 1 }])
+  })
+
+  it("transactions: BEGIN/COMMIT visible to a second connection only after COMMIT; ROLLBACK discards", async () => {
+    const other = await connect({ database: DB })
+    const count = async () => {
+      const [r] = await other.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM items WHERE name LIKE 'tx-%'")
+      return r[0]!["n"]
+    }
+    await c.beginTransaction()
+    await c.query("INSERT INTO items (name, qty) VALUES ('tx-1', 1)")
+    expect(await count()).toBe(0)
+    await c.commit()
+    expect(await count()).toBe(1)
+
+    await c.query("SET autocommit = 0")
+    await c.query("INSERT INTO items (name, qty) VALUES ('tx-2', 2)")
+    await c.execute("UPDATE items SET qty = ? WHERE name = ?", [99, "tx-1"])
+    expect(await count()).toBe(1)
+    await c.rollback()
+    await c.query("SET autocommit = 1")
+    expect(await count()).toBe(1)
+    const [q] = await other.query<RowDataPacket[]>("SELECT qty FROM items WHERE name LIKE 'tx-%'")
+    expect(q).toEqual([{ qty: 1 }])
+
+    await c.query("START TRANSACTION")
+    await c.query("DELETE FROM items WHERE name = 'tx-1'")
+    expect(await count()).toBe(1)
+    await c.query("ROLLBACK")
+    expect(await count()).toBe(1)
+  })
+
+  it("changeUser switches user and database, and refuses a wrong password", async () => {
+    const u = await connect()
+    await u.changeUser({ user: APP_USER.user, password: APP_USER.password, database: DB })
+    const [r] = await u.query<RowDataPacket[]>("SELECT CURRENT_USER() AS who, DATABASE() AS db")
+    expect(r[0]!["who"]).toMatch(/^app@/)
+    expect(r[0]!["db"]).toBe(DB)
+    const [n] = await u.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM items WHERE name = 'apple'")
+    expect(n).toEqual([{ n: 1 }])
+
+    const w = await connect()
+    await expect(w.changeUser({ user: APP_USER.user, password: "wrong" })).rejects.toMatchObject({
+      errno: 1045,
+      sqlState: "28000"
+    })
+  })
+
+  it("COM_RESET_CONNECTION (conn.reset) rolls back the open transaction and keeps the connection usable", async () => {
+    const r = await connect({ database: DB })
+    await r.query("BEGIN")
+    await r.query("INSERT INTO items (name) VALUES ('reset-tx')")
+    await r.reset()
+    const [rows] = await r.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM items WHERE name = 'reset-tx'")
+    expect(rows).toEqual([{ n: 0 }])
+    // prepared statements are closed by the reset; mysql2 prepares again
+    const [e] = await r.execute<RowDataPacket[]>("SELECT name FROM items WHERE id = ?", [1])
+    expect(e).toEqual([{ name: "apple" }])
+    const [db] = await r.query<RowDataPacket[]>("SELECT DATABASE() AS db")
+    expect(db).toEqual([{ db: DB }])
+  })
+
+  it("COM_RESET_CONNECTION clears user variables", async () => {
+    const r = await connect({ database: DB })
+    await r.query("SET @v = 42")
+    const [before] = await r.query<RowDataPacket[]>("SELECT @v AS v")
+    expect(before).toEqual([{ v: 42 }])
+    await r.reset()
+    const [after] = await r.query<RowDataPacket[]>("SELECT @v AS v")
+    expect(after).toEqual([{ v: null }])
+  })
+
+  it("errors: 1146, 1064, 1062 with SQLSTATEs; the connection stays usable", async () => {
+    await expect(c.query("SELECT * FROM no_such_table")).rejects.toMatchObject({
+      errno: 1146,
+      sqlState: "42S02",
+      code: "ER_NO_SUCH_TABLE",
+      message: "Table 'e2e_node.no_such_table' doesn't exist"
+    })
+    await expect(c.execute("SELECT * FROM no_such_table WHERE id = ?", [1])).rejects.toMatchObject({
+      errno: 1146,
+      sqlState: "42S02"
+    })
+    await expect(c.query("SELEC 1")).rejects.toMatchObject({ errno: 1064, sqlState: "42000", code: "ER_PARSE_ERROR" })
+    const dup = c.query("INSERT INTO items (name) VALUES ('apple')")
+    await expect(dup).rejects.toMatchObject({ errno: 1062, sqlState: "23000", code: "ER_DUP_ENTRY" })
+    await expect(dup).rejects.toThrow(/^Duplicate entry 'apple' for key '(items\.)?uq_name'$/)
+    const dupExec = c.execute("INSERT INTO items (name) VALUES (?)", ["apple"])
+    await expect(dupExec).rejects.toMatchObject({ errno: 1062, sqlState: "23000" })
+    const [ok] = await c.query<RowDataPacket[]>("SELECT 41 + 1 AS x")
+    expect(ok).toEqual([{ x: 42 }])
+  })
+
+  it("errors: unknown database (1049) on connect and on USE", async () => {
+    await expect(connect({ database: "no_such_db_node" })).rejects.toMatchObject({
+      errno: 1049,
+      sqlState: "42000",
+      message: "Unknown database 'no_such_db_node'"
+    })
+    await expect(c.query("USE no_such_db_node")).rejects.toMatchObject({ errno: 1049, sqlState: "42000" })
+    const [db] = await c.query<RowDataPacket[]>("SELECT DATABASE() AS db")
+    expect(db).toEqual([{ db: DB }])
+  })
+
+  it("errors: wrong password (1045/28000); the right password works", async () => {
+    await expect(connect({ user: APP_USER.user, password: "wrong" })).rejects.toMatchObject({
+      errno: 1045,
+      sqlState: "28000",
+      code: "ER_ACCESS_DENIED_ERROR"
+    })
+    await expect(connect({ user: APP_USER.user, password: "" })).rejects.toMatchObject({ errno: 1045, sqlState: "28000" })
+    const ok = await connect({ user: APP_USER.user, password: APP_USER.password, database: DB })
+    const [r] = await ok.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM items WHERE name = 'pear'")
+    expect(r).toEqual([{ n: 1 }])
+  })
+})

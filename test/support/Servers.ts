@@ -1,0 +1,419 @@
+/**
+ * Starting and stopping real servers (our node, a private MariaDB) and running CLI clients for the
+ * end-to-end tests and the benchmark.
+ *
+ * Every process started here is registered until it is stopped, and stopped by its own pid (SIGTERM,
+ * then SIGKILL after 5 s). If a test file ends without calling `stop()` (a crashed hook, a killed
+ * worker), a process `exit` hook SIGKILLs whatever is still registered and removes its temp dir.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import net from "node:net"
+import os from "node:os"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+
+export interface RunningServer {
+  readonly kind: "marmot" | "mariadb"
+  readonly host: string
+  readonly port: number
+  readonly pid: number
+  /** Data directory (marmot) or datadir parent (mariadb). Removed by `stop()`. */
+  readonly dir: string
+  /** False once the process has exited. */
+  alive(): boolean
+  /** Exit code / signal once exited, else undefined. */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined
+  stop(): Promise<void>
+  /** Everything the process wrote to stdout and stderr so far (capped at 4 MiB). */
+  output(): string
+}
+
+export const repoRoot: string = fileURLToPath(new URL("../..", import.meta.url))
+
+/** The app user every e2e server knows besides root (empty password). */
+export const APP_USER = { user: "app", password: "s3cret" } as const
+
+export const USERS_TOML = `[mysql]
+max_connections = 100
+[[mysql.users]]
+name = "root"
+password = ""
+[[mysql.users]]
+name = "${APP_USER.user}"
+password = "${APP_USER.password}"
+`
+
+// ---------------------------------------------------------------------------------------------
+// process bookkeeping
+
+interface Tracked {
+  readonly child: ChildProcess
+  readonly dir: string
+}
+
+const live = new Set<Tracked>()
+
+process.on("exit", () => {
+  for (const t of live) {
+    try {
+      if (t.child.pid !== undefined && t.child.exitCode === null && t.child.signalCode === null) {
+        process.kill(t.child.pid, "SIGKILL")
+      }
+    } catch {
+      // already gone
+    }
+    try {
+      rmSync(t.dir, { recursive: true, force: true })
+    } catch {
+      // best effort
+    }
+  }
+  live.clear()
+})
+
+const OUTPUT_CAP = 4 * 1024 * 1024
+
+function capture(child: ChildProcess): { text: () => string } {
+  let buf = ""
+  const add = (chunk: Buffer) => {
+    if (buf.length < OUTPUT_CAP) buf += chunk.toString("utf8")
+  }
+  child.stdout?.on("data", add)
+  child.stderr?.on("data", add)
+  return { text: () => buf }
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off("exit", onExit)
+      resolve(false)
+    }, ms)
+    const onExit = () => {
+      clearTimeout(timer)
+      resolve(true)
+    }
+    child.once("exit", onExit)
+  })
+}
+
+/** SIGTERM by pid, SIGKILL after `graceMs`. Resolves once the process has exited. */
+export async function stopPid(child: ChildProcess, graceMs = 5000): Promise<void> {
+  const pid = child.pid
+  if (pid === undefined) return
+  if (child.exitCode !== null || child.signalCode !== null) return
+  try {
+    process.kill(pid, "SIGTERM")
+  } catch {
+    return
+  }
+  if (await waitExit(child, graceMs)) return
+  try {
+    process.kill(pid, "SIGKILL")
+  } catch {
+    return
+  }
+  await waitExit(child, 5000)
+}
+
+function makeServer(
+  kind: RunningServer["kind"],
+  child: ChildProcess,
+  dir: string,
+  host: string,
+  port: number,
+  out: { text: () => string },
+  tracked: Tracked
+): RunningServer {
+  let stopped: Promise<void> | undefined
+  return {
+    kind,
+    host,
+    port,
+    pid: child.pid!,
+    dir,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    exitStatus: () =>
+      child.exitCode === null && child.signalCode === null
+        ? undefined
+        : { code: child.exitCode, signal: child.signalCode },
+    output: out.text,
+    stop: () =>
+      (stopped ??= (async () => {
+        await stopPid(child)
+        live.delete(tracked)
+        rmSync(dir, { recursive: true, force: true })
+      })())
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/** A port that was free a moment ago: bind a server to port 0 on loopback and close it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on("error", reject)
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address()
+      if (addr === null || typeof addr === "string") {
+        srv.close()
+        reject(new Error("no port"))
+        return
+      }
+      srv.close(() => resolve(addr.port))
+    })
+  })
+}
+
+export interface RunResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+  readonly timedOut: boolean
+}
+
+/**
+ * Run a command to completion (stdin from `input`, or closed). On timeout it is SIGKILLed by pid and the
+ * result has `timedOut: true`. Never rejects for a non-zero exit.
+ */
+export function run(
+  cmd: string,
+  args: ReadonlyArray<string>,
+  opts: { input?: string; env?: Record<string, string | undefined>; timeoutMs: number; cwd?: string }
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd ?? repoRoot,
+      env: { ...process.env, ...opts.env },
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    let timedOut = false
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")))
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
+    const timer = setTimeout(() => {
+      timedOut = true
+      if (child.pid !== undefined) {
+        try {
+          process.kill(child.pid, "SIGKILL")
+        } catch {
+          // gone
+        }
+      }
+    }, opts.timeoutMs)
+    child.on("error", (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr, timedOut })
+    })
+    child.stdin.on("error", () => {
+      // the child may exit without reading its input
+    })
+    child.stdin.end(opts.input ?? "")
+  })
+}
+
+/** Resolve when `probe()` succeeds; reject after `ms`, or at once when `dead()` says the process exited. */
+async function poll(what: string, ms: number, dead: () => string | undefined, probe: () => Promise<boolean>) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const d = dead()
+    if (d !== undefined) throw new Error(`${what}: ${d}`)
+    if (await probe()) return
+    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** True when something on host:port sends a MySQL greeting (protocol version 10) or an ERR packet. */
+function greets(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port })
+    const done = (ok: boolean) => {
+      sock.destroy()
+      resolve(ok)
+    }
+    sock.setTimeout(1000, () => done(false))
+    sock.once("error", () => done(false))
+    sock.once("data", (b: Buffer) => done(b.length > 4 && (b[4] === 10 || b[4] === 0xff)))
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// marmot
+
+export interface MarmotOptions {
+  /** TOML text written to a temp file and passed with --config. */
+  readonly config?: string
+  readonly args?: ReadonlyArray<string>
+  /** How long to wait for the `mysql=host:port` line (default 60 s). */
+  readonly readyTimeoutMs?: number
+}
+
+export async function startMarmot(opts: MarmotOptions = {}): Promise<RunningServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "marmot-e2e-"))
+  const dataDir = path.join(dir, "data")
+  const args = ["--import", "tsx", "src/main.ts", "--data-dir", dataDir, "--mysql-port", "0", "--mysql-bind", "127.0.0.1"]
+  if (opts.config !== undefined) {
+    const file = path.join(dir, "config.toml")
+    writeFileSync(file, opts.config)
+    args.push("--config", file)
+  }
+  args.push(...(opts.args ?? []))
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+  const tracked: Tracked = { child, dir }
+  live.add(tracked)
+  const out = capture(child)
+  const fail = async (why: string): Promise<never> => {
+    await stopPid(child)
+    live.delete(tracked)
+    rmSync(dir, { recursive: true, force: true })
+    throw new Error(`marmot did not start: ${why}\n--- output ---\n${out.text().slice(-8000)}`)
+  }
+  let stdoutText = ""
+  const ready = new Promise<{ host: string; port: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout waiting for mysql=host:port")), opts.readyTimeoutMs ?? 60_000)
+    child.stdout!.on("data", (c: Buffer) => {
+      stdoutText += c.toString("utf8")
+      const m = /mysql=([\d.]+):(\d+)/.exec(stdoutText)
+      if (m) {
+        clearTimeout(timer)
+        resolve({ host: m[1]!, port: Number(m[2]) })
+      }
+    })
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`exited early (code ${code}, signal ${signal})`))
+    })
+    child.once("error", (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+  })
+  let addr: { host: string; port: number }
+  try {
+    addr = await ready
+  } catch (e) {
+    return fail(String(e instanceof Error ? e.message : e))
+  }
+  return makeServer("marmot", child, dir, addr.host, addr.port, out, tracked)
+}
+
+// ---------------------------------------------------------------------------------------------
+// mariadb
+
+export interface MariadbOptions {
+  readonly extraArgs?: ReadonlyArray<string>
+}
+
+export async function startMariadb(opts: MariadbOptions = {}): Promise<RunningServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "mdb-e2e-"))
+  const dataDir = path.join(dir, "data")
+  const asRoot = process.getuid?.() === 0
+  const userArgs = asRoot ? ["--user=root"] : []
+  const install = spawnSync(
+    "mariadb-install-db",
+    [
+      "--no-defaults",
+      `--datadir=${dataDir}`,
+      ...userArgs,
+      "--auth-root-authentication-method=normal",
+      "--skip-test-db"
+    ],
+    { encoding: "utf8", timeout: 60_000 }
+  )
+  if (install.status !== 0) {
+    rmSync(dir, { recursive: true, force: true })
+    throw new Error(`mariadb-install-db failed (${install.status}): ${install.stdout}\n${install.stderr}`)
+  }
+  const port = await freePort()
+  const child = spawn(
+    "mariadbd",
+    [
+      "--no-defaults",
+      `--datadir=${dataDir}`,
+      `--socket=${path.join(dir, "mysqld.sock")}`,
+      `--pid-file=${path.join(dir, "mysqld.pid")}`,
+      `--port=${port}`,
+      "--bind-address=127.0.0.1",
+      ...userArgs,
+      "--skip-name-resolve",
+      "--max-allowed-packet=64M",
+      "--max-connections=200",
+      // MySQL 8-like defaults: utf8mb4 everywhere (MariaDB 10.11 defaults to latin1)
+      "--character-set-server=utf8mb4",
+      "--collation-server=utf8mb4_general_ci",
+      ...(opts.extraArgs ?? [])
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] }
+  )
+  const tracked: Tracked = { child, dir }
+  live.add(tracked)
+  const out = capture(child)
+  const server = makeServer("mariadb", child, dir, "127.0.0.1", port, out, tracked)
+  try {
+    await poll(
+      "mariadbd",
+      30_000,
+      () => (server.alive() ? undefined : `exited: ${JSON.stringify(server.exitStatus())}\n${out.text().slice(-4000)}`),
+      () => greets("127.0.0.1", port)
+    )
+  } catch (e) {
+    await server.stop()
+    throw e
+  }
+  return server
+}
+
+// ---------------------------------------------------------------------------------------------
+// target selection
+
+export type Target = "marmot" | "mariadb"
+
+/** `E2E_TARGET=mariadb` runs the e2e suite against a private MariaDB; the default is our server. */
+export const e2eTarget: Target = process.env["E2E_TARGET"] === "mariadb" ? "mariadb" : "marmot"
+
+/**
+ * Start the server the e2e suite is aimed at, with users root (no password) and app/s3cret.
+ * For MariaDB the app user is created by SQL after start (through the mariadb CLI).
+ */
+export async function startTarget(): Promise<RunningServer> {
+  if (e2eTarget === "marmot") return startMarmot({ config: USERS_TOML })
+  const server = await startMariadb()
+  const r = await run(
+    "mariadb",
+    ["--no-defaults", "-h127.0.0.1", `-P${server.port}`, "-uroot", "--skip-ssl"],
+    {
+      input: `CREATE USER '${APP_USER.user}'@'%' IDENTIFIED BY '${APP_USER.password}';
+GRANT ALL PRIVILEGES ON *.* TO '${APP_USER.user}'@'%';`,
+      timeoutMs: 20_000
+    }
+  )
+  if (r.code !== 0) {
+    await server.stop()
+    throw new Error(`creating the app user on MariaDB failed: ${r.stderr}`)
+  }
+  return server
+}
+
+/** The VmRSS of a process in KiB, from /proc/<pid>/status, or undefined when it is gone. */
+export function rssKiB(pid: number): number | undefined {
+  let status: string
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8")
+  } catch {
+    return undefined
+  }
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(status)
+  return m ? Number(m[1]) : undefined
+}
