@@ -1,0 +1,200 @@
+import { Context, Data, Effect, Layer } from "effect"
+import { parse as parseToml } from "smol-toml"
+import { readFileSync } from "node:fs"
+import { resolve } from "node:path"
+
+export interface MysqlUser {
+  readonly name: string
+  readonly password: string
+}
+
+export interface MysqlSettings {
+  readonly bindAddress: string
+  readonly port: number
+  readonly maxConnections: number
+  readonly unixSocket: string | undefined
+  readonly maxAllowedPacket: number
+  readonly lockWaitTimeoutSeconds: number
+  readonly users: ReadonlyArray<MysqlUser>
+}
+
+export interface LoggingSettings {
+  readonly level: "debug" | "info" | "warning" | "error"
+}
+
+export interface NodeSettings {
+  readonly nodeId: number
+  readonly dataDir: string
+  readonly mysql: MysqlSettings
+  readonly logging: LoggingSettings
+}
+
+export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly key: string; readonly reason: string }> {
+  override get message() {
+    return `config: ${this.key}: ${this.reason}`
+  }
+}
+
+export const defaults: NodeSettings = {
+  nodeId: 1,
+  dataDir: "./marmot-data",
+  mysql: {
+    bindAddress: "127.0.0.1",
+    port: 3306,
+    maxConnections: 1000,
+    unixSocket: undefined,
+    maxAllowedPacket: 64 * 1024 * 1024,
+    lockWaitTimeoutSeconds: 50,
+    users: [{ name: "root", password: "" }]
+  },
+  logging: { level: "info" }
+}
+
+/** What the command line can override; each maps to one config key. */
+export interface Overrides {
+  readonly nodeId?: number | undefined
+  readonly dataDir?: string | undefined
+  readonly mysqlPort?: number | undefined
+  readonly mysqlBind?: string | undefined
+  readonly unixSocket?: string | undefined
+}
+
+type Table = Record<string, unknown>
+
+const isTable = (v: unknown): v is Table => typeof v === "object" && v !== null && !Array.isArray(v)
+
+/** Reads a TOML table strictly: every key must be consumed, so a misspelt key is named in the error. */
+class Reader {
+  private readonly seen = new Set<string>()
+  constructor(private readonly table: Table, private readonly path: string) {}
+
+  private key(k: string) {
+    return this.path === "" ? k : `${this.path}.${k}`
+  }
+
+  private take(k: string): unknown {
+    this.seen.add(k)
+    return this.table[k]
+  }
+
+  int(k: string, fallback: number, min: number, max: number): number {
+    const v = this.take(k)
+    if (v === undefined) return fallback
+    const n = typeof v === "bigint" ? Number(v) : v
+    if (typeof n !== "number" || !Number.isInteger(n)) throw new ConfigError({ key: this.key(k), reason: "must be an integer" })
+    if (n < min || n > max) throw new ConfigError({ key: this.key(k), reason: `must be between ${min} and ${max}` })
+    return n
+  }
+
+  string(k: string, fallback: string): string {
+    const v = this.take(k)
+    if (v === undefined) return fallback
+    if (typeof v !== "string") throw new ConfigError({ key: this.key(k), reason: "must be a string" })
+    return v
+  }
+
+  oneOf<A extends string>(k: string, fallback: A, allowed: ReadonlyArray<A>): A {
+    const v = this.string(k, fallback)
+    if (!(allowed as ReadonlyArray<string>).includes(v)) {
+      throw new ConfigError({ key: this.key(k), reason: `must be one of ${allowed.join(", ")}` })
+    }
+    return v as A
+  }
+
+  section(k: string): Reader {
+    const v = this.take(k)
+    if (v === undefined) return new Reader({}, this.key(k))
+    if (!isTable(v)) throw new ConfigError({ key: this.key(k), reason: "must be a table" })
+    return new Reader(v, this.key(k))
+  }
+
+  tables(k: string): ReadonlyArray<Reader> | undefined {
+    const v = this.take(k)
+    if (v === undefined) return undefined
+    if (!Array.isArray(v) || !v.every(isTable)) {
+      throw new ConfigError({ key: this.key(k), reason: "must be an array of tables" })
+    }
+    return v.map((t, i) => new Reader(t, `${this.key(k)}[${i}]`))
+  }
+
+  /** Fails on the first key nobody asked for. */
+  done(): void {
+    for (const k of Object.keys(this.table)) {
+      if (!this.seen.has(k)) throw new ConfigError({ key: this.key(k), reason: "unknown key" })
+    }
+  }
+}
+
+const readMysql = (r: Reader): MysqlSettings => {
+  const d = defaults.mysql
+  const userTables = r.tables("users")
+  const users = userTables === undefined ? d.users : userTables.map((u) => {
+    const user = { name: u.string("name", ""), password: u.string("password", "") }
+    u.done()
+    if (user.name === "") throw new ConfigError({ key: "mysql.users.name", reason: "must not be empty" })
+    return user
+  })
+  const socket = r.string("unix_socket", "")
+  const settings: MysqlSettings = {
+    bindAddress: r.string("bind_address", d.bindAddress),
+    port: r.int("port", d.port, 0, 65535),
+    maxConnections: r.int("max_connections", d.maxConnections, 1, 100_000),
+    unixSocket: socket === "" ? undefined : socket,
+    maxAllowedPacket: r.int("max_allowed_packet", d.maxAllowedPacket, 1024, 1024 * 1024 * 1024),
+    lockWaitTimeoutSeconds: r.int("lock_wait_timeout_seconds", d.lockWaitTimeoutSeconds, 1, 31_536_000),
+    users
+  }
+  r.done()
+  return settings
+}
+
+/** Decodes a parsed TOML document into settings; throws ConfigError naming the bad key. */
+export const fromToml = (doc: Table): NodeSettings => {
+  const r = new Reader(doc, "")
+  const settings: NodeSettings = {
+    nodeId: r.int("node_id", defaults.nodeId, 1, 0xffff_ffff),
+    dataDir: r.string("data_dir", defaults.dataDir),
+    mysql: readMysql(r.section("mysql")),
+    logging: (() => {
+      const l = r.section("logging")
+      const level = l.oneOf("level", defaults.logging.level, ["debug", "info", "warning", "error"])
+      l.done()
+      return { level }
+    })()
+  }
+  r.done()
+  return settings
+}
+
+export const applyOverrides = (s: NodeSettings, o: Overrides): NodeSettings => ({
+  ...s,
+  nodeId: o.nodeId ?? s.nodeId,
+  dataDir: o.dataDir ?? s.dataDir,
+  mysql: {
+    ...s.mysql,
+    port: o.mysqlPort ?? s.mysql.port,
+    bindAddress: o.mysqlBind ?? s.mysql.bindAddress,
+    unixSocket: o.unixSocket ?? s.mysql.unixSocket
+  }
+})
+
+export const load = (configPath: string | undefined, overrides: Overrides): Effect.Effect<NodeSettings, ConfigError> =>
+  Effect.try({
+    try: () => {
+      let doc: Table = {}
+      if (configPath !== undefined) {
+        const text = readFileSync(configPath, "utf8")
+        doc = parseToml(text) as Table
+      }
+      const settings = applyOverrides(fromToml(doc), overrides)
+      return { ...settings, dataDir: resolve(settings.dataDir) }
+    },
+    catch: (e) =>
+      e instanceof ConfigError ? e : new ConfigError({ key: configPath ?? "(defaults)", reason: e instanceof Error ? e.message : String(e) })
+  })
+
+export class NodeConfig extends Context.Tag("marmot/config/NodeConfig")<NodeConfig, NodeSettings>() {
+  static readonly layer = (settings: NodeSettings) => Layer.succeed(NodeConfig, settings)
+  static readonly layerLoad = (configPath: string | undefined, overrides: Overrides) =>
+    Layer.effect(NodeConfig, load(configPath, overrides))
+}

@@ -1,0 +1,269 @@
+import { Context, Effect, Layer } from "effect"
+import { NodeConfig } from "../config/NodeConfig.ts"
+import type { ColumnDef } from "../mysql/protocol/Encode.ts"
+import type { ParamValue } from "../mysql/protocol/Decode.ts"
+import type { SetAssignment, Statement } from "../sql/Statement.ts"
+import { placeholderCount, translate, translateRaw } from "../sql/Translator.ts"
+import { SqliteConnection } from "../storage/SqliteConnection.ts"
+import { DatabaseExists, InvalidDatabaseName, Storage } from "../storage/Storage.ts"
+import { stringShape } from "./ColumnTypes.ts"
+import { bindArgs, type EngineContext, requireDatabase } from "./Context.ts"
+import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
+import { columnsBeforeExecution, prepareRead, runSelect, type Rows } from "./Reads.ts"
+import { Session } from "./Session.ts"
+import { runShow } from "./Show.ts"
+import { canonicalName, readOnlyVariables, switchVariables, type SysValue, toSwitch } from "./SystemVariables.ts"
+import * as Tx from "./Transactions.ts"
+import { ok, type Ok, runDdl, runInsert, runUpdateOrDelete } from "./Writes.ts"
+
+export type Outcome = Ok | Rows
+
+export interface PreparedStatementInfo {
+  readonly statement: Statement
+  readonly paramCount: number
+  readonly columns: ReadonlyArray<ColumnDef>
+}
+
+export interface QueryEngineService {
+  readonly newSession: (id: number, user: string, host: string) => Session
+  /** Translates one statement; throws MysqlError. */
+  readonly parse: (session: Session, sql: string) => Statement
+  /** Runs one statement; throws MysqlError (or returns a Promise that rejects with one). */
+  readonly execute: (session: Session, statement: Statement, params: ReadonlyArray<ParamValue>) => Outcome | Promise<Outcome>
+  readonly prepare: (session: Session, sql: string) => PreparedStatementInfo
+  readonly useDatabase: (session: Session, name: string) => void
+  /** The connection is gone: roll back and drop lock waits. */
+  readonly closeSession: (session: Session) => void
+  readonly resetSession: (session: Session) => void
+}
+
+const parse = (session: Session, sql: string): Statement => {
+  if (!session.transpile) return translateRaw(sql)
+  const result = translate(sql)
+  if (result instanceof Error) {
+    const e = result as unknown as { code: number; sqlState: string; message: string }
+    throw new MysqlError({ code: e.code, sqlState: e.sqlState, message: e.message })
+  }
+  return result
+}
+
+const useDatabase = (ctx: EngineContext, session: Session, name: string) => {
+  if (ctx.storage.get(name) === undefined && name.toLowerCase() !== "information_schema") throw Errors.unknownDatabase(name)
+  session.database = name
+}
+
+const evaluate = (ctx: EngineContext, session: Session, value: Extract<SetAssignment, { value: unknown }>["value"]): unknown => {
+  const { prepared, home } = prepareRead(ctx, session, value, [])
+  try {
+    const rows = prepared.stmt.all(bindArgs(ctx, session, value.args, [])) as Array<Array<unknown>>
+    return rows[0]?.[0] ?? null
+  } catch (e) {
+    throw fromSqlite(e, home)
+  }
+}
+
+const setVariable = (ctx: EngineContext, session: Session, scope: "session" | "global", rawName: string, value: unknown, isDefault: boolean) => {
+  const name = canonicalName(rawName.toLowerCase())
+  if (readOnlyVariables.has(name)) {
+    throw new MysqlError({ code: 1238, sqlState: "HY000", message: `Variable '${name}' is a read only variable` })
+  }
+  let v: SysValue = value === undefined || value === null ? null : Buffer.isBuffer(value) ? value.toString("utf8") : (value as SysValue)
+  if (switchVariables.has(name) && !isDefault) {
+    const s = toSwitch(v)
+    if (s === undefined) throw Errors.wrongValueForVariable(name, String(v))
+    v = s
+  }
+  if (name === "marmot_transpilation") {
+    const s = toSwitch(v)
+    if (s === undefined) throw Errors.wrongValueForVariable(name, String(v))
+    if (scope === "session") session.transpile = s === 1n
+    v = s === 1n ? "ON" : "OFF"
+  }
+  if (name === "autocommit" && scope === "session") {
+    const on = isDefault || v === 1n
+    if (on && session.inTransaction) Tx.commit(session)
+    session.autocommit = on
+    return
+  }
+  const target = scope === "global" ? ctx.globals : session.variables
+  if (isDefault) target.delete(name)
+  else target.set(name, v)
+}
+
+const runSet = (ctx: EngineContext, session: Session, assignments: ReadonlyArray<SetAssignment>): Ok => {
+  for (const a of assignments) {
+    switch (a.kind) {
+      case "names": {
+        const charset = a.charset.toLowerCase()
+        for (const n of ["character_set_client", "character_set_connection", "character_set_results"]) session.variables.set(n, charset)
+        session.variables.set("collation_connection", a.collation ?? `${charset}_general_ci`)
+        break
+      }
+      case "sysvar": {
+        const isDefault = (a as { isDefault?: boolean }).isDefault === true
+        setVariable(ctx, session, a.scope, a.name, isDefault ? null : evaluate(ctx, session, a.value), isDefault)
+        break
+      }
+      case "uservar": {
+        const v = evaluate(ctx, session, a.value)
+        session.userVariables.set(a.name, v as never)
+        break
+      }
+      case "transaction": {
+        if (a.isolation !== undefined) session.variables.set("transaction_isolation", a.isolation)
+        if (a.readOnly !== undefined) session.variables.set("transaction_read_only", a.readOnly ? 1n : 0n)
+        break
+      }
+    }
+  }
+  return ok()
+}
+
+const createDatabase = (ctx: EngineContext, session: Session, name: string, ifNotExists: boolean): Ok => {
+  try {
+    ctx.storage.create(name)
+    return ok(1)
+  } catch (e) {
+    if (e instanceof DatabaseExists) {
+      if (!ifNotExists) throw Errors.databaseExists(name)
+      session.warnings.push({ level: "Note", code: 1007, message: `Can't create database '${name}'; database exists` })
+      return ok(0)
+    }
+    if (e instanceof InvalidDatabaseName) throw Errors.wrongDatabaseName(name)
+    throw e
+  }
+}
+
+const dropDatabase = (ctx: EngineContext, session: Session, name: string, ifExists: boolean): Outcome | Promise<Outcome> => {
+  const handle = ctx.storage.get(name)
+  if (handle === undefined) {
+    if (!ifExists) throw Errors.dropMissingDatabase(name)
+    session.warnings.push({ level: "Note", code: 1008, message: `Can't drop database '${name}'; database doesn't exist` })
+    return ok(0)
+  }
+  if (session.inTransaction) Tx.commit(session)
+  return Tx.withLock(ctx, session, handle, () => {
+    const tables = handle.reader.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").stmt.all() as Array<Array<bigint>>
+    ctx.storage.drop(name)
+    if (session.database === name) session.database = undefined
+    return ok(tables[0]?.[0] ?? 0n)
+  })
+}
+
+const execute = (ctx: EngineContext, session: Session, s: Statement, params: ReadonlyArray<ParamValue>): Outcome | Promise<Outcome> => {
+  if (!(s.kind === "show" && (s.show.what === "warnings" || s.show.what === "errors"))) {
+    if (session.warnings.length > 0) session.warnings = []
+  }
+  switch (s.kind) {
+    case "select":
+      if (!session.autocommit) session.inTransaction = true
+      return runSelect(ctx, session, s.sqlite, s.tables, params, s.calcFoundRows)
+    case "insert":
+    case "replace":
+      if (!session.autocommit) session.inTransaction = true
+      return runInsert(ctx, session, s, params)
+    case "update":
+    case "delete":
+      if (!session.autocommit) session.inTransaction = true
+      return runUpdateOrDelete(ctx, session, s, params)
+    case "ddl":
+      return runDdl(ctx, session, s, params)
+    case "create_database":
+      if (session.inTransaction) Tx.commit(session)
+      return createDatabase(ctx, session, s.name, s.ifNotExists)
+    case "drop_database":
+      return dropDatabase(ctx, session, s.name, s.ifExists)
+    case "use":
+      useDatabase(ctx, session, s.database)
+      return ok()
+    case "begin":
+      Tx.beginTransaction(session, s.readOnly)
+      return ok()
+    case "commit":
+      Tx.commit(session)
+      return ok()
+    case "rollback":
+      Tx.rollback(session)
+      return ok()
+    case "savepoint":
+      Tx.savepoint(session, s.name)
+      return ok()
+    case "rollback_to":
+      Tx.rollbackTo(session, s.name)
+      return ok()
+    case "release":
+      Tx.releaseSavepoint(session, s.name)
+      return ok()
+    case "set":
+      return runSet(ctx, session, s.assignments)
+    case "show":
+      return runShow(ctx, session, s.show)
+    case "raw":
+      return runRaw(ctx, session, s.sql)
+    case "noop":
+      return ok()
+  }
+}
+
+/** transpilation OFF: the text goes to SQLite as it is, on the current database. */
+const runRaw = (ctx: EngineContext, session: Session, sql: string): Outcome | Promise<Outcome> => {
+  const handle = requireDatabase(ctx, session.database)
+  let isReader: boolean
+  try {
+    isReader = handle.reader.prepare(sql).reader
+  } catch (e) {
+    throw fromSqlite(e, handle.name)
+  }
+  if (isReader) return runSelect(ctx, session, { sql, args: [] }, [], [], undefined)
+  return Tx.withWriter(ctx, session, handle, (conn): Outcome => {
+    try {
+      const r = conn.prepare(sql).stmt.run()
+      handle.schemaChanged()
+      return ok(r.changes)
+    } catch (e) {
+      throw fromSqlite(e, handle.name)
+    }
+  })
+}
+
+const make = Effect.gen(function*() {
+  const storage = yield* Storage
+  const config = yield* NodeConfig
+  const scratch = yield* Effect.acquireRelease(
+    Effect.sync(() => new SqliteConnection(":memory:", { readonly: false })),
+    (c) => Effect.sync(() => c.close())
+  )
+  const ctx: EngineContext = {
+    storage,
+    scratch,
+    globals: new Map<string, SysValue>([["max_connections", BigInt(config.mysql.maxConnections)], ["max_allowed_packet", BigInt(config.mysql.maxAllowedPacket)]]),
+    lockWaitTimeoutMs: config.mysql.lockWaitTimeoutSeconds * 1000
+  }
+  const service: QueryEngineService = {
+    newSession: (id, user, host) => new Session(id, user, host),
+    parse,
+    execute: (session, statement, params) => execute(ctx, session, statement, params),
+    prepare: (session, sql) => {
+      const statement = parse(session, sql)
+      const paramCount = placeholderCount(sql)
+      let columns: ReadonlyArray<ColumnDef> = []
+      if (statement.kind === "select") {
+        const { prepared, home } = prepareRead(ctx, session, statement.sqlite, statement.tables)
+        columns = columnsBeforeExecution(prepared, home, stringShape)
+      }
+      return { statement, paramCount, columns }
+    },
+    useDatabase: (session, name) => useDatabase(ctx, session, name),
+    closeSession: (session) => Tx.abandon(session, storage.list().map((n) => storage.get(n)!).filter((h) => h !== undefined)),
+    resetSession: (session) => {
+      Tx.rollback(session)
+      session.resetState()
+    }
+  }
+  return service
+})
+
+export class QueryEngine extends Context.Tag("marmot/query/QueryEngine")<QueryEngine, QueryEngineService>() {
+  static readonly make = make
+  static readonly layer = Layer.scoped(QueryEngine, make)
+}

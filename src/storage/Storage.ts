@@ -1,0 +1,128 @@
+import { Context, Data, Effect, Layer } from "effect"
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { NodeConfig } from "../config/NodeConfig.ts"
+import { SqliteConnection } from "./SqliteConnection.ts"
+import { WriteLock } from "./WriteLock.ts"
+
+export class UnknownDatabase extends Data.TaggedError("UnknownDatabase")<{ readonly name: string }> {}
+export class DatabaseExists extends Data.TaggedError("DatabaseExists")<{ readonly name: string }> {}
+export class InvalidDatabaseName extends Data.TaggedError("InvalidDatabaseName")<{ readonly name: string }> {}
+export class StorageError extends Data.TaggedError("StorageError")<{ readonly message: string }> {}
+
+/**
+ * One logical database: one SQLite file, a shared reader connection for statements outside a
+ * write transaction, and one writer connection guarded by the write lock.
+ */
+export class DatabaseHandle {
+  readonly reader: SqliteConnection
+  readonly writer: SqliteConnection
+  readonly lock: WriteLock
+  /** Bumped by every DDL, so caches of table shapes know to reload. */
+  schemaVersion = 0
+
+  constructor(readonly name: string, readonly path: string) {
+    this.writer = new SqliteConnection(path, { readonly: false })
+    this.reader = new SqliteConnection(path, { readonly: true })
+    this.lock = new WriteLock(name)
+  }
+
+  schemaChanged(): void {
+    this.schemaVersion++
+    this.reader.clearStatements()
+    this.writer.clearStatements()
+  }
+
+  close(): void {
+    this.reader.close()
+    this.writer.close()
+  }
+}
+
+export interface StorageService {
+  readonly dataDir: string
+  /** Names of the user databases, sorted. */
+  readonly list: () => ReadonlyArray<string>
+  readonly get: (name: string) => DatabaseHandle | undefined
+  readonly pathOf: (name: string) => string
+  /** Throws DatabaseExists or InvalidDatabaseName. */
+  readonly create: (name: string) => DatabaseHandle
+  /** Throws UnknownDatabase; the caller must hold the database's write lock. */
+  readonly drop: (name: string) => void
+}
+
+const fileSuffix = ".db"
+const systemDatabase = "__marmot_system"
+
+/** MySQL allows more, but a database name must be a safe file name here. */
+export const validDatabaseName = (name: string): boolean =>
+  name.length > 0 && name.length <= 64 && /^[A-Za-z0-9_$-]+$/.test(name) && !name.startsWith("__marmot")
+
+const make = Effect.gen(function*() {
+  const config = yield* NodeConfig
+  const dataDir = config.dataDir
+  const dbDir = join(dataDir, "databases")
+  yield* Effect.try({
+    try: () => mkdirSync(dbDir, { recursive: true }),
+    catch: (e) => new StorageError({ message: `cannot create data directory ${dbDir}: ${String(e)}` })
+  })
+  const handles = new Map<string, DatabaseHandle>()
+  const pathOf = (name: string) => join(dbDir, name + fileSuffix)
+
+  const open = (name: string) => {
+    const handle = new DatabaseHandle(name, pathOf(name))
+    handles.set(name, handle)
+    return handle
+  }
+
+  yield* Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        for (const file of readdirSync(dbDir)) {
+          if (!file.endsWith(fileSuffix)) continue
+          const name = file.slice(0, -fileSuffix.length)
+          if (validDatabaseName(name)) open(name)
+        }
+      },
+      catch: (e) => new StorageError({ message: `cannot open databases in ${dbDir}: ${String(e)}` })
+    }),
+    () =>
+      Effect.sync(() => {
+        for (const h of handles.values()) h.close()
+        handles.clear()
+      })
+  )
+  yield* Effect.logInfo(`storage: ${handles.size} database(s) in ${dbDir}`)
+
+  const service: StorageService = {
+    dataDir,
+    list: () => [...handles.keys()].sort(),
+    get: (name) => handles.get(name),
+    pathOf,
+    create: (name) => {
+      if (!validDatabaseName(name) || name === systemDatabase) throw new InvalidDatabaseName({ name })
+      if (handles.has(name)) throw new DatabaseExists({ name })
+      return open(name)
+    },
+    drop: (name) => {
+      const handle = handles.get(name)
+      if (handle === undefined) throw new UnknownDatabase({ name })
+      handles.delete(name)
+      for (const other of handles.values()) {
+        other.reader.detach(name)
+        other.writer.detach(name)
+      }
+      handle.close()
+      for (const suffix of ["", "-wal", "-shm"]) {
+        const file = handle.path + suffix
+        if (existsSync(file)) rmSync(file)
+      }
+    }
+  }
+  return service
+})
+
+export class Storage extends Context.Tag("marmot/storage/Storage")<Storage, StorageService>() {
+  static readonly make = make
+  static readonly layer = Layer.scoped(Storage, make)
+}
