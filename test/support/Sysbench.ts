@@ -1,0 +1,125 @@
+/**
+ * Running sysbench 1.0 (Debian's, MySQL driver = libmariadb) against a server and reading its report.
+ */
+import { run, type RunResult } from "./Servers.ts"
+
+export interface SysbenchTarget {
+  readonly host: string
+  readonly port: number
+  readonly user?: string
+  readonly password?: string
+  readonly db?: string
+}
+
+export interface SysbenchOptions {
+  readonly tables: number
+  readonly tableSize: number
+  readonly threads?: number
+  readonly time?: number
+  readonly psMode?: "auto" | "disable"
+  readonly timeoutMs?: number
+}
+
+export function sysbench(
+  workload: string,
+  command: "prepare" | "run" | "cleanup",
+  target: SysbenchTarget,
+  opts: SysbenchOptions
+): Promise<RunResult> {
+  const args = [
+    workload,
+    "--db-driver=mysql",
+    `--mysql-host=${target.host}`,
+    `--mysql-port=${target.port}`,
+    `--mysql-user=${target.user ?? "root"}`,
+    ...(target.password ? [`--mysql-password=${target.password}`] : []),
+    `--mysql-db=${target.db ?? "sbtest"}`,
+    `--tables=${opts.tables}`,
+    `--table-size=${opts.tableSize}`
+  ]
+  if (command === "run") {
+    args.push(
+      `--time=${opts.time ?? 10}`,
+      `--threads=${opts.threads ?? 4}`,
+      `--db-ps-mode=${opts.psMode ?? "auto"}`,
+      "--percentile=95",
+      "--report-interval=0"
+    )
+  }
+  args.push(command)
+  return run("sysbench", args, { timeoutMs: opts.timeoutMs ?? ((opts.time ?? 10) + 120) * 1000 })
+}
+
+export interface SysbenchReport {
+  readonly reads: number
+  readonly writes: number
+  readonly other: number
+  readonly queries: number
+  readonly qps: number
+  readonly transactions: number
+  readonly tps: number
+  readonly ignoredErrors: number
+  readonly reconnects: number
+  readonly totalTimeS: number
+  readonly events: number
+  readonly latencyMs: { readonly min: number; readonly avg: number; readonly max: number; readonly p95: number }
+}
+
+/** Parse the "SQL statistics" / "General statistics" / "Latency" sections of `sysbench … run`. */
+export function parseSysbench(stdout: string): SysbenchReport | undefined {
+  const num = (re: RegExp): number | undefined => {
+    const m = re.exec(stdout)
+    return m ? Number(m[1]) : undefined
+  }
+  const pair = (re: RegExp): [number, number] | undefined => {
+    const m = re.exec(stdout)
+    return m ? [Number(m[1]), Number(m[2])] : undefined
+  }
+  const tx = pair(/^\s*transactions:\s+(\d+)\s+\(([\d.]+) per sec\.\)/m)
+  const q = pair(/^\s*queries:\s+(\d+)\s+\(([\d.]+) per sec\.\)/m)
+  const ign = pair(/^\s*ignored errors:\s+(\d+)\s+\(([\d.]+) per sec\.\)/m)
+  const rec = pair(/^\s*reconnects:\s+(\d+)\s+\(([\d.]+) per sec\.\)/m)
+  const reads = num(/^\s*read:\s+(\d+)/m)
+  const writes = num(/^\s*write:\s+(\d+)/m)
+  const other = num(/^\s*other:\s+(\d+)/m)
+  const totalTimeS = num(/^\s*total time:\s+([\d.]+)s/m)
+  const events = num(/^\s*total number of events:\s+(\d+)/m)
+  const min = num(/^\s*min:\s+([\d.]+)/m)
+  const avg = num(/^\s*avg:\s+([\d.]+)/m)
+  const max = num(/^\s*max:\s+([\d.]+)/m)
+  const p95 = num(/^\s*95th percentile:\s+([\d.]+)/m)
+  if (
+    tx === undefined || q === undefined || ign === undefined || rec === undefined || reads === undefined ||
+    writes === undefined || other === undefined || totalTimeS === undefined || events === undefined ||
+    min === undefined || avg === undefined || max === undefined || p95 === undefined
+  ) {
+    return undefined
+  }
+  return {
+    reads,
+    writes,
+    other,
+    queries: q[0],
+    qps: q[1],
+    transactions: tx[0],
+    tps: tx[1],
+    ignoredErrors: ign[0],
+    reconnects: rec[0],
+    totalTimeS,
+    events,
+    latencyMs: { min, avg, max, p95 }
+  }
+}
+
+/**
+ * The lines sysbench prints when a statement or a step fails ("FATAL: mysql_stmt_execute() returned
+ * error 1146 …", "FATAL: `thread_run' function failed …", Lua errors), or "" when there are none.
+ * The report's "ignored errors:" line is not one of them.
+ */
+export function sysbenchErrors(r: RunResult): string {
+  return `${r.stdout}\n${r.stderr}`
+    .split("\n")
+    .filter((l) => !/^\s*ignored errors:/.test(l) && /FATAL|returned error|[Ee]rror:|failed/.test(l))
+    .slice(0, 20)
+    .join("\n")
+}
