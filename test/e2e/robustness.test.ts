@@ -390,7 +390,7 @@ describe("after login", () => {
       }
       return Buffer.from([0x00, 0x01, 0xfe, 0x00, 0xfe, 0x00, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])
     })
-    const failures = await pool(tails, CONCURRENCY, async (tail, i) => {
+    const failures = await pool(tails, CONCURRENCY, async (tail) => {
       const c = await open()
       try {
         await c.login("root", "", DB)

@@ -119,7 +119,7 @@ export function handshakeResponse(opts: {
 }
 
 export class RawConn {
-  private buf = Buffer.alloc(0)
+  private buf: Buffer = Buffer.alloc(0)
   private readonly received: Array<Packet> = []
   private cursor = 0
   private waiter: (() => void) | undefined
