@@ -28,7 +28,7 @@ afterAll(async () => {
 const root = (database?: string): CliLogin => (database ? { port: server.port, database } : { port: server.port })
 
 // ---------------------------------------------------------------------------------------------
-describe("mariadb CLI", () => {
+describe("mariadb CLI", { timeout: 20_000 }, () => {
   const DB = "e2e_cli"
 
   it("connects and selects", async () => {
@@ -182,14 +182,14 @@ const PY_SCRIPT = fileURLToPath(new URL("../support/clients/pymysql_probe.py", i
 
 async function probe(kind: "php" | "python", step: string): Promise<any> {
   const [cmd, script] = kind === "php" ? ["php", PHP_SCRIPT] : ["/usr/bin/python3", PY_SCRIPT]
-  const r = await run(cmd, [script, String(server.port), step], { timeoutMs: 40_000 })
+  const r = await run(cmd, [script, String(server.port), step], { timeoutMs: 20_000 })
   if (r.code !== 0 || r.timedOut) {
     throw new Error(`${kind} step '${step}' failed (exit ${r.code}${r.timedOut ? ", timed out" : ""}):\n${r.stderr}\n${r.stdout}`)
   }
   return JSON.parse(r.stdout)
 }
 
-describe("PHP mysqli", () => {
+describe("PHP mysqli", { timeout: 25_000 }, () => {
   const php = (step: string) => probe("php", step)
 
   it("connects, creates a database and a table", async () => {
@@ -292,7 +292,7 @@ describe("PHP mysqli", () => {
 })
 
 // ---------------------------------------------------------------------------------------------
-describe("Python pymysql (client-side interpolation)", () => {
+describe("Python pymysql (client-side interpolation)", { timeout: 25_000 }, () => {
   const py = (step: string) => probe("python", step)
   const TRICKY = "it's a \"quoted\" \\ back\\slash \\n not-a-newline; -- not a comment /* nor this */ é ✓"
 
@@ -362,7 +362,7 @@ describe("Python pymysql (client-side interpolation)", () => {
 })
 
 // ---------------------------------------------------------------------------------------------
-describe("node mysql2", () => {
+describe("node mysql2", { timeout: 15_000 }, () => {
   const DB = "e2e_node"
   const opened: Array<Connection> = []
 

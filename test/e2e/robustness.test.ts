@@ -51,14 +51,17 @@ afterAll(async () => {
 
 const open = () => RawConn.connect(server.host, server.port)
 
-/** Run `fn` over `items` with at most `n` at a time; collect failure messages instead of throwing. */
+/**
+ * Run `fn` over `items` with at most `n` at a time; collect failure messages instead of throwing.
+ * Stops taking new items after 20 failures, so a broken server fails fast instead of timing out.
+ */
 async function pool<T>(items: ReadonlyArray<T>, n: number, fn: (item: T, i: number) => Promise<void>): Promise<Array<string>> {
   const failures: Array<string> = []
   let next = 0
   const worker = async () => {
     for (;;) {
       const i = next++
-      if (i >= items.length) return
+      if (i >= items.length || failures.length >= 20) return
       try {
         await fn(items[i]!, i)
       } catch (e) {

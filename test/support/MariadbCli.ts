@@ -29,7 +29,7 @@ export function cliArgs(login: CliLogin, extra: ReadonlyArray<string> = []): Arr
 
 /** `mariadb … -N -B [extra] -e sql`: tab-separated rows, no header. */
 export function cli(login: CliLogin, sql: string, extra: ReadonlyArray<string> = []): Promise<RunResult> {
-  return run("mariadb", [...cliArgs(login, ["-N", "-B", ...extra]), "-e", sql], { timeoutMs: 30_000 })
+  return run("mariadb", [...cliArgs(login, ["-N", "-B", ...extra]), "-e", sql], { timeoutMs: 15_000 })
 }
 
 /**
