@@ -7,7 +7,7 @@
  * worker), a process `exit` hook SIGKILLs whatever is still registered and removes its temp dir.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import net from "node:net"
 import os from "node:os"
 import path from "node:path"
@@ -18,8 +18,10 @@ export interface RunningServer {
   readonly host: string
   readonly port: number
   readonly pid: number
-  /** Data directory (marmot) or datadir parent (mariadb). Removed by `stop()`. */
+  /** The server's private temp dir (config, socket, pid file, and the data unless `dataDir` was given). Removed by `stop()`. */
   readonly dir: string
+  /** Where the data lives: inside `dir`, or the caller's `dataDir` (which `stop()` leaves in place). */
+  readonly dataDir: string
   /** False once the process has exited. */
   alive(): boolean
   /** Exit code / signal once exited, else undefined. */
@@ -122,6 +124,7 @@ function makeServer(
   kind: RunningServer["kind"],
   child: ChildProcess,
   dir: string,
+  dataDir: string,
   host: string,
   port: number,
   out: { text: () => string },
@@ -134,6 +137,7 @@ function makeServer(
     port,
     pid: child.pid!,
     dir,
+    dataDir,
     alive: () => child.exitCode === null && child.signalCode === null,
     exitStatus: () =>
       child.exitCode === null && child.signalCode === null
@@ -256,13 +260,15 @@ export interface MarmotOptions {
   /** TOML text written to a temp file and passed with --config. */
   readonly config?: string
   readonly args?: ReadonlyArray<string>
+  /** Use this data dir (kept by `stop()`, e.g. to restart on the same data) instead of a fresh one. */
+  readonly dataDir?: string
   /** How long to wait for the `mysql=host:port` line (default 60 s). */
   readonly readyTimeoutMs?: number
 }
 
 export async function startMarmot(opts: MarmotOptions = {}): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "marmot-e2e-"))
-  const dataDir = path.join(dir, "data")
+  const dataDir = opts.dataDir ?? path.join(dir, "data")
   const args = ["--import", "tsx", "src/main.ts", "--data-dir", dataDir, "--mysql-port", "0", "--mysql-bind", "127.0.0.1"]
   if (opts.config !== undefined) {
     const file = path.join(dir, "config.toml")
@@ -306,7 +312,7 @@ export async function startMarmot(opts: MarmotOptions = {}): Promise<RunningServ
   } catch (e) {
     return fail(String(e instanceof Error ? e.message : e))
   }
-  return makeServer("marmot", child, dir, addr.host, addr.port, out, tracked)
+  return makeServer("marmot", child, dir, dataDir, addr.host, addr.port, out, tracked)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,14 +320,16 @@ export async function startMarmot(opts: MarmotOptions = {}): Promise<RunningServ
 
 export interface MariadbOptions {
   readonly extraArgs?: ReadonlyArray<string>
+  /** Use this datadir (installed into if it has no `mysql` schema yet; kept by `stop()`). */
+  readonly dataDir?: string
 }
 
 export async function startMariadb(opts: MariadbOptions = {}): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "mdb-e2e-"))
-  const dataDir = path.join(dir, "data")
+  const dataDir = opts.dataDir ?? path.join(dir, "data")
   const asRoot = process.getuid?.() === 0
   const userArgs = asRoot ? ["--user=root"] : []
-  const install = spawnSync(
+  const install = existsSync(path.join(dataDir, "mysql")) ? { status: 0, stdout: "", stderr: "" } : spawnSync(
     "mariadb-install-db",
     [
       "--no-defaults",
@@ -360,7 +368,7 @@ export async function startMariadb(opts: MariadbOptions = {}): Promise<RunningSe
   const tracked: Tracked = { child, dir }
   live.add(tracked)
   const out = capture(child)
-  const server = makeServer("mariadb", child, dir, "127.0.0.1", port, out, tracked)
+  const server = makeServer("mariadb", child, dir, dataDir, "127.0.0.1", port, out, tracked)
   try {
     await poll(
       "mariadbd",
@@ -387,14 +395,15 @@ export const e2eTarget: Target = process.env["E2E_TARGET"] === "mariadb" ? "mari
  * Start the server the e2e suite is aimed at, with users root (no password) and app/s3cret.
  * For MariaDB the app user is created by SQL after start (through the mariadb CLI).
  */
-export async function startTarget(): Promise<RunningServer> {
-  if (e2eTarget === "marmot") return startMarmot({ config: USERS_TOML })
-  const server = await startMariadb()
+export async function startTarget(opts: { dataDir?: string } = {}): Promise<RunningServer> {
+  const dataDir = opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}
+  if (e2eTarget === "marmot") return startMarmot({ config: USERS_TOML, ...dataDir })
+  const server = await startMariadb(dataDir)
   const r = await run(
     "mariadb",
     ["--no-defaults", "-h127.0.0.1", `-P${server.port}`, "-uroot", "--skip-ssl"],
     {
-      input: `CREATE USER '${APP_USER.user}'@'%' IDENTIFIED BY '${APP_USER.password}';
+      input: `CREATE USER IF NOT EXISTS '${APP_USER.user}'@'%' IDENTIFIED BY '${APP_USER.password}';
 GRANT ALL PRIVILEGES ON *.* TO '${APP_USER.user}'@'%';`,
       timeoutMs: 20_000
     }
