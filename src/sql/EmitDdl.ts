@@ -1,0 +1,218 @@
+/**
+ * DDL → SQLite: CREATE TABLE [IF NOT EXISTS] (… LIKE, … AS SELECT), ALTER TABLE, DROP TABLE,
+ * RENAME TABLE, CREATE/DROP INDEX, CREATE/DROP VIEW, DROP TRIGGER, TRUNCATE.
+ * Literals are written inline (SQLite cannot bind parameters in DDL).
+ */
+import type { N } from "./EmitExpr.ts"
+import { nameOf } from "./EmitExpr.ts"
+import { emitSelect } from "./EmitSelect.ts"
+import { createIndexSql, indexColumns, indexName, qualified, tableBody, tableCollation } from "./EmitTable.ts"
+import { lex, type Token } from "./Lexer.ts"
+import { normalize } from "./Normalize.ts"
+import { Out, quoteId, SyntaxErr, Unsupported } from "./Out.ts"
+import { parseOne } from "./Parse.ts"
+import type { DdlOp, Sqlite, Statement, TableRef } from "./Statement.ts"
+
+const ref = (x: N): TableRef => ({
+  database: x?.db === null || x?.db === undefined || x?.db === "" ? undefined : nameOf(x.db),
+  table: nameOf(x?.table ?? x)
+})
+const tname = (t: TableRef): string => qualified(t.database, t.table)
+const raw = (sql: string): Sqlite => ({ sql, args: [] })
+
+const ddl = (op: DdlOp, target: TableRef, statements: Array<Sqlite>, tables: Array<TableRef> = [target]): Statement =>
+  ({ kind: "ddl", op, statements, target, tables })
+
+const TABLE_OPTION_WORDS = new Set([
+  "ENGINE", "CONVERT", "DEFAULT", "CHARACTER", "CHARSET", "COLLATE", "ROW_FORMAT", "AUTO_INCREMENT", "COMMENT",
+  "ALGORITHM", "LOCK", "FORCE", "STATS_PERSISTENT", "KEY_BLOCK_SIZE", "PACK_KEYS", "CHECKSUM", "DELAY_KEY_WRITE"
+])
+
+/** Token-level fixes for DDL node-sql-parser does not accept. */
+const rewrite = (src: string, toks: ReadonlyArray<Token>): string => {
+  const parts: Array<string> = []
+  let pos = 0
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!
+    if (t.k !== "word") continue
+    const prev = toks[i - 1]
+    if (t.u === "SERIAL" && prev !== undefined && (prev.k === "word" || prev.k === "ident")) {
+      parts.push(src.slice(pos, t.s), "BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE")
+      pos = t.e
+    } else if (t.u === "BINARY" && prev !== undefined && (prev.k === ")" || prev.k === "word") && toks[i + 1]?.k !== "(" &&
+      prev.u !== "SET" && prev.u !== "CHARSET") {
+      // VARCHAR(10) BINARY: the binary collation of the column's charset
+      parts.push(src.slice(pos, t.s), "COLLATE binary")
+      pos = t.e
+    } else if ((t.u === "BOOL" || t.u === "BOOLEAN") && prev !== undefined && (prev.k === "word" || prev.k === "ident")) {
+      parts.push(src.slice(pos, t.s), "TINYINT(1)")
+      pos = t.e
+    } else if (t.u === "PRECISION" && prev?.u === "DOUBLE") {
+      parts.push(src.slice(pos, t.s))
+      pos = t.e
+    }
+  }
+  if (pos === 0) return src
+  parts.push(src.slice(pos))
+  return parts.join("")
+}
+
+export const emitDdl = (src0: string, toks0: ReadonlyArray<Token>): Statement => {
+  const src = rewrite(src0, toks0)
+  const toks = src === src0 ? toks0 : lex(src).toks
+  // ALTER TABLE t <table options only> (ENGINE=…, CONVERT TO CHARACTER SET …): nothing to do
+  if (toks[0]?.u === "ALTER" && toks[1]?.u === "TABLE") {
+    let i = 2
+    while (toks[i]?.k === "." || toks[i]?.k === "word" && toks[i + 1]?.k === "." || toks[i]?.k === "ident" || (i === 2 && toks[i]?.k === "word")) i++
+    if (toks[i]?.k === "word" && TABLE_OPTION_WORDS.has(toks[i]!.u) && !toks.some((t) => t.k === "word" && (t.u === "ADD" || t.u === "DROP" || t.u === "MODIFY" || t.u === "CHANGE" || t.u === "RENAME"))) {
+      const name = toks[2]!
+      const target: TableRef = toks[3]?.k === "." ? { database: name.v, table: toks[4]?.v ?? "" } : { database: undefined, table: name.v }
+      return ddl("alter_table", target, [])
+    }
+  }
+  const norm = normalize(src, toks, false)
+  const ast = parseOne(norm.text)
+  switch (ast.type) {
+    case "create": return create(ast)
+    case "alter": return alter(ast)
+    case "drop": return drop(ast)
+    case "rename": {
+      const pairs: Array<[N, N]> = ast.table
+      const tables: Array<TableRef> = []
+      const statements = pairs.map(([from, to]) => {
+        const a = ref(from)
+        const b = ref(to)
+        if ((b.database ?? a.database) !== a.database) throw new Unsupported("RENAME TABLE across databases")
+        tables.push(a, b)
+        return raw(`ALTER TABLE ${tname(a)} RENAME TO ${quoteId(b.table)}`)
+      })
+      return ddl("rename_table", tables[0]!, statements, tables)
+    }
+    case "truncate": {
+      const t = ref(Array.isArray(ast.name) ? ast.name[0] : ast.name)
+      return ddl("truncate", t, [raw(`DELETE FROM ${tname(t)}`)])
+    }
+    default:
+      throw new SyntaxErr(src0)
+  }
+}
+
+const create = (ast: N): Statement => {
+  const kw = String(ast.keyword).toLowerCase()
+  const ine = ast.if_not_exists ? "IF NOT EXISTS " : ""
+  if (kw === "table") {
+    const t = ref(Array.isArray(ast.table) ? ast.table[0] : ast.table)
+    const temp = ast.temporary ? "TEMP " : ""
+    if (ast.like) {
+      const like = ref(Array.isArray(ast.like.table) ? ast.like.table[0] : ast.like.table)
+      return {
+        kind: "ddl", op: "create_table", target: t, tables: [t, like], likeTable: like,
+        statements: [raw(`CREATE ${temp}TABLE ${ine}${tname(t)} AS SELECT * FROM ${tname(like)} WHERE 0`)]
+      }
+    }
+    if (ast.query_expr) {
+      const o = new Out("inline")
+      o.w(`CREATE ${temp}TABLE ${ine}${tname(t)} AS `)
+      emitSelect(o, ast.query_expr, {})
+      return ddl("create_table", t, [raw(o.sql)], [t, ...o.tables])
+    }
+    const { body, indexes } = tableBody(ast.create_definitions ?? [], tableCollation(ast.table_options))
+    const statements = [raw(`CREATE ${temp}TABLE ${ine}${tname(t)} (${body})`)]
+    for (const ix of indexes) statements.push(createIndexSql(t, ix, ine !== ""))
+    return ddl("create_table", t, statements)
+  }
+  if (kw === "index") {
+    const t = ref(ast.table)
+    const kind = String(ast.index_type ?? "").toLowerCase()
+    if (kind === "spatial") throw new Unsupported("SPATIAL indexes")
+    const ix = { name: nameOf(ast.index), unique: kind === "unique", columns: indexColumns(ast.index_columns ?? []) }
+    return ddl("create_index", t, [createIndexSql(t, ix, ine !== "")])
+  }
+  if (kw === "view") {
+    const v = ref(ast.view?.view !== undefined ? { db: ast.view.db, table: ast.view.view } : ast.view)
+    const o = new Out("inline")
+    o.w(`CREATE VIEW ${ine}${tname(v)}`)
+    if (Array.isArray(ast.columns) && ast.columns.length > 0) o.w(` (${ast.columns.map((c: N) => quoteId(nameOf(c))).join(", ")})`)
+    o.w(" AS ")
+    emitSelect(o, ast.select, {})
+    const statements = [raw(o.sql)]
+    if (ast.replace) statements.unshift(raw(`DROP VIEW IF EXISTS ${tname(v)}`))
+    return ddl("create_view", v, statements, [v, ...o.tables])
+  }
+  if (kw === "trigger") throw new Unsupported("CREATE TRIGGER")
+  throw new Unsupported(`CREATE ${kw.toUpperCase()}`)
+}
+
+const drop = (ast: N): Statement => {
+  const kw = String(ast.keyword).toLowerCase()
+  const ie = String(ast.prefix ?? "").toLowerCase().includes("if exists") ? "IF EXISTS " : ""
+  const names: Array<N> = Array.isArray(ast.name) ? ast.name : [ast.name]
+  if (kw === "table" || kw === "view") {
+    const refs = names.map(ref)
+    const word = kw === "table" ? "TABLE" : "VIEW"
+    return ddl(kw === "table" ? "drop_table" : "drop_view", refs[0]!, refs.map((t) => raw(`DROP ${word} ${ie}${tname(t)}`)), refs)
+  }
+  if (kw === "index") {
+    const t = ref(ast.table)
+    const ix = nameOf(ast.name?.column ?? ast.name)
+    return ddl("drop_index", t, [raw(`DROP INDEX ${ie}${qualified(t.database, indexName(t.table, ix))}`)])
+  }
+  if (kw === "trigger") {
+    const n = names[0]
+    const t: TableRef = { database: n?.db ? nameOf(n.db) : undefined, table: nameOf(n?.trigger ?? n) }
+    return ddl("drop_trigger", t, [raw(`DROP TRIGGER ${ie}${tname(t)}`)])
+  }
+  throw new Unsupported(`DROP ${kw.toUpperCase()}`)
+}
+
+const alter = (ast: N): Statement => {
+  const t = ref(Array.isArray(ast.table) ? ast.table[0] : ast.table)
+  const statements: Array<Sqlite> = []
+  const tables: Array<TableRef> = [t]
+  let current = t
+  const head = (): string => `ALTER TABLE ${tname(current)} `
+  for (const a of (ast.expr ?? []) as Array<N>) {
+    const action = String(a.action ?? "").toLowerCase()
+    const res = String(a.resource ?? "").toLowerCase()
+    if (action === "add" && res === "column") {
+      if (a.primary_key || a.auto_increment) throw new Unsupported("ALTER TABLE … ADD COLUMN with PRIMARY KEY/AUTO_INCREMENT")
+      const { body, indexes } = tableBody([{ ...a, unique: undefined }], undefined)
+      statements.push(raw(head() + "ADD COLUMN " + body))
+      for (const ix of indexes) statements.push(createIndexSql(current, ix, false))
+      if (a.unique !== undefined) {
+        const col = nameOf(a.column.column)
+        statements.push(createIndexSql(current, { name: col, unique: true, columns: [col] }, false))
+      }
+    } else if (action === "drop" && res === "column") {
+      statements.push(raw(head() + "DROP COLUMN " + quoteId(nameOf(a.column.column ?? a.column))))
+    } else if (action === "rename" && res === "column") {
+      statements.push(raw(head() + `RENAME COLUMN ${quoteId(nameOf(a.old_column.column))} TO ${quoteId(nameOf(a.column.column))}`))
+    } else if (action === "rename" && res === "table") {
+      const to = nameOf(a.table)
+      statements.push(raw(head() + "RENAME TO " + quoteId(to)))
+      current = { database: current.database, table: to }
+      tables.push(current)
+    } else if (action === "add" && res === "index") {
+      if (String(a.keyword ?? "").toLowerCase().startsWith("spatial")) throw new Unsupported("SPATIAL indexes")
+      const cols = indexColumns(a.definition)
+      statements.push(createIndexSql(current, { name: a.index ?? (cols[0] ?? "idx").replace(/ DESC$/, ""), unique: false, columns: cols }, false))
+    } else if (action === "add" && res === "constraint") {
+      const d = a.create_definitions
+      const ct = String(d?.constraint_type ?? "").toLowerCase()
+      if (!ct.startsWith("unique")) throw new Unsupported(`ALTER TABLE … ADD ${ct.toUpperCase()}`)
+      const cols = indexColumns(d.definition)
+      statements.push(createIndexSql(current, { name: d.index ?? d.constraint ?? (cols[0] ?? "idx").replace(/ DESC$/, ""), unique: true, columns: cols }, false))
+    } else if (action === "drop" && (res === "index" || res === "key")) {
+      const ix = String(a.index ?? a.key)
+      if (ix.toLowerCase() === "primary") throw new Unsupported("ALTER TABLE … DROP PRIMARY KEY")
+      statements.push(raw(`DROP INDEX ${qualified(current.database, indexName(current.table, ix))}`))
+    } else if (action === "modify" || action === "change") {
+      throw new Unsupported("ALTER TABLE … MODIFY/CHANGE COLUMN (changing a column definition needs a table rebuild)")
+    } else if (action === "" || res === "engine" || res === "table_option" || a.type === "alter" && action === "") {
+      // table options: ignored
+    } else {
+      throw new Unsupported(`ALTER TABLE … ${action.toUpperCase()} ${res.toUpperCase()}`)
+    }
+  }
+  return ddl("alter_table", t, statements, tables)
+}
