@@ -1,0 +1,116 @@
+import { Errors } from "../../query/Errors.ts"
+import { nativePasswordHash, sha2PasswordHash, verifyCachingSha2, verifyNativePassword } from "../protocol/Auth.ts"
+import { Capability, Charset, ServerStatus } from "../protocol/Constants.ts"
+import { decodeHandshakeResponse, isSslRequest } from "../protocol/Decode.ts"
+import { writeAuthMoreData, writeAuthSwitchRequest, writeErr, writeHandshakeV10 } from "../protocol/Encode.ts"
+import type { Packet } from "../protocol/PacketReader.ts"
+import { ProtocolError } from "../protocol/ProtocolError.ts"
+import type { ResponseBuffer } from "../protocol/ResponseBuffer.ts"
+import { serverVersion } from "../../query/SystemVariables.ts"
+
+export interface StoredUser {
+  /** SHA1(SHA1(password)); undefined for an empty password. */
+  readonly native: Buffer | undefined
+  /** SHA256(SHA256(password)); undefined for an empty password. */
+  readonly sha2: Buffer | undefined
+}
+
+export interface Authenticator {
+  readonly users: ReadonlyMap<string, StoredUser>
+  readonly randomBytes: (n: number) => Buffer
+}
+
+export const storedUser = (password: string): StoredUser =>
+  password === "" ? { native: undefined, sha2: undefined } : { native: nativePasswordHash(password), sha2: sha2PasswordHash(password) }
+
+export const serverCapabilities = Capability.LONG_PASSWORD | Capability.FOUND_ROWS | Capability.LONG_FLAG |
+  Capability.CONNECT_WITH_DB | Capability.NO_SCHEMA | Capability.PROTOCOL_41 | Capability.INTERACTIVE |
+  Capability.TRANSACTIONS | Capability.SECURE_CONNECTION | Capability.MULTI_STATEMENTS | Capability.MULTI_RESULTS |
+  Capability.PS_MULTI_RESULTS | Capability.PLUGIN_AUTH | Capability.CONNECT_ATTRS |
+  Capability.PLUGIN_AUTH_LENENC_CLIENT_DATA | Capability.DEPRECATE_EOF
+
+export type AuthStep =
+  | { readonly _tag: "Continue" }
+  | { readonly _tag: "Failed"; readonly reason: string }
+  | { readonly _tag: "Done"; readonly user: string; readonly database: string | undefined; readonly capabilities: number; readonly nextSequenceId: number }
+
+export interface AuthResult {
+  /** Feeds one client packet of the authentication phase; writes the replies into `out`. */
+  readonly step: (packet: Packet, out: ResponseBuffer) => AuthStep
+  readonly verifyChangeUser: (user: string, response: Buffer, plugin: string | undefined) => boolean
+}
+
+const native = "mysql_native_password"
+const sha2 = "caching_sha2_password"
+
+/** 20 scramble bytes, printable and never NUL (the greeting NUL-terminates them). */
+const makeScramble = (random: (n: number) => Buffer): Buffer => {
+  const bytes = random(20)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = 33 + (bytes[i]! % 94)
+  return bytes
+}
+
+/**
+ * The authentication phase: greeting, HandshakeResponse41, then mysql_native_password directly,
+ * the caching_sha2_password fast path, or a switch to mysql_native_password for other plugins.
+ */
+export const startAuthentication = (auth: Authenticator, out: ResponseBuffer, connectionId: number, host: string): AuthResult => {
+  const scramble = makeScramble(auth.randomBytes)
+  out.sequenceId = 0
+  writeHandshakeV10(out, {
+    serverVersion,
+    connectionId,
+    authPluginData: scramble,
+    capabilities: serverCapabilities,
+    charset: Charset.UTF8MB4_GENERAL_CI,
+    status: ServerStatus.AUTOCOMMIT,
+    authPluginName: native
+  })
+  let pending: { user: string; database: string | undefined; capabilities: number } | undefined
+
+  const check = (user: string, response: Buffer, plugin: string): boolean => {
+    const stored = auth.users.get(user)
+    if (stored === undefined) return false
+    return plugin === sha2 ? verifyCachingSha2(scramble, response, stored.sha2) : verifyNativePassword(scramble, response, stored.native)
+  }
+
+  const deny = (out: ResponseBuffer, user: string, response: Buffer): AuthStep => {
+    writeErr(out, Errors.accessDenied(user, host, response.length > 0))
+    return { _tag: "Failed", reason: `access denied for user '${user}'` }
+  }
+
+  const step = (packet: Packet, out: ResponseBuffer): AuthStep => {
+    out.sequenceId = (packet.sequenceId + 1) & 0xff
+    if (pending !== undefined) {
+      // The reply to our AuthSwitchRequest: a mysql_native_password response.
+      const p = pending
+      if (!check(p.user, packet.payload, native)) return deny(out, p.user, packet.payload)
+      return { _tag: "Done", ...p, nextSequenceId: out.sequenceId }
+    }
+    if (isSslRequest(packet.payload)) {
+      writeErr(out, Errors.general("SSL is not enabled on this server"))
+      return { _tag: "Failed", reason: "client asked for SSL" }
+    }
+    const response = decodeHandshakeResponse(packet.payload)
+    if (response instanceof ProtocolError) {
+      writeErr(out, Errors.malformedPacket())
+      return { _tag: "Failed", reason: `bad handshake response: ${response.message}` }
+    }
+    const capabilities = response.capabilities & serverCapabilities
+    const database = (capabilities & Capability.CONNECT_WITH_DB) !== 0 && response.database !== "" ? response.database : undefined
+    const plugin = response.authPluginName ?? native
+    if (plugin === native || plugin === sha2) {
+      if (!check(response.username, response.authResponse, plugin)) return deny(out, response.username, response.authResponse)
+      if (plugin === sha2 && response.authResponse.length > 0) writeAuthMoreData(out, Buffer.from([0x03]))
+      return { _tag: "Done", user: response.username, database, capabilities, nextSequenceId: out.sequenceId }
+    }
+    pending = { user: response.username, database, capabilities }
+    writeAuthSwitchRequest(out, native, scramble)
+    return { _tag: "Continue" }
+  }
+
+  return {
+    step,
+    verifyChangeUser: (user, response, plugin) => check(user, response, plugin === sha2 ? sha2 : native)
+  }
+}

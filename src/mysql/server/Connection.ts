@@ -1,0 +1,378 @@
+import type { Socket } from "node:net"
+import type { Statement } from "../../sql/Statement.ts"
+import { splitStatements } from "../../sql/Translator.ts"
+import { Errors, MysqlError } from "../../query/Errors.ts"
+import type { Outcome, QueryEngineService } from "../../query/QueryEngine.ts"
+import type { Session } from "../../query/Session.ts"
+import { Capability, ServerStatus } from "../protocol/Constants.ts"
+import { type ClientCommand, decodeCommand, decodeExecuteParams, type ParamType } from "../protocol/Decode.ts"
+import {
+  type ColumnDef,
+  writeBinaryRow,
+  writeColumnCount,
+  writeColumnDefinition,
+  writeEof,
+  writeErr,
+  writeOk,
+  writeStmtPrepareOk,
+  writeTextRow
+} from "../protocol/Encode.ts"
+import { type Packet, PacketReader } from "../protocol/PacketReader.ts"
+import { ProtocolError } from "../protocol/ProtocolError.ts"
+import { ResponseBuffer } from "../protocol/ResponseBuffer.ts"
+import { type Authenticator, type AuthResult, startAuthentication } from "./Authentication.ts"
+import { paramDefinition } from "./ParamDefinition.ts"
+
+interface PreparedStatement {
+  readonly id: number
+  readonly statement: Statement
+  readonly paramCount: number
+  readonly columns: ReadonlyArray<ColumnDef>
+  paramTypes: ReadonlyArray<ParamType> | undefined
+  readonly longData: Map<number, Array<Buffer>>
+}
+
+export interface ConnectionDeps {
+  readonly engine: QueryEngineService
+  readonly authenticator: Authenticator
+  readonly maxPacketBytes: number
+  readonly log: (level: "debug" | "warning", message: string) => void
+  readonly onClose: () => void
+}
+
+/**
+ * One client connection: handshake, authentication, then commands strictly in order. Plain code
+ * on the socket; a command whose execution is asynchronous (a lock wait, later a replicated
+ * commit) pauses reading until it is answered.
+ */
+export class Connection {
+  private readonly reader: PacketReader
+  private readonly out = new ResponseBuffer(0)
+  private session: Session | undefined
+  private capabilities = 0
+  private auth: AuthResult | undefined
+  private busy = false
+  private closed = false
+  private multiStatements = false
+  private readonly statements = new Map<number, PreparedStatement>()
+  private nextStatementId = 1
+
+  constructor(private readonly socket: Socket, readonly id: number, private readonly deps: ConnectionDeps) {
+    this.reader = new PacketReader(deps.maxPacketBytes)
+    socket.setNoDelay(true)
+    socket.on("data", (chunk: Buffer) => {
+      this.reader.push(chunk)
+      this.pump()
+    })
+    socket.on("error", () => this.close())
+    socket.on("close", () => this.close())
+  }
+
+  /** Sends the greeting; `reject` answers ER_CON_COUNT_ERROR (too many connections) instead. */
+  start(reject?: MysqlError): void {
+    if (reject !== undefined) {
+      writeErr(this.out, reject)
+      this.flush()
+      this.socket.end()
+      return
+    }
+    this.auth = startAuthentication(this.deps.authenticator, this.out, this.id, this.remoteHost())
+    this.flush()
+  }
+
+  private remoteHost(): string {
+    const a = this.socket.remoteAddress
+    return a === undefined ? "localhost" : a.replace(/^::ffff:/, "")
+  }
+
+  private pump(): void {
+    while (!this.busy && !this.closed) {
+      const packet = this.reader.next()
+      if (packet === undefined) return
+      if (packet instanceof ProtocolError) return this.fail(packet.tooLarge === true ? Errors.packetTooLarge() : Errors.malformedPacket(), packet.message)
+      const pending = this.session === undefined ? this.authenticate(packet) : this.command(packet)
+      if (pending !== undefined) {
+        this.busy = true
+        pending.then(
+          () => {
+            this.busy = false
+            this.pump()
+          },
+          (e: unknown) => {
+            this.busy = false
+            this.fail(Errors.general("internal error"), String(e))
+          }
+        )
+      }
+    }
+  }
+
+  private authenticate(packet: Packet): Promise<void> | undefined {
+    const auth = this.auth!
+    const step = auth.step(packet, this.out)
+    this.flush()
+    if (step._tag === "Continue") return undefined
+    if (step._tag === "Failed") {
+      this.deps.log("warning", `connection ${this.id}: ${step.reason}`)
+      this.close()
+      return undefined
+    }
+    this.capabilities = step.capabilities
+    this.multiStatements = (step.capabilities & Capability.MULTI_STATEMENTS) !== 0
+    const session = this.deps.engine.newSession(this.id, step.user, this.remoteHost())
+    this.out.sequenceId = step.nextSequenceId
+    if (step.database !== undefined) {
+      try {
+        this.deps.engine.useDatabase(session, step.database)
+      } catch (e) {
+        this.writeError(e)
+        this.flush()
+        this.close()
+        return undefined
+      }
+    }
+    this.session = session
+    writeOk(this.out, { affectedRows: 0, lastInsertId: 0, status: this.status(), warnings: 0 })
+    this.flush()
+    return undefined
+  }
+
+  private status(more = false): number {
+    const s = this.session
+    let status = 0
+    if (s === undefined || s.autocommit) status |= ServerStatus.AUTOCOMMIT
+    if (s?.inTransaction === true) status |= ServerStatus.IN_TRANS
+    if (more) status |= ServerStatus.MORE_RESULTS_EXISTS
+    return status
+  }
+
+  private get deprecateEof(): boolean {
+    return (this.capabilities & Capability.DEPRECATE_EOF) !== 0
+  }
+
+  private command(packet: Packet): Promise<void> | undefined {
+    this.out.sequenceId = (packet.sequenceId + 1) & 0xff
+    const cmd = decodeCommand(packet.payload, this.capabilities)
+    if (cmd instanceof ProtocolError) {
+      this.fail(Errors.malformedPacket(), cmd.message)
+      return undefined
+    }
+    try {
+      const pending = this.dispatch(cmd)
+      if (pending !== undefined) return pending.then(() => this.flush())
+    } catch (e) {
+      this.writeError(e)
+    }
+    this.flush()
+    return undefined
+  }
+
+  private dispatch(cmd: ClientCommand): Promise<void> | undefined {
+    const session = this.session!
+    const engine = this.deps.engine
+    switch (cmd._tag) {
+      case "Query":
+        return this.query(cmd.sql)
+      case "InitDb":
+        engine.useDatabase(session, cmd.database)
+        return this.ok()
+      case "Ping":
+        return this.ok()
+      case "Quit":
+        this.close()
+        return undefined
+      case "StmtPrepare":
+        return this.prepare(cmd.sql)
+      case "StmtExecute":
+        return this.executePrepared(cmd.statementId, cmd.body)
+      case "StmtSendLongData": {
+        const ps = this.statements.get(cmd.statementId)
+        if (ps !== undefined) {
+          const chunks = ps.longData.get(cmd.paramId) ?? []
+          chunks.push(cmd.data)
+          ps.longData.set(cmd.paramId, chunks)
+        }
+        return undefined
+      }
+      case "StmtClose":
+        this.statements.delete(cmd.statementId)
+        return undefined
+      case "StmtReset": {
+        const ps = this.statements.get(cmd.statementId)
+        if (ps === undefined) throw Errors.unknownStatementHandler(cmd.statementId, "mysqld_stmt_reset")
+        ps.longData.clear()
+        return this.ok()
+      }
+      case "SetOption":
+        this.multiStatements = cmd.option === 0
+        if (this.deprecateEof) writeOk(this.out, { affectedRows: 0, lastInsertId: 0, status: this.status(), warnings: 0, header: 0xfe })
+        else writeEof(this.out, { warnings: 0, status: this.status() })
+        return undefined
+      case "ResetConnection":
+        engine.resetSession(session)
+        this.statements.clear()
+        return this.ok()
+      case "ChangeUser":
+        return this.changeUser(cmd)
+      case "FieldList":
+        return this.fieldList(cmd.table)
+      case "Statistics":
+        this.out.begin().fixedString("Uptime: 0  Threads: 1  Questions: 0  Slow queries: 0  Opens: 0  Open tables: 0").end()
+        return undefined
+      default:
+        throw Errors.unknownCommand()
+    }
+  }
+
+  private ok(): undefined {
+    writeOk(this.out, { affectedRows: 0, lastInsertId: 0, status: this.status(), warnings: 0 })
+    return undefined
+  }
+
+  private query(sql: string): Promise<void> | undefined {
+    const session = this.session!
+    const texts = this.multiStatements && sql.includes(";") ? splitStatements(sql) : [sql]
+    if (texts.length === 0) throw Errors.syntax("")
+    return this.runSequence(session, texts, 0)
+  }
+
+  /** Runs statements i.. of a multi-statement query, each answered with MORE_RESULTS_EXISTS but the last. */
+  private runSequence(session: Session, texts: ReadonlyArray<string>, i: number): Promise<void> | undefined {
+    for (; i < texts.length; i++) {
+      const more = i < texts.length - 1
+      let outcome: Outcome | Promise<Outcome>
+      try {
+        outcome = this.deps.engine.execute(session, this.deps.engine.parse(session, texts[i]!), [])
+      } catch (e) {
+        this.writeError(e)
+        return undefined
+      }
+      if (outcome instanceof Promise) {
+        const next = i + 1
+        return outcome.then(
+          (o) => {
+            this.writeOutcome(o, false, more)
+            return more ? this.runSequence(session, texts, next) : undefined
+          },
+          (e: unknown) => this.writeError(e)
+        )
+      }
+      this.writeOutcome(outcome, false, more)
+    }
+    return undefined
+  }
+
+  private writeOutcome(o: Outcome, binary: boolean, more: boolean): void {
+    const session = this.session!
+    const warnings = Math.min(session.warnings.length, 0xffff)
+    if (o._tag === "Ok") {
+      writeOk(this.out, { affectedRows: o.affectedRows, lastInsertId: o.lastInsertId, status: this.status(more), warnings, ...(o.info === undefined ? {} : { info: o.info }) })
+      return
+    }
+    const out = this.out
+    writeColumnCount(out, o.columns.length)
+    for (const c of o.columns) writeColumnDefinition(out, c)
+    if (!this.deprecateEof) writeEof(out, { warnings: 0, status: this.status(more) })
+    if (binary) for (const row of o.rows) writeBinaryRow(out, o.columns, row)
+    else for (const row of o.rows) writeTextRow(out, row)
+    if (this.deprecateEof) writeOk(out, { affectedRows: 0, lastInsertId: 0, status: this.status(more), warnings, header: 0xfe })
+    else writeEof(out, { warnings, status: this.status(more) })
+    if (out.length > 1 << 20) this.flush()
+  }
+
+  private prepare(sql: string): undefined {
+    const info = this.deps.engine.prepare(this.session!, sql)
+    const id = this.nextStatementId++
+    this.statements.set(id, { id, statement: info.statement, paramCount: info.paramCount, columns: info.columns, paramTypes: undefined, longData: new Map() })
+    const out = this.out
+    writeStmtPrepareOk(out, { statementId: id, columnCount: info.columns.length, paramCount: info.paramCount, warnings: 0 })
+    if (info.paramCount > 0) {
+      for (let i = 0; i < info.paramCount; i++) writeColumnDefinition(out, paramDefinition)
+      if (!this.deprecateEof) writeEof(out, { warnings: 0, status: this.status() })
+    }
+    if (info.columns.length > 0) {
+      for (const c of info.columns) writeColumnDefinition(out, c)
+      if (!this.deprecateEof) writeEof(out, { warnings: 0, status: this.status() })
+    }
+    return undefined
+  }
+
+  private executePrepared(statementId: number, body: Buffer): Promise<void> | undefined {
+    const ps = this.statements.get(statementId)
+    if (ps === undefined) throw Errors.unknownStatementHandler(statementId, "mysqld_stmt_execute")
+    const decoded = decodeExecuteParams(body, ps.paramCount, ps.paramTypes, ps.longData.size > 0 ? ps.longData : undefined)
+    if (decoded instanceof ProtocolError) throw Errors.wrongArguments("mysqld_stmt_execute")
+    ps.paramTypes = decoded.types
+    if (ps.longData.size > 0) ps.longData.clear()
+    const outcome = this.deps.engine.execute(this.session!, ps.statement, decoded.values)
+    if (outcome instanceof Promise) {
+      return outcome.then((o) => this.writeOutcome(o, true, false), (e: unknown) => this.writeError(e))
+    }
+    this.writeOutcome(outcome, true, false)
+    return undefined
+  }
+
+  private changeUser(cmd: Extract<ClientCommand, { _tag: "ChangeUser" }>): undefined {
+    const session = this.session!
+    const result = this.auth!.verifyChangeUser(cmd.username, cmd.authResponse, cmd.authPluginName)
+    if (!result) {
+      writeErr(this.out, Errors.accessDenied(cmd.username, this.remoteHost(), cmd.authResponse.length > 0))
+      this.flush()
+      this.close()
+      return undefined
+    }
+    this.deps.engine.resetSession(session)
+    session.database = undefined
+    session.user = cmd.username
+    this.statements.clear()
+    if (cmd.database !== undefined && cmd.database !== "") this.deps.engine.useDatabase(session, cmd.database)
+    return this.ok()
+  }
+
+  private fieldList(table: string): undefined {
+    const session = this.session!
+    const statement = this.deps.engine.parse(session, `SELECT * FROM \`${table.replace(/`/g, "``")}\` LIMIT 0`)
+    const outcome = this.deps.engine.execute(session, statement, [])
+    if (outcome instanceof Promise || outcome._tag !== "Rows") throw Errors.general("field list unavailable")
+    for (const c of outcome.columns) writeColumnDefinition(this.out, c)
+    if (this.deprecateEof) writeOk(this.out, { affectedRows: 0, lastInsertId: 0, status: this.status(), warnings: 0, header: 0xfe })
+    else writeEof(this.out, { warnings: 0, status: this.status() })
+    return undefined
+  }
+
+  private writeError(e: unknown): undefined {
+    if (e instanceof MysqlError) {
+      writeErr(this.out, e)
+      return undefined
+    }
+    this.deps.log("warning", `connection ${this.id}: unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`)
+    writeErr(this.out, Errors.general(e instanceof Error ? e.message : String(e)))
+    return undefined
+  }
+
+  /** Answers a protocol violation with an ERR packet and closes this connection (never the server). */
+  private fail(error: MysqlError, detail: string): undefined {
+    this.deps.log("debug", `connection ${this.id}: ${detail}`)
+    if (!this.closed) {
+      writeErr(this.out, error)
+      this.flush()
+      this.socket.end()
+    }
+    this.close()
+    return undefined
+  }
+
+  private flush(): void {
+    if (this.out.length === 0 || this.closed) return
+    this.socket.write(this.out.take())
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.session !== undefined) this.deps.engine.closeSession(this.session)
+    this.statements.clear()
+    if (!this.socket.destroyed) this.socket.end()
+    this.deps.onClose()
+  }
+}

@@ -1,0 +1,92 @@
+import { Context, Data, Effect, Layer, Runtime } from "effect"
+import { randomBytes } from "node:crypto"
+import { existsSync, rmSync } from "node:fs"
+import { createServer, type AddressInfo, type Server, type Socket } from "node:net"
+import { NodeConfig } from "../../config/NodeConfig.ts"
+import { Errors } from "../../query/Errors.ts"
+import { QueryEngine } from "../../query/QueryEngine.ts"
+import { type Authenticator, storedUser } from "./Authentication.ts"
+import { Connection } from "./Connection.ts"
+
+export class ListenError extends Data.TaggedError("ListenError")<{ readonly address: string; readonly message: string }> {}
+
+export interface MysqlServerService {
+  /** The TCP address actually bound (port 0 in config picks a free one). */
+  readonly address: { readonly host: string; readonly port: number }
+  readonly connectionCount: () => number
+}
+
+const listen = (server: Server, target: { port: number; host: string } | { path: string }, label: string) =>
+  Effect.async<void, ListenError>((resume) => {
+    const onError = (e: Error) => resume(Effect.fail(new ListenError({ address: label, message: e.message })))
+    server.once("error", onError)
+    server.listen(target, () => {
+      server.off("error", onError)
+      resume(Effect.void)
+    })
+  })
+
+const closeServer = (server: Server) => Effect.async<void>((resume) => {
+    server.close(() => resume(Effect.void))
+  })
+
+const make = Effect.gen(function*() {
+  const config = yield* NodeConfig
+  const engine = yield* QueryEngine
+  const runtime = yield* Effect.runtime<never>()
+  const log = (level: "debug" | "warning", message: string) =>
+    Runtime.runFork(runtime)(level === "debug" ? Effect.logDebug(message) : Effect.logWarning(message))
+  const authenticator: Authenticator = {
+    users: new Map(config.mysql.users.map((u) => [u.name, storedUser(u.password)])),
+    randomBytes
+  }
+  const connections = new Set<Connection>()
+  let nextId = 1
+  const onSocket = (socket: Socket) => {
+    const connection: Connection = new Connection(socket, nextId++, {
+      engine,
+      authenticator,
+      maxPacketBytes: config.mysql.maxAllowedPacket,
+      log,
+      onClose: () => connections.delete(connection)
+    })
+    if (connections.size >= config.mysql.maxConnections) {
+      connection.start(Errors.tooManyConnections())
+      return
+    }
+    connections.add(connection)
+    connection.start()
+  }
+
+  const tcp = createServer({ noDelay: true }, onSocket)
+  yield* Effect.acquireRelease(
+    listen(tcp, { port: config.mysql.port, host: config.mysql.bindAddress }, `${config.mysql.bindAddress}:${config.mysql.port}`),
+    () =>
+      Effect.gen(function*() {
+        for (const c of [...connections]) c.close()
+        yield* closeServer(tcp)
+      })
+  )
+  const bound = tcp.address() as AddressInfo
+  const address = { host: bound.address, port: bound.port }
+  yield* Effect.logInfo(`MySQL server listening on ${address.host}:${address.port}`)
+
+  const socketPath = config.mysql.unixSocket
+  if (socketPath !== undefined) {
+    const unix = createServer(onSocket)
+    if (existsSync(socketPath)) rmSync(socketPath)
+    yield* Effect.acquireRelease(listen(unix, { path: socketPath }, socketPath), () =>
+      Effect.gen(function*() {
+        yield* closeServer(unix)
+        if (existsSync(socketPath)) rmSync(socketPath)
+      }))
+    yield* Effect.logInfo(`MySQL server listening on unix socket ${socketPath}`)
+  }
+
+  return { address, connectionCount: () => connections.size } satisfies MysqlServerService
+})
+
+export class MysqlServer extends Context.Tag("marmot/mysql/MysqlServer")<MysqlServer, MysqlServerService>() {
+  static readonly make = make
+  static readonly layer = Layer.scoped(MysqlServer, make)
+}
