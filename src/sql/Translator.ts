@@ -67,9 +67,12 @@ export function translate(sql: string): Statement | TranslateError {
   const hit = textCache.get(sql)
   if (hit !== undefined) return hit
   const r = translateUncached(sql, 0)
-  if (sql.length <= MAX_CACHED_LENGTH) textCache.set(sql, r)
+  // fast-path INSERTs are not cached: they are cheap to redo and rarely repeat exactly
+  if (sql.length <= MAX_CACHED_LENGTH && !fastPathed.has(r)) textCache.set(sql, r)
   return r
 }
+
+const fastPathed = new WeakSet<object>()
 
 const RAW_SET = /^\s*SET\s+(?:(?:SESSION|GLOBAL|LOCAL)\s+|@@(?:session\.|global\.|local\.)?)?`?marmot_transpilation`?\s*:?=/i
 
@@ -104,7 +107,10 @@ const translateUncached = (sql: string, placeholderBase: number): Statement | Tr
     const first = toks[0]!
     if (first.k === "(" || (first.k === "word" && DML_WORDS.has(first.u))) {
       const fast = fastInsert(toks, text)
-      if (fast !== undefined) return fast
+      if (fast !== undefined) {
+        fastPathed.add(fast)
+        return fast
+      }
       return dml(text, toks, placeholderBase)
     }
     if (first.k === "word" && DDL_WORDS.has(first.u)) return ddl(text, toks)
