@@ -40,7 +40,27 @@ const TIMESTAMP_MAX = 2147483647
 // clock
 
 /** The current instant in microseconds since the epoch. */
-const nowMicros = (): number => Date.now() * 1000
+const liveMicros = (): number => Date.now() * 1000
+
+let statementStart: number | undefined
+
+/**
+ * The instant the current statement started. MySQL evaluates NOW() and its relatives once per
+ * statement; here the first read is kept until `resetStatementClock()` (which the query engine may
+ * call before each statement) or until the current synchronous run of JavaScript ends.
+ */
+const statementMicros = (): number => {
+  if (statementStart === undefined) {
+    statementStart = liveMicros()
+    queueMicrotask(resetStatementClock)
+  }
+  return statementStart
+}
+
+/** Starts a new statement: the next NOW(), CURDATE(), UNIX_TIMESTAMP(), ... read the clock again. */
+export const resetStatementClock = (): void => {
+  statementStart = undefined
+}
 
 /** Wall-clock parts of a UTC instant (seconds) in a zone, as a DATETIME. */
 const wallClock = (zone: Zone, utcSeconds: number, micro: number, dec: number): Temporal => {
@@ -67,8 +87,7 @@ const fsp = (v: SqlValue | undefined): number => {
   return n
 }
 
-const clock = (zone: Zone, dec: number): Temporal => {
-  const us = nowMicros()
+const clock = (zone: Zone, dec: number, us = statementMicros()): Temporal => {
   const seconds = Math.floor(us / 1_000_000)
   const micro = us - seconds * 1_000_000
   const truncated = dec === 0 ? 0 : Math.floor(micro / 10 ** (6 - dec)) * 10 ** (6 - dec)
@@ -275,14 +294,16 @@ export const registerDateTimeFunctions = (db: Database.Database): void => {
   const pure = { nullIfAnyNull: true } as const
 
   // CURRENT_TIMESTAMP/CURRENT_DATE/CURRENT_TIME are SQLite keywords: the translator emits NOW()/CURDATE()/CURTIME().
-  define(db, ["now", "localtime", "localtimestamp", "sysdate"], { ...clockFn, arity: [0, 1] }, (p) =>
+  define(db, ["now", "localtime", "localtimestamp"], { ...clockFn, arity: [0, 1] }, (p) =>
     formatTemporal(clock(systemZone, fsp(p))))
+  // SYSDATE() is the time it is evaluated, not the statement's.
+  define(db, "sysdate", { ...clockFn, arity: [0, 1] }, (p) => formatTemporal(clock(systemZone, fsp(p), liveMicros())))
   define(db, "curdate", { ...clockFn, arity: 0 }, () => text(withDateOnly(clock(systemZone, 0))))
   define(db, "curtime", { ...clockFn, arity: [0, 1] }, (p) => text(asTime(clock(systemZone, fsp(p)))))
   define(db, "utc_timestamp", { ...clockFn, arity: [0, 1] }, (p) => formatTemporal(clock(utcZone, fsp(p))))
   define(db, "utc_date", { ...clockFn, arity: 0 }, () => text(withDateOnly(clock(utcZone, 0))))
   define(db, "utc_time", { ...clockFn, arity: [0, 1] }, (p) => text(asTime(clock(utcZone, fsp(p)))))
-  define(db, "unix_timestamp", { ...clockFn, arity: 0 }, () => BigInt(Math.floor(Date.now() / 1000)))
+  define(db, "unix_timestamp", { ...clockFn, arity: 0 }, () => BigInt(Math.floor(statementMicros() / 1_000_000)))
   define(db, "unix_timestamp", { arity: 1, nullIfAnyNull: true }, (v) => {
     const t = dateTimeArg(v)
     if (t === undefined || (!isZeroDate(t) && !hasFullDate(t)) || isZeroDate(t)) return null
@@ -367,10 +388,31 @@ export const registerDateTimeFunctions = (db: Database.Database): void => {
     if (t === undefined || t.month === 0) return null
     return text(makeDate(t.year, t.month, daysInMonth(t.year, t.month)))
   })
-  define(db, "date", { arity: 1, ...pure }, (v) => text(withDateOnly(dateTimeArg(v))))
+  // DATE(x), TIME(x) and datetime(x) (the translator's CAST AS DATETIME) replace SQLite's one-argument
+  // forms; SQLite's `date('now')` idiom keeps working (UTC), any other SQLite form has more arguments.
+  define(db, "date", { arity: 1, ...pure }, (v) => sqliteNow(v, 0, 10) ?? text(withDateOnly(dateTimeArg(v))))
   define(db, "time", { arity: 1, ...pure }, (v) => {
+    const now = sqliteNow(v, 11, 19)
+    if (now !== undefined) return now
     const t = timeArg(v)
     return t === undefined ? null : formatTemporal(asTime(t))
+  })
+  define(db, "datetime", { arity: 1, ...pure }, (v) => {
+    const now = sqliteNow(v, 0, 19)
+    if (now !== undefined) return now
+    const t = dateTimeArg(v)
+    return t === undefined ? null : formatTemporal(makeDateTime(t.year, t.month, t.day, t.hour, t.minute, t.second, 0, 0))
+  })
+  define(db, "timestamp", { arity: [1, 2], ...pure }, (v, add) => {
+    const t = dateTimeArg(v)
+    if (t === undefined) return null
+    const dt = makeDateTime(t.year, t.month, t.day, t.hour, t.minute, t.second, t.micro, t.dec)
+    if (add === undefined) return formatTemporal(dt)
+    const a = timeArg(add)
+    if (a === undefined || a.type !== "time") return null
+    const total = totalMicros(dt) + timeMicros(a)
+    const r = total < 0n ? undefined : dateTimeFromDayMicros(Number(total / 86_400_000_000n), Number(total % 86_400_000_000n), Math.max(dt.dec, a.dec))
+    return text(r)
   })
   define(db, "extract", { arity: 2, ...pure }, (unit, v) => extract(unitOf(unit), v))
 
@@ -463,6 +505,10 @@ export const registerDateTimeFunctions = (db: Database.Database): void => {
   })
   define(db, "str_to_date", { arity: 2, ...pure }, (v, f) => text(strToDate(toText(v!), toText(f!))))
 }
+
+/** SQLite's `date('now')`/`time('now')`/`datetime('now')`: UTC text, sliced. */
+const sqliteNow = (v: SqlValue, from: number, to: number): string | undefined =>
+  typeof v === "string" && v.toLowerCase() === "now" ? formatTemporal(clock(utcZone, 0)).slice(from, to) : undefined
 
 const withDateOnly = (t: Temporal | undefined): Temporal | undefined =>
   t === undefined ? undefined : makeDate(t.year, t.month, t.day)

@@ -52,6 +52,16 @@ const locateCi = (needle: string, hay: string, from = 1): number => {
   return i < 0 ? 0 : charIndex(hay, i) + 1
 }
 
+/** Upper case, one character for one, as MySQL maps them ('ß' stays 'ß', not 'SS'). */
+const upper = (s: string): string => {
+  const u = s.toUpperCase()
+  if (u.length === s.length) return u
+  return Array.from(s, (c) => {
+    const cu = c.toUpperCase()
+    return cu.length === c.length ? cu : c
+  }).join("")
+}
+
 /** Binary strings work on bytes: read them as latin1 so one character is one byte. */
 const asBinary = (b: Buffer): string => b.toString("latin1")
 const fromBinary = (s: string): Buffer => Buffer.from(s, "latin1")
@@ -355,8 +365,7 @@ export const registerStringFunctions = (db: Database.Database): void => {
     return s.slice(0, pos - 1) + toText(ins!) + s.slice(pos - 1 + len)
   })
   define(db, ["lcase", "lower"], { arity: 1, ...pure }, (v) => (Buffer.isBuffer(v) ? v : toText(v!).toLowerCase()))
-  define(db, ["ucase", "upper"], { arity: 1, ...pure }, (v) =>
-    Buffer.isBuffer(v) ? v : Array.from(toText(v!), (c) => (c === "ß" ? c : c.toUpperCase())).join(""))
+  define(db, ["ucase", "upper"], { arity: 1, ...pure }, (v) => (Buffer.isBuffer(v) ? v : upper(toText(v!))))
   define(db, ["substring", "substr", "mid"], { arity: [2, 3], ...pure }, (v, p, l) =>
     onChars(v!, (s) => substring(s, toInt(p!), l === undefined ? undefined : toInt(l!))))
   define(db, ["char_length", "character_length"], { arity: 1, ...pure }, (v) =>

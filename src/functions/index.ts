@@ -4,7 +4,7 @@
  */
 import type Database from "better-sqlite3"
 import { registerAggregates } from "./Aggregates.ts"
-import { nowText, registerDateTimeFunctions } from "./DateTime.ts"
+import { nowText, registerDateTimeFunctions, resetStatementClock } from "./DateTime.ts"
 import { registerJsonFunctions } from "./Json.ts"
 import { registerNumberFunctions } from "./Numbers.ts"
 import { registerRegexpFunctions } from "./Regexp.ts"
@@ -27,4 +27,4 @@ export const formatDateTime = (d: Date): string => {
   )}:${pad(d.getSeconds())}`
 }
 
-export { nowText }
+export { nowText, resetStatementClock }

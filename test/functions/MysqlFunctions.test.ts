@@ -3,7 +3,7 @@ process.env["TZ"] = "UTC"
 import Database from "better-sqlite3"
 import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { registerFunctions } from "../../src/functions/index.ts"
+import { registerFunctions, resetStatementClock } from "../../src/functions/index.ts"
 import { textOf } from "../../src/mysql/protocol/Values.ts"
 import type { RecordedCase } from "./fixtures/expressions.ts"
 
@@ -98,6 +98,36 @@ describe("MySQL functions beyond the recorded values", () => {
     expect(one("now(6)") as string).toMatch(/\.\d{6}$/)
     expect(one("curdate()")).toBe(now.slice(0, 10))
     expect(() => one("now(7)")).toThrow(/precision/)
+  })
+
+  it("NOW() is fixed for a statement, SYSDATE() is not", async () => {
+    resetStatementClock()
+    const first = one("now(6)")
+    await new Promise((r) => setTimeout(r, 5))
+    expect(one("now(6)")).not.toBe(first)
+    db.exec("CREATE TABLE many (x INTEGER)")
+    db.prepare("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3000) INSERT INTO many SELECT x FROM n").run()
+    resetStatementClock()
+    expect(db.prepare("SELECT count(DISTINCT now(6)) FROM many").raw(true).get()).toEqual([1n])
+    // Within one synchronous run and without a reset, NOW() keeps its value while SYSDATE() moves on.
+    resetStatementClock()
+    const now1 = one("now(6)")
+    const sys1 = one("sysdate(6)")
+    const ms = Date.now()
+    while (Date.now() === ms) {
+      // let the clock advance
+    }
+    expect(one("now(6)")).toBe(now1)
+    expect(one("sysdate(6)")).not.toBe(sys1)
+  })
+
+  it("SQLite's date('now'), time('now') and datetime('now') idioms keep working (UTC)", () => {
+    const utc = new Date().toISOString()
+    expect(one("date('now')")).toBe(utc.slice(0, 10))
+    expect(one("datetime('now')") as string).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
+    expect(one("time('now')") as string).toMatch(/^\d\d:\d\d:\d\d$/)
+    // SQLite's forms with modifiers are untouched
+    expect(one("date('2024-01-31', '+1 month')")).toBe("2024-03-02")
   })
 
   it("UNIX_TIMESTAMP and FROM_UNIXTIME follow the process time zone (TZ)", () => {
