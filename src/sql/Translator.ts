@@ -55,7 +55,10 @@ export const syntaxError = (near: string, line = 1): TranslateError =>
 const unsupported = (what: string): TranslateError =>
   new TranslateError({ code: 1235, sqlState: "42000", message: `This version of MySQL doesn't yet support '${what}'` })
 
-const errorAt = (src: string, offset: number): TranslateError => {
+const errorAt = (src: string, at: number): TranslateError => {
+  // start the quoted text at the beginning of the word the parser stopped in
+  let offset = at
+  while (offset > 0 && /[A-Za-z0-9_$]/.test(src[offset - 1]!) && /[A-Za-z0-9_$]/.test(src[offset] ?? "")) offset--
   const before = src.slice(0, offset)
   let line = 1
   for (let i = 0; i < before.length; i++) if (before.charCodeAt(i) === 10) line++
