@@ -1,7 +1,12 @@
 import { NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Either, Layer } from "effect"
+import cluster from "node:cluster"
+import { availableParallelism } from "node:os"
 import { parseArgs } from "node:util"
 import { MainLayer } from "./app/MainLayer.ts"
+import { load } from "./config/NodeConfig.ts"
+import { ProcessBus } from "./process/ProcessBus.ts"
+import { exitWithSupervisor, supervise } from "./process/Supervisor.ts"
 
 const usage = `marmot-ts: a leaderless, replicated SQLite server that speaks the MySQL protocol
 
@@ -12,8 +17,14 @@ Usage: marmot [options]
   --mysql-port <port>    MySQL port (default 3306; 0 picks a free port)
   --mysql-bind <addr>    MySQL bind address (default 127.0.0.1)
   --unix-socket <path>   also listen on this unix socket
+  --workers <n>          MySQL worker processes (default 0 = one per CPU)
   --help                 this text
 `
+
+const fail = (message: string): never => {
+  process.stderr.write(`${message}\n`)
+  process.exit(2)
+}
 
 const parsed = (() => {
   try {
@@ -25,13 +36,13 @@ const parsed = (() => {
         "mysql-port": { type: "string" },
         "mysql-bind": { type: "string" },
         "unix-socket": { type: "string" },
+        workers: { type: "string" },
         help: { type: "boolean" }
       },
       strict: true
     }).values
   } catch (e) {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n\n${usage}`)
-    process.exit(2)
+    return fail(`${e instanceof Error ? e.message : String(e)}\n\n${usage}`)
   }
 })()
 
@@ -43,19 +54,30 @@ if (parsed.help === true) {
 const integer = (flag: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`--${flag} must be a non-negative integer, got '${v}'\n`)
-    process.exit(2)
-  }
-  return n
+  return Number.isInteger(n) && n >= 0 ? n : fail(`--${flag} must be a non-negative integer, got '${v}'`)
 }
 
-const layer = MainLayer(parsed.config, {
+const loaded = Effect.runSync(Effect.either(load(parsed.config, {
   nodeId: integer("node-id", parsed["node-id"]),
   dataDir: parsed["data-dir"],
   mysqlPort: integer("mysql-port", parsed["mysql-port"]),
   mysqlBind: parsed["mysql-bind"],
-  unixSocket: parsed["unix-socket"]
-})
+  unixSocket: parsed["unix-socket"],
+  workers: integer("workers", parsed.workers)
+})))
+if (Either.isLeft(loaded)) fail(loaded.left.message)
+const settings = Either.getOrThrow(loaded)
+const workers = settings.mysql.workers === 0 ? availableParallelism() : settings.mysql.workers
 
-NodeRuntime.runMain(Layer.launch(layer).pipe(Effect.tapErrorCause(Effect.logError)), { disableErrorReporting: true, disablePrettyLogger: true })
+if (cluster.isPrimary && workers > 1) {
+  supervise(workers, settings.nodeId)
+} else {
+  const bus = cluster.isWorker
+    ? ProcessBus.layerWorker(Number(process.env["MARMOT_WORKER_INDEX"] ?? 0), Number(process.env["MARMOT_WORKER_COUNT"] ?? 1))
+    : ProcessBus.layerSingle
+  if (cluster.isWorker) exitWithSupervisor()
+  NodeRuntime.runMain(
+    Layer.launch(MainLayer(settings, bus)).pipe(Effect.tapErrorCause(Effect.logError)),
+    { disableErrorReporting: true, disablePrettyLogger: true }
+  )
+}

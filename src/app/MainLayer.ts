@@ -1,6 +1,7 @@
 import { Effect, Layer, Logger, LogLevel } from "effect"
-import { NodeConfig, type Overrides } from "../config/NodeConfig.ts"
+import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
 import { MysqlServer } from "../mysql/server/MysqlServer.ts"
+import { ProcessBus } from "../process/ProcessBus.ts"
 import { QueryEngine } from "../query/QueryEngine.ts"
 import { Storage } from "../storage/Storage.ts"
 
@@ -11,27 +12,27 @@ const levels = {
   error: LogLevel.Error
 } as const
 
-/** Prints the line tools wait for once the node is serving. */
+/** Tells the supervisor (or stdout) that this process serves MySQL. */
 const announceReady = Layer.effectDiscard(
   Effect.gen(function*() {
     const server = yield* MysqlServer
-    const config = yield* NodeConfig
-    yield* Effect.sync(() =>
-      process.stdout.write(`marmot-ts ready: node=${config.nodeId} mysql=${server.address.host}:${server.address.port}\n`)
-    )
+    const bus = yield* ProcessBus
+    bus.announceReady(server.address.host, server.address.port)
   })
 )
 
-/** The one composition root: every subsystem layer, wired once. */
-export const MainLayer = (configPath: string | undefined, overrides: Overrides) => {
-  const config = NodeConfig.layerLoad(configPath, overrides)
-  const logLevel = Layer.unwrapEffect(
-    Effect.map(NodeConfig, (c) => Logger.minimumLogLevel(levels[c.logging.level]))
-  ).pipe(Layer.provide(config))
+/** The one composition root of a MySQL worker process: every subsystem layer, wired once. */
+export const MainLayer = (settings: NodeSettings, bus: Layer.Layer<ProcessBus>) => {
+  const infrastructure = Layer.merge(NodeConfig.layer(settings), bus)
   const server = MysqlServer.layer.pipe(
     Layer.provide(QueryEngine.layer),
     Layer.provide(Storage.layer),
-    Layer.provideMerge(config)
+    Layer.provideMerge(infrastructure)
   )
-  return announceReady.pipe(Layer.provide(server), Layer.provide(Logger.logFmt), Layer.provide(logLevel))
+  return announceReady.pipe(
+    Layer.provide(server),
+    Layer.provide(Logger.logFmt),
+    Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
+  )
 }
+

@@ -15,6 +15,8 @@ export interface MysqlSettings {
   readonly unixSocket: string | undefined
   readonly maxAllowedPacket: number
   readonly lockWaitTimeoutSeconds: number
+  /** MySQL worker processes; 0 = one per CPU. */
+  readonly workers: number
   readonly users: ReadonlyArray<MysqlUser>
 }
 
@@ -45,6 +47,7 @@ export const defaults: NodeSettings = {
     unixSocket: undefined,
     maxAllowedPacket: 64 * 1024 * 1024,
     lockWaitTimeoutSeconds: 50,
+    workers: 0,
     users: [{ name: "root", password: "" }]
   },
   logging: { level: "info" }
@@ -57,6 +60,7 @@ export interface Overrides {
   readonly mysqlPort?: number | undefined
   readonly mysqlBind?: string | undefined
   readonly unixSocket?: string | undefined
+  readonly workers?: number | undefined
 }
 
 type Table = Record<string, unknown>
@@ -142,6 +146,7 @@ const readMysql = (r: Reader): MysqlSettings => {
     unixSocket: socket === "" ? undefined : socket,
     maxAllowedPacket: r.int("max_allowed_packet", d.maxAllowedPacket, 1024, 1024 * 1024 * 1024),
     lockWaitTimeoutSeconds: r.int("lock_wait_timeout_seconds", d.lockWaitTimeoutSeconds, 1, 31_536_000),
+    workers: r.int("workers", d.workers, 0, 256),
     users
   }
   r.done()
@@ -174,7 +179,8 @@ export const applyOverrides = (s: NodeSettings, o: Overrides): NodeSettings => (
     ...s.mysql,
     port: o.mysqlPort ?? s.mysql.port,
     bindAddress: o.mysqlBind ?? s.mysql.bindAddress,
-    unixSocket: o.unixSocket ?? s.mysql.unixSocket
+    unixSocket: o.unixSocket ?? s.mysql.unixSocket,
+    workers: o.workers ?? s.mysql.workers
   }
 })
 

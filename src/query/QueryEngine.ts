@@ -218,7 +218,7 @@ const runRaw = (ctx: EngineContext, session: Session, sql: string): Outcome | Pr
   return Tx.withWriter(ctx, session, handle, (conn): Outcome => {
     try {
       const r = conn.prepare(sql).stmt.run()
-      handle.schemaChanged()
+      ctx.storage.schemaChanged(handle)
       return ok(r.changes)
     } catch (e) {
       throw fromSqlite(e, handle.name)

@@ -7,10 +7,12 @@ import { Errors, fromSqlite, type MysqlError } from "./Errors.ts"
 import type { Session } from "./Session.ts"
 
 /**
- * Writes take the database's writer lock. Inside a MySQL transaction the lock is taken at the
- * first write (BEGIN IMMEDIATE on the writer connection) and held until COMMIT or ROLLBACK, so
- * reads before the first write see the latest committed data and never fail to upgrade.
- * An autocommit write takes and releases the lock around one statement, synchronously when free.
+ * Writes take the database's writer lock: first this process's WriteLock (a queue with deadlock
+ * detection), then SQLite's own file lock with BEGIN IMMEDIATE, which other worker processes of
+ * the node contend for; SQLITE_BUSY is retried asynchronously, never by blocking the event loop.
+ * Inside a MySQL transaction the lock is taken at the first write and held until COMMIT or
+ * ROLLBACK, so reads before the first write see the latest committed data and never fail to
+ * upgrade. An autocommit write holds it for one statement (synchronously when free).
  */
 export const withWriter = <A>(
   ctx: EngineContext,
@@ -19,55 +21,99 @@ export const withWriter = <A>(
   work: (conn: SqliteConnection) => A
 ): A | Promise<A> => {
   if (session.holds(handle)) return work(handle.writer)
-  if (session.inTransaction) {
-    if (session.readOnlyTransaction) throw Errors.readOnlyTransaction()
-    const start = () => {
-      begin(session, handle)
-      return work(handle.writer)
-    }
-    if (handle.lock.tryAcquire(session)) return start()
-    return handle.lock.acquire(session, ctx.lockWaitTimeoutMs).then(start, (e) => {
-      throw lockFailure(session, e)
-    })
-  }
-  const once = () => {
-    try {
-      return work(handle.writer)
-    } finally {
-      handle.lock.release(session)
-    }
-  }
-  if (handle.lock.tryAcquire(session)) return once()
-  return handle.lock.acquire(session, ctx.lockWaitTimeoutMs).then(once, (e) => {
+  if (session.inTransaction && session.readOnlyTransaction) throw Errors.readOnlyTransaction()
+  const locked = session.inTransaction ? () => joinTransaction(ctx, session, handle, work) : () => autocommit(ctx, session, handle, work)
+  if (handle.lock.tryAcquire(session)) return locked()
+  return handle.lock.acquire(session, ctx.lockWaitTimeoutMs).then(locked, (e) => {
     throw lockFailure(session, e)
   })
 }
 
-/** Takes the writer lock without running anything (DROP DATABASE waits for writers to finish). */
-export const withLock = <A>(ctx: EngineContext, session: Session, handle: DatabaseHandle, work: () => A): A | Promise<A> => {
-  const once = () => {
+/** Takes the writer (both locks) around `work`, as one autocommit unit. */
+export const withLock = <A>(ctx: EngineContext, session: Session, handle: DatabaseHandle, work: () => A): A | Promise<A> =>
+  withWriter(ctx, session, handle, () => work())
+
+const isBusy = (e: unknown): boolean => {
+  const code = (e as { code?: unknown }).code
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY")
+}
+
+/** BEGIN IMMEDIATE on the writer; while another process holds the file lock, retries with backoff. */
+const beginImmediate = (ctx: EngineContext, handle: DatabaseHandle): true | Promise<void> => {
+  const attempt = (): boolean => {
     try {
-      return work()
-    } finally {
-      handle.lock.release(session)
+      handle.writer.exec("BEGIN IMMEDIATE")
+      return true
+    } catch (e) {
+      if (isBusy(e)) return false
+      throw fromSqlite(e, handle.name)
     }
   }
-  if (handle.lock.tryAcquire(session)) return once()
-  return handle.lock.acquire(session, ctx.lockWaitTimeoutMs).then(once, (e) => {
-    throw lockFailure(session, e)
+  if (attempt()) return true
+  const deadline = Date.now() + ctx.lockWaitTimeoutMs
+  return new Promise<void>((resolve, reject) => {
+    let delayMs = 1
+    const retry = () => {
+      try {
+        if (attempt()) return resolve()
+      } catch (e) {
+        return reject(e)
+      }
+      if (Date.now() >= deadline) return reject(new LockWaitTimeout(handle.name))
+      delayMs = Math.min(delayMs * 2, 8)
+      setTimeout(retry, delayMs)
+    }
+    setTimeout(retry, delayMs)
   })
 }
 
-const begin = (session: Session, handle: DatabaseHandle) => {
+const afterBegin = <A>(
+  ctx: EngineContext,
+  session: Session,
+  handle: DatabaseHandle,
+  next: () => A
+): A | Promise<A> => {
+  let began: true | Promise<void>
   try {
-    handle.writer.exec("BEGIN IMMEDIATE")
-    for (const name of session.savepoints) handle.writer.exec("SAVEPOINT " + quoteIdent(name))
+    began = beginImmediate(ctx, handle)
   } catch (e) {
     handle.lock.release(session)
-    throw fromSqlite(e, handle.name)
+    throw e
   }
-  session.held.push(handle)
+  if (began === true) return next()
+  return began.then(next, (e) => {
+    handle.lock.release(session)
+    throw lockFailure(session, e)
+  })
 }
+
+const joinTransaction = <A>(ctx: EngineContext, session: Session, handle: DatabaseHandle, work: (conn: SqliteConnection) => A) =>
+  afterBegin(ctx, session, handle, () => {
+    try {
+      for (const name of session.savepoints) handle.writer.exec("SAVEPOINT " + quoteIdent(name))
+    } catch (e) {
+      handle.writer.exec("ROLLBACK")
+      handle.lock.release(session)
+      throw fromSqlite(e, handle.name)
+    }
+    session.held.push(handle)
+    return work(handle.writer)
+  })
+
+const autocommit = <A>(ctx: EngineContext, session: Session, handle: DatabaseHandle, work: (conn: SqliteConnection) => A) =>
+  afterBegin(ctx, session, handle, () => {
+    const open = () => handle.writer.db.open && handle.writer.inTransaction
+    try {
+      const result = work(handle.writer)
+      if (open()) handle.writer.exec("COMMIT")
+      return result
+    } catch (e) {
+      if (open()) handle.writer.exec("ROLLBACK")
+      throw fromSqlite(e, handle.name)
+    } finally {
+      handle.lock.release(session)
+    }
+  })
 
 const lockFailure = (session: Session, e: unknown): MysqlError => {
   if (e instanceof LockDeadlock) {

@@ -190,7 +190,7 @@ export const runDdl = (ctx: EngineContext, session: Session, stmt: Ddl, params: 
       }
       throw mapped
     } finally {
-      handle.schemaChanged()
+      ctx.storage.schemaChanged(handle)
     }
     return ok(0)
   })

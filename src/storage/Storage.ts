@@ -1,7 +1,8 @@
 import { Context, Data, Effect, Layer } from "effect"
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs"
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { NodeConfig } from "../config/NodeConfig.ts"
+import { ProcessBus } from "../process/ProcessBus.ts"
 import { SqliteConnection } from "./SqliteConnection.ts"
 import { WriteLock } from "./WriteLock.ts"
 
@@ -49,6 +50,8 @@ export interface StorageService {
   readonly create: (name: string) => DatabaseHandle
   /** Throws UnknownDatabase; the caller must hold the database's write lock. */
   readonly drop: (name: string) => void
+  /** After DDL: drops cached statements and table shapes here and in the node's other processes. */
+  readonly schemaChanged: (handle: DatabaseHandle) => void
 }
 
 const fileSuffix = ".db"
@@ -60,6 +63,7 @@ export const validDatabaseName = (name: string): boolean =>
 
 const make = Effect.gen(function*() {
   const config = yield* NodeConfig
+  const bus = yield* ProcessBus
   const dataDir = config.dataDir
   const dbDir = join(dataDir, "databases")
   yield* Effect.try({
@@ -75,14 +79,33 @@ const make = Effect.gen(function*() {
     return handle
   }
 
+  const forget = (name: string) => {
+    const handle = handles.get(name)
+    if (handle === undefined) return undefined
+    handles.delete(name)
+    for (const other of handles.values()) {
+      other.reader.detach(name)
+      other.writer.detach(name)
+    }
+    handle.close()
+    return handle
+  }
+
+  /** Databases are files; another worker process of this node may have created one since. */
+  const names = (): Array<string> => {
+    const found = new Set(handles.keys())
+    for (const file of readdirSync(dbDir)) {
+      if (!file.endsWith(fileSuffix)) continue
+      const name = file.slice(0, -fileSuffix.length)
+      if (validDatabaseName(name)) found.add(name)
+    }
+    return [...found].sort()
+  }
+
   yield* Effect.acquireRelease(
     Effect.try({
       try: () => {
-        for (const file of readdirSync(dbDir)) {
-          if (!file.endsWith(fileSuffix)) continue
-          const name = file.slice(0, -fileSuffix.length)
-          if (validDatabaseName(name)) open(name)
-        }
+        for (const name of names()) open(name)
       },
       catch: (e) => new StorageError({ message: `cannot open databases in ${dbDir}: ${String(e)}` })
     }),
@@ -92,31 +115,44 @@ const make = Effect.gen(function*() {
         handles.clear()
       })
   )
+  bus.subscribe((m) => {
+    if (m._tag === "DatabaseDropped") forget(m.name)
+    else handles.get(m.database)?.schemaChanged()
+  })
   yield* Effect.logInfo(`storage: ${handles.size} database(s) in ${dbDir}`)
 
   const service: StorageService = {
     dataDir,
-    list: () => [...handles.keys()].sort(),
-    get: (name) => handles.get(name),
+    list: names,
+    get: (name) => {
+      const handle = handles.get(name)
+      if (handle !== undefined) return handle
+      return validDatabaseName(name) && existsSync(pathOf(name)) ? open(name) : undefined
+    },
     pathOf,
     create: (name) => {
       if (!validDatabaseName(name) || name === systemDatabase) throw new InvalidDatabaseName({ name })
       if (handles.has(name)) throw new DatabaseExists({ name })
+      try {
+        closeSync(openSync(pathOf(name), "wx"))
+      } catch (e) {
+        if ((e as { code?: string }).code === "EEXIST") throw new DatabaseExists({ name })
+        throw e
+      }
       return open(name)
     },
     drop: (name) => {
-      const handle = handles.get(name)
+      const handle = forget(name) ?? (existsSync(pathOf(name)) ? { path: pathOf(name) } : undefined)
       if (handle === undefined) throw new UnknownDatabase({ name })
-      handles.delete(name)
-      for (const other of handles.values()) {
-        other.reader.detach(name)
-        other.writer.detach(name)
-      }
-      handle.close()
       for (const suffix of ["", "-wal", "-shm"]) {
         const file = handle.path + suffix
         if (existsSync(file)) rmSync(file)
       }
+      bus.broadcast({ _tag: "DatabaseDropped", name })
+    },
+    schemaChanged: (handle) => {
+      handle.schemaChanged()
+      bus.broadcast({ _tag: "SchemaChanged", database: handle.name })
     }
   }
   return service

@@ -1,0 +1,68 @@
+import { Context, Effect, Layer } from "effect"
+
+/**
+ * Messages between the processes of one node. A node runs as a supervisor process and one or
+ * more MySQL worker processes sharing the same SQLite files; what one worker changes outside the
+ * files themselves (a dropped database, a schema other workers cached) it announces here.
+ */
+export type BusMessage =
+  | { readonly _tag: "DatabaseDropped"; readonly name: string }
+  | { readonly _tag: "SchemaChanged"; readonly database: string }
+
+/** Worker → supervisor only. */
+export type SupervisorMessage =
+  | { readonly _tag: "Broadcast"; readonly message: BusMessage }
+  | { readonly _tag: "Ready"; readonly host: string; readonly port: number }
+
+export interface ProcessBusService {
+  readonly workerIndex: number
+  readonly workerCount: number
+  /** Delivers to every OTHER process of this node. */
+  readonly broadcast: (message: BusMessage) => void
+  readonly subscribe: (handler: (message: BusMessage) => void) => void
+  readonly announceReady: (host: string, port: number) => void
+}
+
+const isBusMessage = (u: unknown): u is BusMessage =>
+  typeof u === "object" && u !== null && ((u as { _tag?: unknown })._tag === "DatabaseDropped" || (u as { _tag?: unknown })._tag === "SchemaChanged")
+
+export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<ProcessBus, ProcessBusService>() {
+  /** A node that is one process: nothing to tell anyone; the ready line goes to stdout. */
+  static readonly layerSingle = Layer.succeed(ProcessBus, {
+    workerIndex: 0,
+    workerCount: 1,
+    broadcast: () => {},
+    subscribe: () => {},
+    announceReady: (host, port) => {
+      process.stdout.write(`marmot-ts ready: mysql=${host}:${port} workers=1\n`)
+    }
+  })
+
+  /** A worker forked by the supervisor: talks over the IPC channel. */
+  static readonly layerWorker = (workerIndex: number, workerCount: number) =>
+    Layer.scoped(
+      ProcessBus,
+      Effect.gen(function*() {
+        const handlers: Array<(m: BusMessage) => void> = []
+        const onMessage = (m: unknown) => {
+          if (isBusMessage(m)) for (const h of handlers) h(m)
+        }
+        yield* Effect.acquireRelease(
+          Effect.sync(() => process.on("message", onMessage)),
+          () => Effect.sync(() => process.off("message", onMessage))
+        )
+        const send = (m: SupervisorMessage) => {
+          if (process.connected) process.send?.(m)
+        }
+        return {
+          workerIndex,
+          workerCount,
+          broadcast: (message) => send({ _tag: "Broadcast", message }),
+          subscribe: (h) => {
+            handlers.push(h)
+          },
+          announceReady: (host, port) => send({ _tag: "Ready", host, port })
+        } satisfies ProcessBusService
+      })
+    )
+}

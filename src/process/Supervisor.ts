@@ -1,0 +1,73 @@
+import cluster, { type Worker } from "node:cluster"
+import type { SupervisorMessage } from "./ProcessBus.ts"
+
+const log = (message: string) => process.stderr.write(`marmot-ts supervisor: ${message}\n`)
+
+/**
+ * The node's first process when it runs several MySQL workers. It forks the workers (they share
+ * the listening socket through node:cluster and the SQLite files through SQLite's own locking),
+ * relays their broadcasts, prints one ready line when all listen, restarts a worker that dies,
+ * and stops them all on SIGTERM/SIGINT. Workers exit by themselves if this process dies.
+ */
+export const supervise = (workerCount: number, nodeId: number): void => {
+  cluster.setupPrimary({ exec: process.argv[1]!, execArgv: process.execArgv, args: process.argv.slice(2), serialization: "advanced" })
+  const workers = new Map<number, Worker>()
+  const ready = new Set<number>()
+  let announced = false
+  let stopping = false
+  let exitCode = 0
+
+  const fork = (index: number) => {
+    const worker = cluster.fork({ MARMOT_WORKER_INDEX: String(index), MARMOT_WORKER_COUNT: String(workerCount) })
+    workers.set(index, worker)
+    worker.on("message", (m: SupervisorMessage) => {
+      if (m._tag === "Broadcast") {
+        for (const [i, w] of workers) if (i !== index && w.isConnected()) w.send(m.message)
+      } else if (m._tag === "Ready") {
+        ready.add(index)
+        if (!announced && ready.size === workerCount) {
+          announced = true
+          process.stdout.write(`marmot-ts ready: node=${nodeId} mysql=${m.host}:${m.port} workers=${workerCount}\n`)
+        }
+      }
+    })
+    worker.on("exit", (code, signal) => {
+      workers.delete(index)
+      ready.delete(index)
+      if (stopping) {
+        if (workers.size === 0) process.exit(exitCode)
+        return
+      }
+      if (!announced) {
+        log(`worker ${index} exited during startup (code ${code}, signal ${signal}); stopping`)
+        stop(1)
+        return
+      }
+      log(`worker ${index} exited (code ${code}, signal ${signal}); restarting it`)
+      setTimeout(() => {
+        if (!stopping) fork(index)
+      }, 500)
+    })
+  }
+
+  const stop = (code: number) => {
+    if (stopping) return
+    stopping = true
+    exitCode = code
+    if (workers.size === 0) process.exit(code)
+    for (const w of workers.values()) w.process.kill("SIGTERM")
+    setTimeout(() => {
+      for (const w of workers.values()) w.process.kill("SIGKILL")
+      process.exit(code)
+    }, 10_000).unref()
+  }
+
+  process.on("SIGTERM", () => stop(0))
+  process.on("SIGINT", () => stop(0))
+  for (let i = 0; i < workerCount; i++) fork(i)
+}
+
+/** In a worker: the supervisor is gone (even by kill -9), so this process must go too. */
+export const exitWithSupervisor = (): void => {
+  process.on("disconnect", () => process.exit(0))
+}
