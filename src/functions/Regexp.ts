@@ -33,13 +33,26 @@ const translate = (pattern: string): string =>
 
 const cache = new Map<string, RegExp>()
 
+/** PCRE's leading inline options, such as `(?-i)` for a case-sensitive match: the pattern without them, and JavaScript flags. */
+const inlineOptions = (pattern: string): { readonly body: string; readonly flags: string } => {
+  const m = /^\(\?([imsx]*)(?:-([imsx]+))?\)/.exec(pattern)
+  if (m === null) return { body: pattern, flags: "i" }
+  const on = m[1] ?? ""
+  const off = m[2] ?? ""
+  let flags = off.includes("i") ? "" : "i"
+  if (on.includes("m")) flags += "m"
+  if (on.includes("s")) flags += "s"
+  return { body: pattern.slice(m[0].length), flags }
+}
+
 /** The compiled pattern (global flag added when `global`). Throws on a syntax error, like MySQL. */
 export const compile = (pattern: string, global = false): RegExp => {
   const key = (global ? "g" : "-") + pattern
   let re = cache.get(key)
   if (re === undefined) {
-    const source = translate(pattern)
-    const flags = "i" + (global ? "g" : "")
+    const options = inlineOptions(pattern)
+    const source = translate(options.body)
+    const flags = options.flags + (global ? "g" : "")
     try {
       re = new RegExp(source, flags + "u")
     } catch {

@@ -62,6 +62,13 @@ const upper = (s: string): string => {
   }).join("")
 }
 
+/** Lower case, one character for one and without context ('İ' → 'i', a final 'Σ' → 'σ'), as MySQL maps them. */
+const lower = (s: string): string => {
+  const l = s.toLowerCase()
+  if (l.length === s.length && !s.includes("Σ")) return l
+  return Array.from(s, (c) => (c === "Σ" ? "σ" : String.fromCodePoint(c.toLowerCase().codePointAt(0)!))).join("")
+}
+
 /** Binary strings work on bytes: read them as latin1 so one character is one byte. */
 const asBinary = (b: Buffer): string => b.toString("latin1")
 const fromBinary = (s: string): Buffer => Buffer.from(s, "latin1")
@@ -364,7 +371,7 @@ export const registerStringFunctions = (db: Database.Database): void => {
     if (len < 0 || len > n - pos + 1) len = n - pos + 1
     return s.slice(0, pos - 1) + toText(ins!) + s.slice(pos - 1 + len)
   })
-  define(db, ["lcase", "lower"], { arity: 1, ...pure }, (v) => (Buffer.isBuffer(v) ? v : toText(v!).toLowerCase()))
+  define(db, ["lcase", "lower"], { arity: 1, ...pure }, (v) => (Buffer.isBuffer(v) ? v : lower(toText(v!))))
   define(db, ["ucase", "upper"], { arity: 1, ...pure }, (v) => (Buffer.isBuffer(v) ? v : upper(toText(v!))))
   define(db, ["substring", "substr", "mid"], { arity: [2, 3], ...pure }, (v, p, l) =>
     onChars(v!, (s) => substring(s, toInt(p!), l === undefined ? undefined : toInt(l!))))

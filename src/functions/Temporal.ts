@@ -265,7 +265,7 @@ const parseCompact = (digits: string, frac: string): Temporal | undefined => {
     parts.push(Number(digits.slice(pos, pos + w)))
     pos += w
   }
-  if (pos < n || parts.length < 3) return undefined
+  if (pos < n || parts.length < 3 || (parts.length === 3 && frac !== "")) return undefined
   let [y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0] = parts
   if (yl === 2) y = year2000(y)
   if (!validDateTime(y, mo, d, h, mi, s)) return undefined
@@ -287,7 +287,7 @@ export const parseDateTimeString = (str: string): Temporal | undefined => {
   while (i < n && isDigit(str.charCodeAt(i))) i++
   const firstLen = i - start
   if (firstLen === 0) return undefined
-  if (firstLen >= 5 || i === n || str[i] === ".") {
+  if (firstLen >= 5 || i === n) {
     // Compact form, possibly followed by a fraction.
     let frac = ""
     if (str[i] === ".") {
@@ -331,10 +331,10 @@ export const parseDateTimeString = (str: string): Temporal | undefined => {
       while (j < n && isDigit(str.charCodeAt(j))) j++
       if (j === s0) break
       time.push(Number(str.slice(s0, j)))
-      if (time.length < 3 && j < n && isPunct(str.charCodeAt(j)) && str[j] !== "." && j + 1 < n && isDigit(str.charCodeAt(j + 1))) j++
+      if (time.length < 3 && j < n && isPunct(str.charCodeAt(j)) && j + 1 < n && isDigit(str.charCodeAt(j + 1))) j++
       else break
     }
-    if (time.length === 3 && str[j] === ".") {
+    if (time.length === 3 && str[j] === "." && isDigit(str.charCodeAt(j + 1))) {
       const s0 = j + 1
       let k = s0
       while (k < n && isDigit(str.charCodeAt(k))) k++
@@ -410,16 +410,16 @@ const clampedTime = (neg: boolean, h: number, mi: number, s: number, micro: numb
   return makeTime(neg, h, mi, s, micro, dec)
 }
 
-/** MySQL's TIME from an integer [-]HHMMSS (longer values are read as datetimes). */
+/** [-]HHH…MMSS digits as a TIME (hours beyond 838 clamp; minutes or seconds above 59 are invalid). */
+const timeFromDigits = (neg: boolean, v: bigint, micro: number, dec: number): Temporal | undefined =>
+  clampedTime(neg, v / 10000n > 100000n ? 100000 : Number(v / 10000n), Number((v / 100n) % 100n), Number(v % 100n), micro, dec)
+
+/** MySQL's TIME from an integer [-]HHMMSS; integers of eight digits or more are read as datetimes. */
 const timeFromInteger = (v: bigint, micro: number, dec: number): Temporal | undefined => {
   const neg = v < 0n
   const abs = neg ? -v : v
-  if (abs > 8385959n) {
-    if (neg) return undefined
-    return dateTimeFromInteger(abs, micro, dec)
-  }
-  const n = Number(abs)
-  return clampedTime(neg, Math.floor(n / 10000), Math.floor(n / 100) % 100, n % 100, micro, dec)
+  if (abs >= 10000000n) return neg ? undefined : dateTimeFromInteger(abs, micro, dec)
+  return timeFromDigits(neg, abs, micro, dec)
 }
 
 /**
@@ -428,10 +428,12 @@ const timeFromInteger = (v: bigint, micro: number, dec: number): Temporal | unde
  */
 export const parseTimeString = (str: string): Temporal | undefined => {
   const s = str.trimStart()
-  if (DATE_LIKE_RE.test(s)) {
+  const date = DATE_LIKE_RE.exec(s)
+  if (date !== null) {
     // A datetime gives its time of day; a bare date is read as a number of the leading digits ('2024-01-05' → 00:20:24).
     const dt = parseDateTimeString(s)
     if (dt !== undefined && dt.type === "datetime") return dt
+    if (/^[T\s]+\d/.test(s.slice(date[0].length))) return undefined
   }
   const m = TIME_RE.exec(s)
   if (m !== null) {
@@ -442,9 +444,9 @@ export const parseTimeString = (str: string): Temporal | undefined => {
   const d = /^(-)?(\d+)(?:\.(\d*))?/.exec(s)
   if (d === null || d[2] === undefined) return undefined
   const f = parseFraction(d[3] ?? "")
-  if (d[2].length >= 8 && d[1] === undefined) return parseCompact(d[2], d[3] ?? "")
-  const v = BigInt(d[2])
-  return timeFromInteger(d[1] !== undefined ? -v : v, f.micro, f.dec)
+  // Twelve digits or more are a datetime; shorter runs are [H…]HHMMSS.
+  if (d[2].length >= 12) return d[1] === undefined ? parseCompact(d[2], d[3] ?? "") : undefined
+  return timeFromDigits(d[1] !== undefined, BigInt(d[2]), f.micro, f.dec)
 }
 
 /** A TIME argument (MySQL's Time with cast options): datetimes give their time of day. */
