@@ -561,6 +561,40 @@ describe("node mysql2", { timeout: 15_000 }, () => {
     await c.query("DELETE FROM blobs")
   }, 90_000)
 
+  it("describes result columns like MySQL: types, key flags, lengths, table names", async () => {
+    const [, fields] = await c.query("SELECT id, name, qty, price, created, data, big FROM items WHERE 1 = 0")
+    // NOT_NULL 1, PRI_KEY 2, UNIQUE_KEY 4, BLOB 16, BINARY 128, AUTO_INCREMENT 512
+    const KEYS = 1 | 2 | 4 | 16 | 128 | 512
+    expect(
+      fields.map((f) => ({
+        name: f.name,
+        type: f.columnType,
+        flags: Number(f.flags) & KEYS,
+        table: f.table,
+        orgTable: f.orgTable,
+        db: f.schema
+      }))
+    ).toEqual([
+      { name: "id", type: 3, flags: 1 | 2 | 512, table: "items", orgTable: "items", db: DB }, // LONG
+      { name: "name", type: 253, flags: 1 | 4, table: "items", orgTable: "items", db: DB }, // VAR_STRING
+      { name: "qty", type: 3, flags: 0, table: "items", orgTable: "items", db: DB },
+      { name: "price", type: 5, flags: 0, table: "items", orgTable: "items", db: DB }, // DOUBLE
+      { name: "created", type: 12, flags: 128, table: "items", orgTable: "items", db: DB }, // DATETIME
+      { name: "data", type: 252, flags: 16 | 128, table: "items", orgTable: "items", db: DB }, // BLOB
+      { name: "big", type: 8, flags: 0, table: "items", orgTable: "items", db: DB } // LONGLONG
+    ])
+    // VARCHAR(100) in utf8mb4: 400 bytes; charset utf8mb4 (45 or another utf8mb4 collation id)
+    expect(fields[1]!.columnLength).toBe(400)
+  })
+
+  it("types literals like MySQL: 1 is an integer, 1.5 a DECIMAL (a string in mysql2), 2.5e0 a DOUBLE", async () => {
+    const [rows, fields] = await c.query<RowDataPacket[]>("SELECT 1 AS i, 1.5 AS d, 2.5e0 AS f, 'a' AS s, NULL AS n")
+    expect(rows).toEqual([{ i: 1, d: "1.5", f: 2.5, s: "a", n: null }])
+    // an integer literal is LONG in MariaDB and LONGLONG in MySQL 8; the others agree
+    expect([3, 8]).toContain(fields[0]!.columnType)
+    expect(fields.slice(1).map((f) => f.columnType)).toEqual([246, 5, 253, 6]) // NEWDECIMAL, DOUBLE, VAR_STRING, NULL
+  })
+
   it("pings", async () => {
     await c.ping()
     await c.ping()
