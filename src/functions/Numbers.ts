@@ -106,8 +106,59 @@ const roundOrTruncate = (v: Exclude<SqlValue, null>, dArg: SqlValue | undefined,
   return Number(roundDecimalText(plainDecimal(x), d, truncate))
 }
 
-/** FORMAT(x, d): rounded to d decimals with ',' thousands separators. */
-const format = (v: Exclude<SqlValue, null>, dArg: Exclude<SqlValue, null>): string => {
+/** Number formats of MariaDB's locales (FORMAT's third argument), grouped by their output for 1234567.89. */
+interface NumberLocale {
+  readonly thousands: string
+  readonly decimal: string
+  /** Digits per group from the right: [3] for 1,234,567; [3, 2] for 12,34,567; [] for none. */
+  readonly grouping: ReadonlyArray<number>
+}
+
+const LOCALE_GROUPS: ReadonlyArray<readonly [NumberLocale, string]> = [
+  [{ thousands: " ", decimal: ",", grouping: [3] }, "cs_CZ es_CR et_EE fi_FI ka_GE lv_LV mk_MK ru_RU sk_SK sv_FI sv_SE"],
+  [{ thousands: "'", decimal: ",", grouping: [3] }, "it_CH rm_CH"],
+  [{ thousands: "'", decimal: ".", grouping: [3] }, "de_CH"],
+  [{ thousands: "", decimal: ".", grouping: [] }, "ar_SA sr_RS"],
+  [{ thousands: "\0", decimal: ",", grouping: [3] }, "bg_BG"],
+  [
+    { thousands: ".", decimal: ",", grouping: [3] },
+    "be_BY da_DK de_BE de_DE de_LU es_AR es_BO es_CL es_CO es_EC es_ES es_PY es_UY es_VE fo_FO hu_HU id_ID is_IS lt_LT " +
+      "mn_MN nb_NO no_NO ro_RO ru_UA sq_AL tr_TR uk_UA vi_VN"
+  ],
+  [
+    { thousands: "", decimal: ",", grouping: [] },
+    "ca_ES de_AT el_GR eu_ES fr_BE fr_CA fr_CH fr_FR fr_LU gl_ES hr_HR it_IT nl_BE nl_NL pl_PL pt_BR pt_PT sl_SI"
+  ],
+  [{ thousands: ",", decimal: ".", grouping: [3, 2] }, "en_IN ta_IN te_IN"]
+]
+
+const EN_US: NumberLocale = { thousands: ",", decimal: ".", grouping: [3] }
+
+const LOCALES: ReadonlyMap<string, NumberLocale> = new Map(
+  LOCALE_GROUPS.flatMap(([locale, names]) => names.split(" ").map((n) => [n.toLowerCase(), locale] as const))
+)
+
+/** A locale by name (any case); unknown names and NULL are en_US, as in MariaDB. */
+const numberLocale = (name: SqlValue | undefined): NumberLocale =>
+  name === undefined || name === null ? EN_US : (LOCALES.get(toText(name).toLowerCase()) ?? EN_US)
+
+const group = (int: string, locale: NumberLocale): string => {
+  if (locale.grouping.length === 0) return int
+  const groups: Array<string> = []
+  let end = int.length
+  let k = 0
+  while (end > 0) {
+    const size = locale.grouping[Math.min(k, locale.grouping.length - 1)]!
+    groups.unshift(int.slice(Math.max(0, end - size), end))
+    end -= size
+    k++
+  }
+  return groups.join(locale.thousands)
+}
+
+/** FORMAT(x, d[, locale]): rounded to d decimals with the locale's separators. */
+const format = (v: Exclude<SqlValue, null>, dArg: Exclude<SqlValue, null>, localeArg?: SqlValue): string => {
+  const locale = numberLocale(localeArg)
   const d = Math.max(0, Math.min(38, toInt(dArg)))
   const text = typeof v === "bigint" ? v.toString() : plainDecimal(toDouble(v))
   const rounded = roundDecimalText(text, d, false)
@@ -116,8 +167,7 @@ const format = (v: Exclude<SqlValue, null>, dArg: Exclude<SqlValue, null>): stri
   const dot = abs.indexOf(".")
   const int = dot < 0 ? abs : abs.slice(0, dot)
   const frac = (dot < 0 ? "" : abs.slice(dot + 1)).padEnd(d, "0")
-  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",")
-  return (neg ? "-" : "") + grouped + (d > 0 ? "." + frac : "")
+  return (neg ? "-" : "") + group(int, locale) + (d > 0 ? locale.decimal + frac : "")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,26 +190,26 @@ const crc32 = (b: Buffer): number => {
 
 const hash = (algorithm: string) => (v: SqlValue): string => createHash(algorithm).update(toBytes(v!)).digest("hex")
 
-/** GREATEST / LEAST: numbers compare numerically, strings by collation, a mix as doubles. */
+/** MySQL comparison of two values: numbers numerically, strings by collation (bytes for binary), a mix as doubles. */
+const compareValues = (a: Exclude<SqlValue, null>, b: Exclude<SqlValue, null>): number => {
+  if (isNumeric(a) && isNumeric(b)) {
+    return typeof a === "bigint" && typeof b === "bigint" ? (a > b ? 1 : a < b ? -1 : 0) : Math.sign(Number(a) - Number(b))
+  }
+  if (!isNumeric(a) && !isNumeric(b)) {
+    return Buffer.isBuffer(a) || Buffer.isBuffer(b) ? Buffer.compare(toBytes(a), toBytes(b)) : compareCi(toText(a), toText(b))
+  }
+  return Math.sign(toDouble(a) - toDouble(b))
+}
+
+/** GREATEST / LEAST; with numbers and strings mixed, the result is a double. */
 const extreme = (args: Array<SqlValue>, sign: 1 | -1): SqlValue => {
   if (args.length < 2) throw new Error("Incorrect parameter count in the call to native function")
   if (args.some((a) => a === null)) return null
   const values = args as Array<Exclude<SqlValue, null>>
-  const allNumeric = values.every(isNumeric)
-  const allStrings = values.every((v) => !isNumeric(v))
+  const mixed = values.some(isNumeric) && !values.every(isNumeric)
   let best = values[0]!
-  for (const v of values.slice(1)) {
-    let c: number
-    if (allNumeric) {
-      c = typeof v === "bigint" && typeof best === "bigint" ? (v > best ? 1 : v < best ? -1 : 0) : Math.sign(Number(v) - Number(best))
-    } else if (allStrings) {
-      c = Buffer.isBuffer(v) || Buffer.isBuffer(best) ? Buffer.compare(toBytes(v), toBytes(best)) : compareCi(toText(v), toText(best))
-    } else {
-      c = Math.sign(toDouble(v) - toDouble(best))
-    }
-    if (c * sign > 0) best = v
-  }
-  return allNumeric || allStrings ? best : toDouble(best)
+  for (const v of values.slice(1)) if (compareValues(v, best) * sign > 0) best = v
+  return mixed ? toDouble(best) : best
 }
 
 /** MySQL's RAND(seed): the first value of its seeded generator. */
@@ -244,7 +294,7 @@ export const registerNumberFunctions = (db: Database.Database): void => {
   define(db, "atan", { arity: [1, 2], ...pure }, (a, b) =>
     b === undefined ? Math.atan(toDouble(a!)) : Math.atan2(toDouble(a!), toDouble(b!)))
   math("atan2", 2, Math.atan2)
-  define(db, "format", { arity: [2, 3], ...pure }, (v, d) => format(v!, d!))
+  define(db, "format", { arity: [2, 3] }, (v, d, locale) => (v === null || d === null ? null : format(v!, d!, locale)))
 
   define(db, "crc32", { arity: 1, ...pure }, (v) => BigInt(crc32(toBytes(v!))))
   define(db, "md5", { arity: 1, ...pure }, hash("md5"))
@@ -256,6 +306,11 @@ export const registerNumberFunctions = (db: Database.Database): void => {
     return algorithm === undefined ? null : hash(algorithm)(v!)
   })
 
+  // NULLIF compares like MySQL's `=`: numbers numerically, strings by collation ('a' = 'A').
+  define(db, "nullif", { arity: 2 }, (a, b) => {
+    if (a === null || b === null) return a ?? null
+    return compareValues(a, b) === 0 ? null : a
+  })
   define(db, "greatest", {}, (...args) => extreme(args, 1))
   define(db, "least", {}, (...args) => extreme(args, -1))
 

@@ -318,7 +318,9 @@ export const registerStringFunctions = (db: Database.Database): void => {
     if (n.includes(",")) return 0n
     if (s === "") return 0n
     const items = s.split(",")
-    const i = items.findIndex((x) => equalsCi(x, n))
+    // Collation-insensitive, but trailing spaces count here ('b ' is not in 'a,b').
+    const fn = fold(n)
+    const i = items.findIndex((x) => fold(x) === fn)
     return BigInt(i + 1)
   })
   define(db, "field", {}, (needle, ...list) => {
