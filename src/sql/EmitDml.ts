@@ -98,7 +98,7 @@ const findItem = (items: ReadonlyArray<N>, name: string): N | undefined => {
     items.find((f) => (f.as === null || f.as === undefined) && typeof f.table === "string" && f.table.toLowerCase() === lower)
 }
 
-export const emitUpdate = (o: Out, s: N): DmlShape => {
+export const emitUpdate = (o: Out, s: N, ignore: boolean): DmlShape => {
   const items: Array<N> = Array.isArray(s.table) ? s.table : [s.table]
   const first = items[0]
   if (first === undefined || typeof first.table !== "string") throw new Unsupported("this UPDATE form")
@@ -112,7 +112,7 @@ export const emitUpdate = (o: Out, s: N): DmlShape => {
       throw new Unsupported(`UPDATE … ${String(items[1].join)}`)
     }
   }
-  o.w("UPDATE ")
+  o.w(ignore ? "UPDATE OR IGNORE " : "UPDATE ")
   emitTableFactor(o, first)
   o.w(" SET ")
   sets.forEach((a, i) => {

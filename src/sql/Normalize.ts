@@ -27,6 +27,8 @@ export interface Normalized {
   /** names of the items of the first depth-0 SELECT list, as MySQL names result columns */
   readonly selectNames: ReadonlyArray<string> | undefined
   readonly calcFoundRows: boolean
+  /** UPDATE IGNORE / DELETE IGNORE (the keyword is removed from the text) */
+  readonly ignore: boolean
 }
 
 /** Words after which a string literal is a value, not an alias. */
@@ -98,45 +100,66 @@ export const literalValue = (t: Token, neg: boolean): SqlValue => {
   }
 }
 
+/** Mutable state of one normalize() pass (helpers are top-level: closures would be re-created per call). */
+interface State {
+  readonly src: string
+  readonly toks: ReadonlyArray<Token>
+  readonly parts: Array<string>
+  pos: number
+  readonly slots: Array<Arg>
+  lifted: number
+  depth: number
+  /** 0 = no depth-0 SELECT seen yet, 1 = inside its select list, 2 = past it */
+  selState: 0 | 1 | 2
+  readonly names: Array<string>
+  itemFirst: number
+  itemLast: number
+  namesOk: boolean
+}
+
+const replace = (st: State, from: number, to: number, text: string): void => {
+  st.parts.push(st.src.slice(st.pos, from), text)
+  st.pos = to
+}
+
+/** Lifts the literal spanning tokens i..i+1 (a prefix word or sign, then the literal). */
+const liftPair = (st: State, i: number, prefix: "n" | "p", value: SqlValue): void => {
+  const name = ":" + prefix + st.slots.length
+  st.slots.push({ _tag: "Value", value })
+  st.lifted++
+  replace(st, st.toks[i]!.s, st.toks[i + 1]!.e, name)
+  if (st.selState === 1 && st.depth === 0) {
+    if (st.itemFirst < 0) st.itemFirst = i
+    st.itemLast = i + 1
+  }
+}
+
+const closeItem = (st: State): void => {
+  if (st.itemFirst < 0) {
+    st.namesOk = false
+    return
+  }
+  const a = st.toks[st.itemFirst]!
+  const b = st.toks[st.itemLast]!
+  st.names.push(st.itemFirst === st.itemLast && a.k === "str" ? a.v : st.src.slice(a.s, b.e))
+  st.itemFirst = -1
+}
+
 export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean): Normalized => {
-  const parts: Array<string> = []
-  const slots: Array<Arg> = []
-  let pos = 0
+  const st: State = {
+    src, toks, parts: [], pos: 0, slots: [], lifted: 0, depth: 0, selState: 0, names: [], itemFirst: -1,
+    itemLast: -1, namesOk: true
+  }
+  const slots = st.slots
   let placeholders = 0
-  let lifted = 0
   let calcFoundRows = false
-  let depth = 0
-  // per-depth state
+  let ignore = false
+  let rowAlias: string | undefined
+  // per-st.depth state
   const orderCtx: Array<boolean> = [false]
   let itemStart = false
   let typeParenDepth = -1
   const substrDepths: Array<number> = []
-  // select list of the first depth-0 SELECT
-  let selState: 0 | 1 | 2 = 0 // 0 = not seen, 1 = inside list, 2 = done
-  const names: Array<string> = []
-  let itemFirst = -1
-  let itemLast = -1
-  let namesOk = true
-
-  const replace = (from: number, to: number, text: string): void => {
-    parts.push(src.slice(pos, from), text)
-    pos = to
-  }
-  /** Lifts the literal spanning tokens i..i+1 (a prefix word or sign, then the literal). */
-  const liftPair = (i: number, prefix: "n" | "p", value: SqlValue): void => {
-    const name = ":" + prefix + slots.length
-    slots.push({ _tag: "Value", value })
-    lifted++
-    replace(toks[i]!.s, toks[i + 1]!.e, name)
-    if (selState === 1 && depth === 0) { if (itemFirst < 0) itemFirst = i; itemLast = i + 1 }
-  }
-  const closeItem = (): void => {
-    if (itemFirst < 0) { namesOk = false; return }
-    const a = toks[itemFirst]!
-    const b = toks[itemLast]!
-    names.push(itemFirst === itemLast && a.k === "str" ? a.v : src.slice(a.s, b.e))
-    itemFirst = -1
-  }
 
   const n = toks.length
   for (let i = 0; i < n; i++) {
@@ -145,47 +168,61 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
     const wasItemStart = itemStart
     itemStart = false
 
-    if (selState === 1 && depth === 0) {
-      if (t.k === ",") { closeItem(); continue }
-      if (t.k === ";" || (t.k === "word" && SELECT_END.has(t.u))) { closeItem(); selState = 2 }
+    if (st.selState === 1 && st.depth === 0) {
+      if (t.k === ",") { closeItem(st); continue }
+      if (t.k === ";" || (t.k === "word" && SELECT_END.has(t.u))) { closeItem(st); st.selState = 2 }
     }
 
+    if (rowAlias !== undefined && (t.k === "word" || t.k === "ident") && t.v.toLowerCase() === rowAlias &&
+      toks[i + 1]?.k === "." && (toks[i + 2]?.k === "word" || toks[i + 2]?.k === "ident") && prev?.k !== ".") {
+      // INSERT … VALUES (…) AS new ON DUPLICATE KEY UPDATE a = new.a  →  a = VALUES(a)
+      replace(st, t.s, toks[i + 2]!.e, "VALUES(`" + toks[i + 2]!.v.replaceAll("`", "``") + "`)")
+      i += 2
+      continue
+    }
+    if (t.k === "word" && t.u === "AS" && st.depth === 0 && prev?.k === ")" && (toks[0]!.u === "INSERT" || toks[0]!.u === "REPLACE") &&
+      (toks[i + 1]?.k === "word" || toks[i + 1]?.k === "ident") && toks[i + 2]?.u === "ON" && toks[i + 3]?.u === "DUPLICATE") {
+      rowAlias = toks[i + 1]!.v.toLowerCase()
+      replace(st, t.s, toks[i + 1]!.e, "")
+      i++
+      continue
+    }
     switch (t.k) {
       case "(": {
-        depth++
-        orderCtx[depth] = false
+        st.depth++
+        orderCtx[st.depth] = false
         if (prev !== undefined && prev.k === "word") {
           if (typeParenDepth < 0 && TYPE_WORDS.has(prev.u)) {
             const pp = toks[i - 2]
-            if (pp !== undefined && (pp.u === "AS" || pp.k === ",")) typeParenDepth = depth
+            if (pp !== undefined && (pp.u === "AS" || pp.k === ",")) typeParenDepth = st.depth
           }
-          if (prev.u === "SUBSTRING" || prev.u === "SUBSTR" || prev.u === "MID") substrDepths.push(depth)
+          if (prev.u === "SUBSTRING" || prev.u === "SUBSTR" || prev.u === "MID") substrDepths.push(st.depth)
         }
         break
       }
       case ")": {
-        if (typeParenDepth === depth) typeParenDepth = -1
-        if (substrDepths[substrDepths.length - 1] === depth) substrDepths.pop()
-        depth--
-        if (depth < 0) depth = 0
+        if (typeParenDepth === st.depth) typeParenDepth = -1
+        if (substrDepths[substrDepths.length - 1] === st.depth) substrDepths.pop()
+        st.depth--
+        if (st.depth < 0) st.depth = 0
         break
       }
       case ",": {
-        if (orderCtx[depth] === true) itemStart = true
+        if (orderCtx[st.depth] === true) itemStart = true
         break
       }
       case "param": {
         const name = ":p" + slots.length
         slots.push({ _tag: "Placeholder", index: placeholders++ })
-        replace(t.s, t.e, name)
+        replace(st, t.s, t.e, name)
         break
       }
       case "op": {
-        if (t.v === "<=>") replace(t.s, t.e, "IS")
+        if (t.v === "<=>") replace(st, t.s, t.e, "IS")
         else if (t.v === "-" && lift && typeParenDepth < 0 && !endsOperand(prev)) {
           const nx = toks[i + 1]
           if (nx !== undefined && (nx.k === "num" || nx.k === "bit") && !(wasItemStart)) {
-            liftPair(i, "n", literalValue(nx, true))
+            liftPair(st, i, "n", literalValue(nx, true))
             i++
             continue
           }
@@ -196,13 +233,13 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
         const u = t.u
         if (prev !== undefined && prev.k === ".") break
         if ((u === "BY") && prev !== undefined && (prev.u === "ORDER" || prev.u === "GROUP")) {
-          orderCtx[depth] = true
+          orderCtx[st.depth] = true
           itemStart = true
-        } else if (orderCtx[depth] === true && ORDER_END.has(u)) {
-          orderCtx[depth] = false
+        } else if (orderCtx[st.depth] === true && ORDER_END.has(u)) {
+          orderCtx[st.depth] = false
         }
-        if (u === "SELECT" && depth === 0 && selState === 0) {
-          selState = 1
+        if (u === "SELECT" && st.depth === 0 && st.selState === 0) {
+          st.selState = 1
           // skip modifiers
           let j = i + 1
           for (; j < n; j++) {
@@ -211,7 +248,7 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
             if (m.u === "DISTINCT" || m.u === "ALL" || m.u === "DISTINCTROW") continue
             if (SELECT_MODIFIERS.has(m.u) || m.u === "STRAIGHT_JOIN") {
               if (m.u === "SQL_CALC_FOUND_ROWS") calcFoundRows = true
-              replace(m.s, m.e, "")
+              replace(st, m.s, m.e, "")
               continue
             }
             break
@@ -221,19 +258,25 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
         }
         if (SELECT_MODIFIERS.has(u)) {
           if (u === "SQL_CALC_FOUND_ROWS") calcFoundRows = true
-          replace(t.s, t.e, "")
+          replace(st, t.s, t.e, "")
           continue
         }
-        if (DML_MODIFIERS.has(u)) { replace(t.s, t.e, ""); continue }
-        if (u === "STRAIGHT_JOIN") { replace(t.s, t.e, prev?.u === "SELECT" ? "" : "JOIN"); continue }
+        if (DML_MODIFIERS.has(u)) { replace(st, t.s, t.e, ""); continue }
+        if (u === "IGNORE" && (toks[0]!.u === "UPDATE" || toks[0]!.u === "DELETE") && toks.slice(1, i).every((x) => DML_MODIFIERS.has(x.u))) {
+          // UPDATE IGNORE / DELETE IGNORE: the parser has no IGNORE there
+          ignore = true
+          replace(st, t.s, t.e, "")
+          continue
+        }
+        if (u === "STRAIGHT_JOIN") { replace(st, t.s, t.e, prev?.u === "SELECT" ? "" : "JOIN"); continue }
         if (u === "BINARY" && prev?.u !== "AS") {
           const nx = toks[i + 1]
           if (nx !== undefined && nx.k !== "(" && nx.k !== ")" && nx.k !== "," && nx.k !== ";") {
-            replace(t.s, t.e, "")
+            replace(st, t.s, t.e, "")
             continue
           }
         }
-        if (u === "CURRENT_USER" && toks[i + 1]?.k !== "(") { replace(t.s, t.e, "CURRENT_USER()"); break }
+        if (u === "CURRENT_USER" && toks[i + 1]?.k !== "(") { replace(st, t.s, t.e, "CURRENT_USER()"); break }
         if ((u === "USE" || u === "FORCE" || u === "IGNORE") && (toks[i + 1]?.u === "INDEX" || toks[i + 1]?.u === "KEY")) {
           // index hint: USE INDEX [FOR JOIN|ORDER BY|GROUP BY] (list)
           let j = i + 2
@@ -245,12 +288,12 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
               if (x.k === "(") d++
               else if (x.k === ")" && --d === 0) break
             }
-            replace(t.s, toks[j]?.e ?? src.length, "")
+            replace(st, t.s, toks[j]?.e ?? src.length, "")
             i = j
             continue
           }
         }
-        if (u === "FOR" && (toks[i + 1]?.u === "UPDATE" || toks[i + 1]?.u === "SHARE") && substrDepths[substrDepths.length - 1] !== depth) {
+        if (u === "FOR" && (toks[i + 1]?.u === "UPDATE" || toks[i + 1]?.u === "SHARE") && substrDepths[substrDepths.length - 1] !== st.depth) {
           let j = i + 2
           if (toks[j]?.u === "OF") {
             j++
@@ -261,22 +304,22 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
           }
           if (toks[j]?.u === "NOWAIT") j++
           else if (toks[j]?.u === "SKIP" && toks[j + 1]?.u === "LOCKED") j += 2
-          replace(t.s, toks[j - 1]!.e, "")
+          replace(st, t.s, toks[j - 1]!.e, "")
           i = j - 1
           continue
         }
         if (u === "LOCK" && toks[i + 1]?.u === "IN" && toks[i + 2]?.u === "SHARE" && toks[i + 3]?.u === "MODE") {
-          replace(t.s, toks[i + 3]!.e, "")
+          replace(st, t.s, toks[i + 3]!.e, "")
           i += 3
           continue
         }
-        if ((u === "FROM" || u === "FOR") && substrDepths[substrDepths.length - 1] === depth) {
-          replace(t.s, t.e, ",")
+        if ((u === "FROM" || u === "FOR") && substrDepths[substrDepths.length - 1] === st.depth) {
+          replace(st, t.s, t.e, ",")
           break
         }
         if (lift && (u === "DATE" || u === "TIME" || u === "TIMESTAMP") && toks[i + 1]?.k === "str" && prev?.u !== "AS") {
           // typed literal DATE '…': the value is the string
-          liftPair(i, "p", toks[i + 1]!.v)
+          liftPair(st, i, "p", toks[i + 1]!.v)
           i++
           continue
         }
@@ -290,24 +333,25 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
             (prev.k === "ident" || prev.k === ")" || (prev.k === "word" && !VALUE_KEYWORDS.has(prev.u)))) break
           const name = (t.k === "num" || t.k === "bit" ? ":n" : ":p") + slots.length
           slots.push({ _tag: "Value", value: literalValue(t, false) })
-          lifted++
-          replace(t.s, t.e, name)
+          st.lifted++
+          replace(st, t.s, t.e, name)
         }
       }
     }
-    if (selState === 1 && depth >= 0) {
-      if (itemFirst < 0) itemFirst = i
-      itemLast = i
+    if (st.selState === 1 && st.depth >= 0) {
+      if (st.itemFirst < 0) st.itemFirst = i
+      st.itemLast = i
     }
   }
-  if (selState === 1) closeItem()
-  parts.push(src.slice(pos))
+  if (st.selState === 1) closeItem(st)
+  st.parts.push(src.slice(st.pos))
   return {
-    text: parts.join(""),
+    text: st.parts.join(""),
     slots,
     placeholders,
-    lifted,
-    selectNames: namesOk && selState !== 0 ? names : undefined,
-    calcFoundRows
+    lifted: st.lifted,
+    selectNames: st.namesOk && st.selState !== 0 ? st.names : undefined,
+    calcFoundRows,
+    ignore
   }
 }

@@ -47,7 +47,7 @@ export const buildTemplate = (norm: Normalized): Template => {
       return finish(o, "select", undefined, calc, columnNames)
     }
     case "insert": case "replace": return finish(o, ast.type, emitInsert(o, ast), undefined, undefined)
-    case "update": return finish(o, "update", emitUpdate(o, ast), undefined, undefined)
+    case "update": return finish(o, "update", emitUpdate(o, ast, norm.ignore), undefined, undefined)
     case "delete": return finish(o, "delete", emitDelete(o, ast), undefined, undefined)
     default:
       throw new Unsupported(`${String(ast.type).toUpperCase()} statements`)

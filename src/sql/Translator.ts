@@ -105,7 +105,7 @@ const translateUncached = (sql: string, placeholderBase: number): Statement | Tr
   const semi = toks.findIndex((t) => t.k === ";")
   if (semi >= 0) return errorAt(text, toks[semi]!.s)
   try {
-    const pre = preRoute(toks, text, deps(placeholderBase))
+    const pre = preRoute(toks, text, placeholderBase === 0 ? deps0 : deps(placeholderBase))
     if (pre !== undefined) return pre
     const first = toks[0]!
     if (first.k === "(" || (first.k === "word" && DML_WORDS.has(first.u))) {
@@ -203,3 +203,5 @@ const deps = (base: number): PreRouterDeps => ({
     return o.sql
   }
 })
+
+const deps0 = deps(0)

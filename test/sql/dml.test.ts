@@ -34,6 +34,10 @@ describe("INSERT / REPLACE", () => {
       `INSERT INTO "wp_options" ("option_name", "option_value", "autoload") VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "option_name" = excluded."option_name", "option_value" = excluded."option_value", "autoload" = excluded."autoload"`)
     expectSql("INSERT INTO t (a, n) VALUES (1, 1) ON DUPLICATE KEY UPDATE n = n + 1", `INSERT INTO "t" ("a", "n") VALUES (?, ?) ON CONFLICT DO UPDATE SET "n" = "n" + ?`)
   })
+  it("MySQL 8 row alias: VALUES (…) AS new … UPDATE b = new.b", () => {
+    expectSql("INSERT INTO t (a, b) VALUES (1, 2) AS new ON DUPLICATE KEY UPDATE b = new.b + new.a",
+      `INSERT INTO "t" ("a", "b") VALUES (?, ?) ON CONFLICT DO UPDATE SET "b" = excluded."b" + excluded."a"`)
+  })
   it("INSERT … SET → column-list form", () => {
     expectSql("INSERT INTO db1.t SET a = 1, b = 'x'", `INSERT INTO "db1"."t" ("a", "b") VALUES (?, ?)`, [1n, "x"])
   })
@@ -53,6 +57,11 @@ describe("UPDATE / DELETE", () => {
     expectSql("DELETE FROM sbtest1 WHERE id=?", `DELETE FROM "sbtest1" WHERE "id" = ?`, [P(0)])
     const st = ok("DELETE FROM sbtest1 WHERE id=?")
     expect(st.kind === "delete" && st.target).toEqual({ database: undefined, table: "sbtest1" })
+  })
+  it("UPDATE IGNORE / DELETE IGNORE / LOW_PRIORITY", () => {
+    expectSql("UPDATE LOW_PRIORITY IGNORE t SET a = 1", `UPDATE OR IGNORE "t" SET "a" = ?`)
+    expectSql("DELETE IGNORE FROM t WHERE a = 'x'", `DELETE FROM "t" WHERE "a" = ?`)
+    expectSql("INSERT LOW_PRIORITY IGNORE INTO t (a) VALUES (1)", `INSERT OR IGNORE INTO "t" ("a") VALUES (?)`)
   })
   it("ORDER BY / LIMIT are kept", () => {
     expectSql("UPDATE t SET a = 1 WHERE b = 2 ORDER BY c LIMIT 3", `UPDATE "t" SET "a" = ? WHERE "b" = CAST(? AS NUMERIC) ORDER BY "c" LIMIT ?`)

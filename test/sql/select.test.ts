@@ -73,6 +73,13 @@ describe("SELECT", () => {
     ])
     expect(st.columnNames?.[10]).toBe("@@session.sql_mode")
   })
+  it("what client libraries send on connect", () => {
+    const st = ok("select @@version_comment limit 1")
+    expect(st.kind === "select" && st.sqlite.sql).toBe(`SELECT ? AS "@@version_comment" LIMIT ?`)
+    const j = ok("SELECT @@session.auto_increment_increment AS auto_increment_increment, @@character_set_client AS character_set_client, @@max_allowed_packet AS max_allowed_packet")
+    expect(j.kind === "select" && j.columnNames).toEqual(["auto_increment_increment", "character_set_client", "max_allowed_packet"])
+    expect(j.kind === "select" && j.sqlite.args.map((a) => a._tag === "SysVar" && `${a.scope}:${a.name}`)).toEqual(["session:auto_increment_increment", "default:character_set_client", "default:max_allowed_packet"])
+  })
   it("MySQL operators", () => {
     expectSql("SELECT * FROM t WHERE a || b", `SELECT * FROM "t" WHERE "a" OR "b"`)
     expectSql("SELECT * FROM t WHERE !a AND b <=> NULL AND c <=> d", `SELECT * FROM "t" WHERE NOT "a" AND "b" IS NULL AND "c" IS "d"`)
