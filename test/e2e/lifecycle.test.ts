@@ -1,8 +1,9 @@
 /**
  * Process lifecycle on one data directory: SIGTERM with a client connected and a transaction open must
- * end the process by itself (exit code 0, within the 5 s grace); a restart on the same data must show
- * every committed row and none of the open transaction's; after SIGKILL (a crash) every acknowledged
- * autocommit write must still be there.
+ * end the process, and every process it started, by itself (exit code 0, within 5 s); a restart on the
+ * same data must show every committed row and none of the open transaction's; after SIGKILL of the
+ * server's pid (a crash) its child processes must go by themselves, and every acknowledged autocommit
+ * write must still be there after a restart.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import os from "node:os"
@@ -21,6 +22,15 @@ afterAll(async () => {
   await server?.stop()
   rmSync(keep, { recursive: true, force: true })
 })
+
+async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (!pred()) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return true
+}
 
 async function connect(s: RunningServer): Promise<Connection> {
   const c = await mysql.createConnection({ host: s.host, port: s.port, user: "root", password: "", database: "life" })
@@ -44,8 +54,15 @@ describe("lifecycle on one data directory", { timeout: 60_000 }, () => {
     await open.query("INSERT INTO t (v) VALUES ('uncommitted')")
     await open.query("UPDATE t SET v = 'changed' WHERE id = 1")
 
-    await server.stop() // SIGTERM, SIGKILL only after 5 s
-    expect(server.exitStatus(), server.output().slice(-3000)).toEqual({ code: 0, signal: null })
+    const s = server
+    s.kill("SIGTERM")
+    const exited = await waitFor(() => !s.alive() && s.strays().length === 0, 5000)
+    expect({ exited, status: s.exitStatus(), strays: s.strays() }, s.output().slice(-3000)).toEqual({
+      exited: true,
+      status: { code: 0, signal: null },
+      strays: []
+    })
+    await s.stop()
   })
 
   it("restart on the same data: committed rows are there, the open transaction's are not", async () => {
@@ -72,9 +89,13 @@ describe("lifecycle on one data directory", { timeout: 60_000 }, () => {
       expect(r.affectedRows).toBe(1)
     }
     await c.query("UPDATE t SET v = 'updated before crash' WHERE id = 2")
-    process.kill(server!.pid, "SIGKILL")
-    await server!.stop()
-    expect(server!.exitStatus()).toEqual({ code: null, signal: "SIGKILL" })
+    const s = server!
+    s.kill("SIGKILL")
+    // processes the server had started must not outlive it (they hold the port and the files)
+    const gone = await waitFor(() => !s.alive() && s.strays().length === 0, 5000)
+    expect({ gone, strays: s.strays() }).toEqual({ gone: true, strays: [] })
+    expect(s.exitStatus()).toEqual({ code: null, signal: "SIGKILL" })
+    await s.stop()
 
     server = await startTarget({ dataDir: keep })
     const d = await connect(server)

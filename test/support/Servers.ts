@@ -3,11 +3,13 @@
  * end-to-end tests and the benchmark.
  *
  * Every process started here is registered until it is stopped, and stopped by its own pid (SIGTERM,
- * then SIGKILL after 5 s). If a test file ends without calling `stop()` (a crashed hook, a killed
+ * then SIGKILL after 5 s). A server may fork processes of its own (marmot runs MySQL workers under a
+ * supervisor): their pids are recorded whenever we signal the server, and any that outlive it by 5 s
+ * are SIGKILLed by pid. If a test file ends without calling `stop()` (a crashed hook, a killed
  * worker), a process `exit` hook SIGKILLs whatever is still registered and removes its temp dir.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import net from "node:net"
 import os from "node:os"
 import path from "node:path"
@@ -24,6 +26,10 @@ export interface RunningServer {
   readonly dataDir: string
   /** False once the process has exited. */
   alive(): boolean
+  /** Send a signal to the server's own pid (recording its child processes first). */
+  kill(signal: NodeJS.Signals): void
+  /** The server's child processes seen so far (at start, on kill/stop) that are still running. */
+  strays(): Array<number>
   /** Exit code / signal once exited, else undefined. */
   exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined
   stop(): Promise<void>
@@ -52,19 +58,66 @@ password = "${APP_USER.password}"
 interface Tracked {
   readonly child: ChildProcess
   readonly dir: string
+  /** Descendant pids recorded while the server ran. */
+  readonly family: Set<number>
 }
 
 const live = new Set<Tracked>()
 
+/** All descendants of `pid` (children of every thread, recursively), from /proc. */
+export function descendants(pid: number): Array<number> {
+  const out: Array<number> = []
+  const walk = (p: number) => {
+    let tids: Array<string>
+    try {
+      tids = readdirSync(`/proc/${p}/task`)
+    } catch {
+      return
+    }
+    for (const tid of tids) {
+      let kids = ""
+      try {
+        kids = readFileSync(`/proc/${p}/task/${tid}/children`, "utf8")
+      } catch {
+        continue
+      }
+      for (const k of kids.split(/\s+/).filter((x) => x !== "")) {
+        out.push(Number(k))
+        walk(Number(k))
+      }
+    }
+  }
+  walk(pid)
+  return out
+}
+
+/** True while `pid` exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    return !/^\d+ \(.*\) Z /.test(stat)
+  } catch {
+    return false
+  }
+}
+
+function record(t: Tracked) {
+  if (t.child.pid !== undefined) for (const d of descendants(t.child.pid)) t.family.add(d)
+}
+
+function killQuietly(pid: number) {
+  try {
+    process.kill(pid, "SIGKILL")
+  } catch {
+    // already gone
+  }
+}
+
 process.on("exit", () => {
   for (const t of live) {
-    try {
-      if (t.child.pid !== undefined && t.child.exitCode === null && t.child.signalCode === null) {
-        process.kill(t.child.pid, "SIGKILL")
-      }
-    } catch {
-      // already gone
-    }
+    record(t)
+    if (t.child.pid !== undefined && t.child.exitCode === null && t.child.signalCode === null) killQuietly(t.child.pid)
+    for (const d of t.family) if (pidAlive(d)) killQuietly(d)
     try {
       rmSync(t.dir, { recursive: true, force: true })
     } catch {
@@ -144,9 +197,19 @@ function makeServer(
         ? undefined
         : { code: child.exitCode, signal: child.signalCode },
     output: out.text,
+    kill: (signal) => {
+      record(tracked)
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal)
+    },
+    strays: () => [...tracked.family].filter(pidAlive),
     stop: () =>
       (stopped ??= (async () => {
+        record(tracked)
         await stopPid(child)
+        // children should follow their parent; give them 5 s, then SIGKILL each by its pid
+        const deadline = Date.now() + 5000
+        while ([...tracked.family].some(pidAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        for (const d of tracked.family) if (pidAlive(d)) killQuietly(d)
         live.delete(tracked)
         rmSync(dir, { recursive: true, force: true })
       })())
@@ -277,11 +340,13 @@ export async function startMarmot(opts: MarmotOptions = {}): Promise<RunningServ
   }
   args.push(...(opts.args ?? []))
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
-  const tracked: Tracked = { child, dir }
+  const tracked: Tracked = { child, dir, family: new Set() }
   live.add(tracked)
   const out = capture(child)
   const fail = async (why: string): Promise<never> => {
+    record(tracked)
     await stopPid(child)
+    for (const d of tracked.family) if (pidAlive(d)) killQuietly(d)
     live.delete(tracked)
     rmSync(dir, { recursive: true, force: true })
     throw new Error(`marmot did not start: ${why}\n--- output ---\n${out.text().slice(-8000)}`)
@@ -312,6 +377,7 @@ export async function startMarmot(opts: MarmotOptions = {}): Promise<RunningServ
   } catch (e) {
     return fail(String(e instanceof Error ? e.message : e))
   }
+  record(tracked)
   return makeServer("marmot", child, dir, dataDir, addr.host, addr.port, out, tracked)
 }
 
@@ -365,7 +431,7 @@ export async function startMariadb(opts: MariadbOptions = {}): Promise<RunningSe
     ],
     { stdio: ["ignore", "pipe", "pipe"] }
   )
-  const tracked: Tracked = { child, dir }
+  const tracked: Tracked = { child, dir, family: new Set() }
   live.add(tracked)
   const out = capture(child)
   const server = makeServer("mariadb", child, dir, dataDir, "127.0.0.1", port, out, tracked)
@@ -413,6 +479,13 @@ GRANT ALL PRIVILEGES ON *.* TO '${APP_USER.user}'@'%';`,
     throw new Error(`creating the app user on MariaDB failed: ${r.stderr}`)
   }
   return server
+}
+
+/** VmRSS of `pid` plus all its descendants, in KiB (undefined when `pid` is gone). */
+export function rssTreeKiB(pid: number): number | undefined {
+  const own = rssKiB(pid)
+  if (own === undefined) return undefined
+  return descendants(pid).reduce((sum, d) => sum + (rssKiB(d) ?? 0), own)
 }
 
 /** The VmRSS of a process in KiB, from /proc/<pid>/status, or undefined when it is gone. */
