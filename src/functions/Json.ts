@@ -16,8 +16,9 @@ const parse = (text: string): { ok: true; value: unknown } | { ok: false } => {
 
 /** JSON_UNQUOTE: the string a JSON string literal holds; anything else as it is. */
 export const jsonUnquote = (text: string): string => {
-  if (text.length < 2 || !text.startsWith('"') || !text.endsWith('"')) return text
-  const p = parse(text)
+  const t = text.trim()
+  if (t.length < 2 || !t.startsWith('"') || !t.endsWith('"')) return text
+  const p = parse(t)
   return p.ok && typeof p.value === "string" ? p.value : text
 }
 

@@ -6,7 +6,7 @@
 import type Database from "better-sqlite3"
 import { charLength } from "./Strings.ts"
 import { define } from "./Register.ts"
-import { toInt, toText } from "./Values.ts"
+import { type SqlValue, toInt, toText } from "./Values.ts"
 
 const POSIX_CLASSES: Record<string, string> = {
   alpha: "\\p{L}",
@@ -45,14 +45,17 @@ const inlineOptions = (pattern: string): { readonly body: string; readonly flags
   return { body: pattern.slice(m[0].length), flags }
 }
 
-/** The compiled pattern (global flag added when `global`). Throws on a syntax error, like MySQL. */
-export const compile = (pattern: string, global = false): RegExp => {
-  const key = (global ? "g" : "-") + pattern
+/**
+ * The compiled pattern (global flag added when `global`). Throws on a syntax error, like MySQL.
+ * Matching is case-insensitive unless `binary` (a BLOB operand) or the pattern starts with `(?-i)`.
+ */
+export const compile = (pattern: string, global = false, binary = false): RegExp => {
+  const key = (global ? "g" : "-") + (binary ? "b" : "-") + pattern
   let re = cache.get(key)
   if (re === undefined) {
     const options = inlineOptions(pattern)
     const source = translate(options.body)
-    const flags = options.flags + (global ? "g" : "")
+    const flags = (binary ? options.flags.replace("i", "") : options.flags) + (global ? "g" : "")
     try {
       re = new RegExp(source, flags + "u")
     } catch {
@@ -73,38 +76,33 @@ export const compile = (pattern: string, global = false): RegExp => {
 const expand = (replacement: string, groups: ReadonlyArray<string | undefined>): string =>
   replacement.replace(/\\(\d)|\\\\/g, (_m, d: string | undefined) => (d === undefined ? "\\" : (groups[Number(d)] ?? "")))
 
+const isBinary = (...values: Array<SqlValue | undefined>): boolean => values.some((v) => Buffer.isBuffer(v))
+
 export const registerRegexpFunctions = (db: Database.Database): void => {
   const pure = { nullIfAnyNull: true } as const
   // SQLite calls regexp(pattern, subject) for `subject REGEXP pattern`.
-  define(db, "regexp", { arity: 2, ...pure }, (pattern, subject) => (compile(toText(pattern!)).test(toText(subject!)) ? 1n : 0n))
+  define(db, "regexp", { arity: 2, ...pure }, (pattern, subject) =>
+    compile(toText(pattern!), false, isBinary(pattern, subject)).test(toText(subject!)) ? 1n : 0n)
   define(db, "regexp_like", { arity: 2, ...pure }, (subject, pattern) =>
-    compile(toText(pattern!)).test(toText(subject!)) ? 1n : 0n)
+    compile(toText(pattern!), false, isBinary(pattern, subject)).test(toText(subject!)) ? 1n : 0n)
   define(db, "regexp_replace", { arity: 3, ...pure }, (subject, pattern, replacement) => {
     const p = toText(pattern!)
     const s = toText(subject!)
     if (p === "") return s
     const r = toText(replacement!)
-    const re = compile(p, true)
+    const re = compile(p, true, isBinary(pattern, subject))
     let out = ""
     let last = 0
     let m: RegExpExecArray | null
-    let prevEnd = -1
-    while ((m = re.exec(s)) !== null) {
-      const empty = m[0].length === 0
-      // Like PCRE, no empty match where the previous match ended.
-      if (!(empty && m.index === prevEnd)) {
-        out += s.slice(last, m.index) + expand(r, m)
-        last = prevEnd = m.index + m[0].length
-      }
-      if (empty) {
-        if (m.index >= s.length) break
-        re.lastIndex = m.index + 1
-      }
+    // Like MariaDB, replacing stops at the first empty match.
+    while ((m = re.exec(s)) !== null && m[0].length > 0) {
+      out += s.slice(last, m.index) + expand(r, m)
+      last = m.index + m[0].length
     }
     return out + s.slice(last)
   })
   define(db, "regexp_substr", { arity: 2, ...pure }, (subject, pattern) => {
-    const m = compile(toText(pattern!)).exec(toText(subject!))
+    const m = compile(toText(pattern!), false, isBinary(pattern, subject)).exec(toText(subject!))
     return m === null ? "" : m[0]
   })
   define(db, "regexp_instr", { arity: [2, 3], ...pure }, (subject, pattern, pos) => {
@@ -113,7 +111,7 @@ export const registerRegexpFunctions = (db: Database.Database): void => {
     if (start < 1) return 0n
     const chars = Array.from(s)
     const prefix = chars.slice(0, start - 1).join("")
-    const re = compile(toText(pattern!), true)
+    const re = compile(toText(pattern!), true, isBinary(pattern, subject))
     re.lastIndex = prefix.length
     const m = re.exec(s)
     return m === null ? 0n : BigInt(charLength(s.slice(0, m.index)) + 1)

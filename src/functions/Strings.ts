@@ -69,6 +69,15 @@ const lower = (s: string): string => {
   return Array.from(s, (c) => (c === "Σ" ? "σ" : String.fromCodePoint(c.toLowerCase().codePointAt(0)!))).join("")
 }
 
+/** LOCATE on values: bytes and case-sensitive when either is binary, else characters by collation. */
+const locate = (needle: Exclude<SqlValue, null>, hay: Exclude<SqlValue, null>, from = 1): bigint => {
+  if (!Buffer.isBuffer(needle) && !Buffer.isBuffer(hay)) return BigInt(locateCi(toText(needle), toText(hay), from))
+  const n = toBytes(needle)
+  const h = toBytes(hay)
+  if (from < 1 || from > Math.max(h.length, 1) + (n.length === 0 ? 0 : 1)) return 0n
+  return BigInt(h.indexOf(n, from - 1) + 1)
+}
+
 /** Binary strings work on bytes: read them as latin1 so one character is one byte. */
 const asBinary = (b: Buffer): string => b.toString("latin1")
 const fromBinary = (s: string): Buffer => Buffer.from(s, "latin1")
@@ -346,10 +355,9 @@ export const registerStringFunctions = (db: Database.Database): void => {
   })
   define(db, "lpad", { arity: 3 }, (v, l, p) => pad(v, l, p, true))
   define(db, "rpad", { arity: 3 }, (v, l, p) => pad(v, l, p, false))
-  define(db, "locate", { arity: [2, 3], ...pure }, (needle, hay, pos) =>
-    BigInt(locateCi(toText(needle!), toText(hay!), pos === undefined ? 1 : toInt(pos!))))
-  define(db, "position", { arity: 2, ...pure }, (needle, hay) => BigInt(locateCi(toText(needle!), toText(hay!))))
-  define(db, "instr", { arity: 2, ...pure }, (hay, needle) => BigInt(locateCi(toText(needle!), toText(hay!))))
+  define(db, "locate", { arity: [2, 3], ...pure }, (needle, hay, pos) => locate(needle!, hay!, pos === undefined ? 1 : toInt(pos!)))
+  define(db, "position", { arity: 2, ...pure }, (needle, hay) => locate(needle!, hay!))
+  define(db, "instr", { arity: 2, ...pure }, (hay, needle) => locate(needle!, hay!))
   define(db, "left", { arity: 2, ...pure }, (v, n) => {
     const len = toInt(n!)
     return onChars(v!, (s) => (len <= 0 ? "" : charsOf(s).slice(0, len)))
