@@ -4,7 +4,8 @@
  * Starts a private MariaDB and our node (fresh data dirs), then for oltp_point_select (QPS),
  * oltp_read_write (TPS) and oltp_insert (TPS): prepare, run, cleanup against each. Prints a table with
  * both numbers, p95 latencies and the ratio marmot/MariaDB, plus our node's RSS idle after start and
- * at peak under load (sampled every 200 ms), and writes everything to bench/results/sysbench-<ts>.json.
+ * at peak under load (sampled every 200 ms; the sum over the node's process and its worker processes),
+ * and writes everything to bench/results/sysbench-<ts>.json.
  * Exits non-zero if any step fails against either server.
  *
  * Environment: BENCH_TIME (s per run, default 20), BENCH_THREADS (4), BENCH_TABLES (4),
@@ -14,7 +15,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import mysql from "mysql2/promise"
-import { repoRoot, rssKiB, startMariadb, startMarmot, type RunningServer } from "../test/support/Servers.ts"
+import { repoRoot, rssTreeKiB, startMariadb, startMarmot, type RunningServer } from "../test/support/Servers.ts"
 import { parseSysbench, sysbench, sysbenchErrors, type SysbenchReport } from "../test/support/Sysbench.ts"
 
 const env = (k: string, d: number) => {
@@ -58,7 +59,7 @@ class RssSampler {
   constructor(private readonly pid: number) {}
   start() {
     this.timer ??= setInterval(() => {
-      const r = rssKiB(this.pid)
+      const r = rssTreeKiB(this.pid)
       if (r !== undefined && r > this.peakKiB) this.peakKiB = r
     }, 200)
   }
@@ -172,9 +173,10 @@ async function main(): Promise<number> {
     log(`MariaDB on 127.0.0.1:${mariadb.port} (pid ${mariadb.pid})`)
     const marmot = await startMarmot()
     servers.push(marmot)
-    log(`marmot-ts on ${marmot.host}:${marmot.port} (pid ${marmot.pid})`)
+    const workers = Number(/workers=(\d+)/.exec(marmot.output())?.[1] ?? 1)
+    log(`marmot-ts on ${marmot.host}:${marmot.port} (pid ${marmot.pid}, ${workers} MySQL worker process(es))`)
     await new Promise((r) => setTimeout(r, 1000))
-    const idleRssKiB = rssKiB(marmot.pid)
+    const idleRssKiB = rssTreeKiB(marmot.pid)
     log(`marmot-ts RSS idle after start: ${fmt((idleRssKiB ?? 0) / 1024, 1)} MiB`)
 
     await createDb(mariadb)
@@ -210,7 +212,7 @@ async function main(): Promise<number> {
           startedAt: new Date().toISOString(),
           config: { time: TIME, threads: THREADS, tables: TABLES, tableSize: TABLE_SIZE, psMode: PS_MODE, workloads: WORKLOADS },
           machine: { cpus: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}` },
-          marmot: { idleRssKiB, peakRssKiB, alive: marmot.alive() },
+          marmot: { workers, idleRssKiB, peakRssKiB, alive: marmot.alive() },
           results,
           failed: failed.map((r) => `${r.workload}/${r.server}`)
         },
