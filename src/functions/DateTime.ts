@@ -16,7 +16,6 @@ import {
   daysInMonth,
   formatTemporal,
   hasFullDate,
-  isZeroDate,
   makeDate,
   makeDateTime,
   makeTime,
@@ -123,6 +122,7 @@ const secondsArg = (v: Exclude<SqlValue, null>): { neg: boolean; seconds: number
   if (typeof v === "bigint") return { neg: v < 0n, seconds: Number(v < 0n ? -v : v), micro: 0, dec: 0 }
   const x = toDouble(v)
   const neg = x < 0
+  if (!(Math.abs(x) < 1e15)) return { neg, seconds: Number.MAX_SAFE_INTEGER, micro: 0, dec: 0 }
   const fixed = Math.abs(x).toFixed(6)
   const dot = fixed.indexOf(".")
   const frac = fixed.slice(dot + 1).replace(/0+$/, "")
@@ -306,7 +306,7 @@ export const registerDateTimeFunctions = (db: Database.Database): void => {
   define(db, "unix_timestamp", { ...clockFn, arity: 0 }, () => BigInt(Math.floor(statementMicros() / 1_000_000)))
   define(db, "unix_timestamp", { arity: 1, nullIfAnyNull: true }, (v) => {
     const t = dateTimeArg(v)
-    if (t === undefined || (!isZeroDate(t) && !hasFullDate(t)) || isZeroDate(t)) return null
+    if (t === undefined || !hasFullDate(t)) return null
     const e = toEpoch(systemZone, t)
     return e === undefined ? null : secondsResult(e.seconds, e.micro, t.dec)
   })

@@ -27,7 +27,6 @@ export interface Temporal {
 
 export const MAX_DAY_NUMBER = 3652424 // 9999-12-31
 export const TIME_MAX_HOUR = 838
-export const SECONDS_IN_DAY = 86400
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const
 
@@ -193,12 +192,10 @@ export const timeMicros = (t: Temporal): bigint => {
 export const totalMicros = (t: Temporal): bigint =>
   (t.type === "time" ? 0n : BigInt(dayNumber(t.year, t.month, t.day)) * 86_400_000_000n) + timeMicros(t)
 
-export const isZeroDate = (t: Temporal): boolean => t.year === 0 && t.month === 0 && t.day === 0
 
 /** A date with no zero parts (MySQL's NO_ZERO_DATE | NO_ZERO_IN_DATE checks). */
 export const hasFullDate = (t: Temporal): boolean => t.type !== "time" && t.month !== 0 && t.day !== 0
 
-export const withType = (t: Temporal, type: TemporalType): Temporal => ({ ...t, type })
 
 // ---------------------------------------------------------------------------------------------
 // text

@@ -71,9 +71,6 @@ export const toInt = (v: Exclude<SqlValue, null>): number => {
   return n > 9007199254740991n ? Number.MAX_SAFE_INTEGER : n < -9007199254740991n ? -Number.MAX_SAFE_INTEGER : Number(n)
 }
 
-/** MySQL truthiness (val_bool): non-zero as a number; NULL is false. */
-export const isTrue = (v: SqlValue): boolean => v !== null && toDouble(v) !== 0
-
 /** True when the value is a number (INTEGER or REAL) rather than a string. */
 export const isNumeric = (v: SqlValue): v is bigint | number => typeof v === "bigint" || typeof v === "number"
 
