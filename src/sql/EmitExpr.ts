@@ -200,8 +200,7 @@ const emitCase = (o: Out, e: N): void => {
 const emitBinary = (o: Out, e: N): void => {
   const op = String(e.operator).toUpperCase()
   const { left, right } = e
-  if (op === "OR" || op === "||") return infix(o, left, " OR ", right, P_OR)
-  if (op === "AND" || op === "&&") return infix(o, left, " AND ", right, P_AND)
+  if (op === "OR" || op === "||" || op === "AND" || op === "&&") return emitLogical(o, e)
   if (op === "+" || op === "-") {
     if (isInterval(right)) return emitInterval(o, right, left, op === "+" ? "date_add" : "date_sub")
     if (isInterval(left) && op === "+") return emitInterval(o, left, right, "date_add")
@@ -290,6 +289,40 @@ const emitBinary = (o: Out, e: N): void => {
   }
   if (op === "@>") throw new NeedsExact()
   throw new Unsupported(`operator ${op}`)
+}
+
+const logicalOp = (e: N): "OR" | "AND" | undefined => {
+  if (e?.type !== "binary_expr" || e.parentheses === true) return undefined
+  const op = String(e.operator).toUpperCase()
+  return op === "OR" || op === "||" ? "OR" : op === "AND" || op === "&&" ? "AND" : undefined
+}
+
+const flatten = (e: N, out: Array<N | "OR" | "AND">): void => {
+  const op = logicalOp(e)
+  if (op === undefined) { out.push(e); return }
+  flatten(e.left, out)
+  out.push(op)
+  flatten(e.right, out)
+}
+
+/**
+ * An unparenthesized AND/OR chain. node-sql-parser groups these without precedence (left-deep in
+ * WHERE, right-deep in select lists: `a OR b AND c` becomes `(a OR b) AND c`), but an in-order walk
+ * still yields the source sequence, so the chain is flattened and written with AND binding
+ * tighter than OR. Parenthesized groups are kept as operands.
+ */
+const emitLogical = (o: Out, e: N): void => {
+  // the root itself is expanded even when parenthesized (emitExpr already wrote its parentheses)
+  const seq: Array<N | "OR" | "AND"> = []
+  flatten(e.left, seq)
+  const op = String(e.operator).toUpperCase()
+  seq.push(op === "OR" || op === "||" ? "OR" : "AND")
+  flatten(e.right, seq)
+  for (const x of seq) {
+    if (x === "OR") o.w(" OR ")
+    else if (x === "AND") o.w(" AND ")
+    else emitExpr(o, x, P_NOT)
+  }
 }
 
 const isNumberLiteral = (e: N): boolean =>

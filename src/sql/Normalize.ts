@@ -3,8 +3,8 @@
  *  - replaces client `?` and (in lift mode) value literals by named parameters `:p0`, `:n1`, …
  *    (`:nK` for numbers, `:pK` otherwise) whose values are returned as `slots` (the resulting
  *    text is the fingerprint cache key),
- *  - rewrites MySQL syntax node-sql-parser does not accept into forms it does
- *    (`<=>` → IS, unary BINARY, index hints, locking clauses, SELECT modifiers, SUBSTRING(x FROM a FOR b),
+ *  - rewrites MySQL syntax node-sql-parser does not accept (or groups wrongly) into forms it
+ *    handles (`<=>` → IS, `||` → OR, `&&` → AND, unary BINARY, index hints, locking clauses, SELECT modifiers, SUBSTRING(x FROM a FOR b),
  *    bare CURRENT_USER, typed literals DATE '…'),
  *  - records the result-column names of the top-level SELECT from the original text.
  *
@@ -219,6 +219,9 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
       }
       case "op": {
         if (t.v === "<=>") replace(st, t.s, t.e, "IS")
+        // node-sql-parser binds || and && like concatenation; in MySQL they are OR and AND
+        else if (t.v === "||") replace(st, t.s, t.e, " OR ")
+        else if (t.v === "&&") replace(st, t.s, t.e, " AND ")
         else if (t.v === "-" && lift && typeParenDepth < 0 && !endsOperand(prev)) {
           const nx = toks[i + 1]
           if (nx !== undefined && (nx.k === "num" || nx.k === "bit") && !(wasItemStart)) {

@@ -91,6 +91,10 @@ describe("SELECT", () => {
       `SELECT * FROM "t" WHERE "a" IN (?, ?) AND "b" NOT IN (?) AND "c" BETWEEN CAST(? AS NUMERIC) AND CAST(? AS NUMERIC)`)
     expectSql("SELECT * FROM t WHERE BINARY a = 'X'", `SELECT * FROM "t" WHERE "a" = ?`)
   })
+  it("|| and && group like OR and AND", () => {
+    expectSql("SELECT * FROM t WHERE a = 1 || b = 2 && c = 3", `SELECT * FROM "t" WHERE "a" = CAST(? AS NUMERIC) OR "b" = CAST(? AS NUMERIC) AND "c" = CAST(? AS NUMERIC)`)
+    expectSql("SELECT * FROM t WHERE a = 1 && b = 2 || c", `SELECT * FROM "t" WHERE "a" = CAST(? AS NUMERIC) AND "b" = CAST(? AS NUMERIC) OR "c"`)
+  })
   it("XOR and precedence", () => {
     expectSql("SELECT * FROM t WHERE (a = 1 OR b = 2) AND c = 3", `SELECT * FROM "t" WHERE ("a" = CAST(? AS NUMERIC) OR "b" = CAST(? AS NUMERIC)) AND "c" = CAST(? AS NUMERIC)`)
     expectSql("SELECT (a + b) * c FROM t", `SELECT ("a" + "b") * "c" AS "(a + b) * c" FROM "t"`)
@@ -156,6 +160,16 @@ describe("SELECT", () => {
 })
 
 describe("SELECT executes on SQLite", () => {
+  it("AND binds tighter than OR (node-sql-parser groups WHERE chains left to right)", () => {
+    const db = memoryDb()
+    exec(db, "CREATE TABLE t (a INT, b INT, c INT)")
+    exec(db, "INSERT INTO t VALUES (1, 0, 0), (0, 2, 3), (0, 2, 0)")
+    expect(exec(db, "SELECT a, b, c FROM t WHERE a = 1 OR b = 2 AND c = 3 ORDER BY a")).toEqual([{ a: 0n, b: 2n, c: 3n }, { a: 1n, b: 0n, c: 0n }])
+    expect(exec(db, "SELECT a, b, c FROM t WHERE b = 2 AND c = 3 OR a = 1 ORDER BY a")).toEqual([{ a: 0n, b: 2n, c: 3n }, { a: 1n, b: 0n, c: 0n }])
+    expect(exec(db, "SELECT a = 1 OR b = 2 AND c = 3 AS x FROM t ORDER BY a, c")).toEqual([{ x: 0n }, { x: 1n }, { x: 1n }])
+    expect(exec(db, "SELECT COUNT(*) AS n FROM t WHERE (a = 1 OR b = 2) AND c = 3")).toEqual([{ n: 1n }])
+  })
+
   it("LIMIT offset, count", () => {
     const db = memoryDb()
     exec(db, "CREATE TABLE t (id INT PRIMARY KEY)")
