@@ -25,17 +25,32 @@ const ddl = (op: DdlOp, target: TableRef, statements: Array<Sqlite>, tables: Arr
 
 const TABLE_OPTION_WORDS = new Set([
   "ENGINE", "CONVERT", "DEFAULT", "CHARACTER", "CHARSET", "COLLATE", "ROW_FORMAT", "AUTO_INCREMENT", "COMMENT",
-  "ALGORITHM", "LOCK", "FORCE", "STATS_PERSISTENT", "KEY_BLOCK_SIZE", "PACK_KEYS", "CHECKSUM", "DELAY_KEY_WRITE"
+  "ALGORITHM", "LOCK", "FORCE", "STATS_PERSISTENT", "KEY_BLOCK_SIZE", "PACK_KEYS", "CHECKSUM", "DELAY_KEY_WRITE",
+  "DISABLE", "ENABLE"
 ])
 
 /** Token-level fixes for DDL node-sql-parser does not accept. */
 const rewrite = (src: string, toks: ReadonlyArray<Token>): string => {
   const parts: Array<string> = []
   let pos = 0
+  let depth = 0
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!
+    if (t.k === "(") depth++
+    else if (t.k === ")") depth--
     if (t.k !== "word") continue
     const prev = toks[i - 1]
+    if (depth === 0 && t.u === "PARTITION" && toks[i + 1]?.u === "BY" && toks[0]?.u === "CREATE") {
+      // partitioning (mysqldump writes it in /*!50100 … */): no SQLite equivalent, dropped
+      parts.push(src.slice(pos, t.s))
+      pos = src.length
+      break
+    }
+    if (t.u === "NATIONAL" && (toks[i + 1]?.u === "CHAR" || toks[i + 1]?.u === "VARCHAR" || toks[i + 1]?.u === "CHARACTER")) {
+      parts.push(src.slice(pos, t.s))
+      pos = t.e
+      continue
+    }
     if (t.u === "SERIAL" && prev !== undefined && (prev.k === "word" || prev.k === "ident")) {
       parts.push(src.slice(pos, t.s), "BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE")
       pos = t.e
@@ -52,7 +67,7 @@ const rewrite = (src: string, toks: ReadonlyArray<Token>): string => {
       pos = t.e
     }
   }
-  if (pos === 0) return src
+  if (parts.length === 0) return src
   parts.push(src.slice(pos))
   return parts.join("")
 }
@@ -60,10 +75,9 @@ const rewrite = (src: string, toks: ReadonlyArray<Token>): string => {
 export const emitDdl = (src0: string, toks0: ReadonlyArray<Token>): Statement => {
   const src = rewrite(src0, toks0)
   const toks = src === src0 ? toks0 : lex(src).toks
-  // ALTER TABLE t <table options only> (ENGINE=…, CONVERT TO CHARACTER SET …): nothing to do
+  // ALTER TABLE t <table options only> (ENGINE=…, CONVERT TO CHARACTER SET …, DISABLE KEYS): nothing to do
   if (toks[0]?.u === "ALTER" && toks[1]?.u === "TABLE") {
-    let i = 2
-    while (toks[i]?.k === "." || toks[i]?.k === "word" && toks[i + 1]?.k === "." || toks[i]?.k === "ident" || (i === 2 && toks[i]?.k === "word")) i++
+    const i = toks[3]?.k === "." ? 5 : 3
     if (toks[i]?.k === "word" && TABLE_OPTION_WORDS.has(toks[i]!.u) && !toks.some((t) => t.k === "word" && (t.u === "ADD" || t.u === "DROP" || t.u === "MODIFY" || t.u === "CHANGE" || t.u === "RENAME"))) {
       const name = toks[2]!
       const target: TableRef = toks[3]?.k === "." ? { database: name.v, table: toks[4]?.v ?? "" } : { database: undefined, table: name.v }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import type { Statement } from "../../src/sql/Statement.ts"
+import { splitStatements } from "../../src/sql/Translator.ts"
 import { errorOf, exec, memoryDb, ok } from "./helpers.ts"
 
 const sqls = (st: Statement): Array<string> => (st.kind === "ddl" ? st.statements.map((s) => s.sql) : [])
@@ -139,5 +140,43 @@ describe("DDL executes on SQLite", () => {
     expect(exec(db, "SELECT * FROM v")).toEqual([{ id: 1n }])
     exec(db, "ALTER TABLE t ADD COLUMN c INT NOT NULL DEFAULT 7, ADD INDEX ib (b(3)), RENAME COLUMN b TO bb")
     expect(exec(db, "SELECT id, bb, c FROM t WHERE id = 2")).toEqual([{ id: 2n, bb: "y", c: 7n }])
+  })
+})
+
+describe("a mysqldump file", () => {
+  it("splits, translates and loads", () => {
+    const dump = `-- MySQL dump 10.13
+/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;
+/*!50503 SET NAMES utf8mb4 */;
+/*!40103 SET @OLD_TIME_ZONE=@@TIME_ZONE */;
+/*!40103 SET TIME_ZONE='+00:00' */;
+/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */;
+DROP TABLE IF EXISTS \`users\`;
+/*!40101 SET @saved_cs_client     = @@character_set_client */;
+CREATE TABLE \`users\` (
+  \`id\` bigint unsigned NOT NULL AUTO_INCREMENT,
+  \`email\` varchar(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL,
+  \`status\` enum('active','inactive') NOT NULL DEFAULT 'active',
+  \`updated_at\` datetime DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+  PRIMARY KEY (\`id\`) USING BTREE,
+  UNIQUE KEY \`users_email_unique\` (\`email\`)
+) ENGINE=InnoDB AUTO_INCREMENT=3 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+/*!50100 PARTITION BY HASH (id) PARTITIONS 4 */;
+/*!40101 SET character_set_client = @saved_cs_client */;
+LOCK TABLES \`users\` WRITE;
+/*!40000 ALTER TABLE \`users\` DISABLE KEYS */;
+INSERT INTO \`users\` VALUES (1,'a@x.org','active','2024-01-01 00:00:00'),(2,'b@x.org','inactive',NULL);
+/*!40000 ALTER TABLE \`users\` ENABLE KEYS */;
+UNLOCK TABLES;
+/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;
+`
+    const db = memoryDb()
+    const kinds: Array<string> = []
+    for (const s of splitStatements(dump)) {
+      kinds.push(ok(s).kind)
+      exec(db, s)
+    }
+    expect(kinds).toEqual(["set", "set", "set", "set", "set", "ddl", "set", "ddl", "set", "noop", "ddl", "insert", "ddl", "noop", "set"])
+    expect(exec(db, "SELECT id, email FROM users WHERE email = 'A@X.ORG'")).toEqual([{ id: 1n, email: "a@x.org" }])
   })
 })
