@@ -46,6 +46,18 @@ const rewrite = (src: string, toks: ReadonlyArray<Token>): string => {
       pos = src.length
       break
     }
+    if ((t.u === "TEMPORARY" && prev?.u === "DROP") || ((t.u === "CASCADE" || t.u === "RESTRICT") && i === toks.length - 1 && toks[0]?.u === "DROP")) {
+      parts.push(src.slice(pos, t.s))
+      pos = t.e
+      continue
+    }
+    if (t.u === "IF" && prev?.u === "INDEX" && toks[0]?.u === "CREATE" && toks[i + 1]?.u === "NOT" && toks[i + 2]?.u === "EXISTS") {
+      // MariaDB's CREATE INDEX IF NOT EXISTS: the parser lacks it; the flag is re-read from the tokens
+      parts.push(src.slice(pos, t.s))
+      pos = toks[i + 2]!.e
+      i += 2
+      continue
+    }
     if (t.u === "NATIONAL" && (toks[i + 1]?.u === "CHAR" || toks[i + 1]?.u === "VARCHAR" || toks[i + 1]?.u === "CHARACTER")) {
       parts.push(src.slice(pos, t.s))
       pos = t.e
@@ -87,7 +99,10 @@ export const emitDdl = (src0: string, toks0: ReadonlyArray<Token>): Statement =>
   const norm = normalize(src, toks, false)
   const ast = parseOne(norm.text)
   switch (ast.type) {
-    case "create": return create(ast)
+    case "create": {
+      const indexIfNotExists = toks0.some((t, i) => t.u === "INDEX" && toks0[i + 1]?.u === "IF" && toks0[i + 2]?.u === "NOT")
+      return create(indexIfNotExists ? { ...ast, if_not_exists: "IF NOT EXISTS" } : ast)
+    }
     case "alter": return alter(ast)
     case "drop": return drop(ast)
     case "rename": {
@@ -169,6 +184,7 @@ const drop = (ast: N): Statement => {
   if (kw === "index") {
     const t = ref(ast.table)
     const ix = nameOf(ast.name?.column ?? ast.name)
+    if (ix.toLowerCase() === "primary") throw new Unsupported("DROP INDEX `PRIMARY`")
     return ddl("drop_index", t, [raw(`DROP INDEX ${ie}${qualified(t.database, indexName(t.table, ix))}`)])
   }
   if (kw === "trigger") {
@@ -218,7 +234,9 @@ const alter = (ast: N): Statement => {
       statements.push(createIndexSql(current, { name: d.index ?? d.constraint ?? (cols[0] ?? "idx").replace(/ DESC$/, ""), unique: true, columns: cols }, false))
     } else if (action === "drop" && (res === "index" || res === "key")) {
       const ix = String(a.index ?? a.key)
-      if (ix.toLowerCase() === "primary") throw new Unsupported("ALTER TABLE … DROP PRIMARY KEY")
+      const kw = String(a.keyword ?? "").toLowerCase()
+      if (kw === "foreign key") throw new Unsupported("ALTER TABLE … DROP FOREIGN KEY")
+      if (kw === "primary key" || ix.toLowerCase() === "primary") throw new Unsupported("ALTER TABLE … DROP PRIMARY KEY")
       statements.push(raw(`DROP INDEX ${qualified(current.database, indexName(current.table, ix))}`))
     } else if (action === "modify" || action === "change") {
       throw new Unsupported("ALTER TABLE … MODIFY/CHANGE COLUMN (changing a column definition needs a table rebuild)")

@@ -76,9 +76,18 @@ describe("other DDL", () => {
     expect(sqls(ok("ALTER TABLE t ENGINE=InnoDB"))).toEqual([])
     expect(sqls(ok("ALTER TABLE wp_options CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci"))).toEqual([])
   })
-  it("ALTER TABLE MODIFY/CHANGE is 1235", () => {
+  it("what SQLite cannot alter is 1235", () => {
     expect(errorOf("ALTER TABLE t MODIFY a BIGINT").code).toBe(1235)
     expect(errorOf("ALTER TABLE t CHANGE a b INT").code).toBe(1235)
+    expect(errorOf("ALTER TABLE t DROP FOREIGN KEY fk").code).toBe(1235)
+    expect(errorOf("ALTER TABLE t DROP PRIMARY KEY").code).toBe(1235)
+    expect(errorOf("ALTER TABLE t ADD PRIMARY KEY (a)").code).toBe(1235)
+    expect(errorOf("DROP INDEX `PRIMARY` ON t").code).toBe(1235)
+  })
+  it("DROP TEMPORARY TABLE, DROP … CASCADE, CREATE INDEX IF NOT EXISTS", () => {
+    expect(sqls(ok("DROP TEMPORARY TABLE IF EXISTS t"))).toEqual([`DROP TABLE IF EXISTS "t"`])
+    expect(sqls(ok("DROP TABLE t CASCADE"))).toEqual([`DROP TABLE "t"`])
+    expect(sqls(ok("CREATE INDEX IF NOT EXISTS i ON t (a)"))).toEqual([`CREATE INDEX IF NOT EXISTS "t__i" ON "t" ("a")`])
   })
   it("indexes, views, drops, rename, truncate", () => {
     expect(sqls(ok("CREATE UNIQUE INDEX i USING BTREE ON db.t (c(191) DESC, d)"))).toEqual([`CREATE UNIQUE INDEX "db"."t__i" ON "t" ("c" DESC, "d")`])
