@@ -31,6 +31,7 @@ export const Errors = {
   tooManyConnections: () => err(1040, "08004", "Too many connections"),
   unknownCommand: () => err(1047, "08S01", "Unknown command"),
   malformedPacket: () => err(1835, "HY000", "Malformed communication packet."),
+  packetsOutOfOrder: () => err(1156, "08S01", "Got packets out of order"),
   packetTooLarge: () => err(1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes"),
   unknownStatementHandler: (id: number, where: string) =>
     err(1243, "HY000", `Unknown prepared statement handler (${id}) given to ${where}`),

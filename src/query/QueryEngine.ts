@@ -4,6 +4,7 @@ import type { ColumnDef } from "../mysql/protocol/Encode.ts"
 import type { ParamValue } from "../mysql/protocol/Decode.ts"
 import type { SetAssignment, Statement } from "../sql/Statement.ts"
 import { placeholderCount, translate, translateRaw } from "../sql/Translator.ts"
+import { ensureCaptureTriggers } from "../storage/Capture.ts"
 import { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { DatabaseExists, InvalidDatabaseName, Storage } from "../storage/Storage.ts"
 import { stringShape } from "./ColumnTypes.ts"
@@ -218,6 +219,7 @@ const runRaw = (ctx: EngineContext, session: Session, sql: string): Outcome | Pr
   return Tx.withWriter(ctx, session, handle, (conn): Outcome => {
     try {
       const r = conn.prepare(sql).stmt.run()
+      ensureCaptureTriggers(conn.db)
       ctx.storage.schemaChanged(handle)
       return ok(r.changes)
     } catch (e) {
@@ -249,7 +251,7 @@ const make = Effect.gen(function*() {
       let columns: ReadonlyArray<ColumnDef> = []
       if (statement.kind === "select") {
         const { prepared, home } = prepareRead(ctx, session, statement.sqlite, statement.tables)
-        columns = columnsBeforeExecution(prepared, home, stringShape)
+        columns = columnsBeforeExecution(ctx, prepared, home, stringShape)
       }
       return { statement, paramCount, columns }
     },

@@ -2,7 +2,8 @@ import type { ColumnDef } from "../mysql/protocol/Encode.ts"
 import type { ParamValue } from "../mysql/protocol/Decode.ts"
 import type { Sqlite, TableRef } from "../sql/Statement.ts"
 import type { Prepared, SqliteConnection } from "../storage/SqliteConnection.ts"
-import { columnDef, type ColumnShape, shapeOfDeclared, shapeOfValues } from "./ColumnTypes.ts"
+import { ColumnFlag, ColumnType } from "../mysql/protocol/Constants.ts"
+import { columnDef, type ColumnShape, overflows, shapeOfDeclared, shapeOfValues, tableFlags, widenedInteger } from "./ColumnTypes.ts"
 import { bindArgs, type EngineContext, localizeSql, requireDatabase } from "./Context.ts"
 import { fromSqlite } from "./Errors.ts"
 import type { Session } from "./Session.ts"
@@ -13,17 +14,20 @@ export interface Rows {
   readonly rows: ReadonlyArray<ReadonlyArray<unknown>>
 }
 
-interface ColumnInfo {
-  /** Fixed definitions, or undefined at positions whose type depends on the values. */
+interface ResultColumns {
+  /** Definitions from declared types, or undefined where the type depends on the values. */
   readonly fixed: ReadonlyArray<ColumnDef | undefined>
+  readonly shapes: ReadonlyArray<ColumnShape | undefined>
   readonly names: ReadonlyArray<{ schema: string; table: string; orgTable: string; name: string; orgName: string }>
   readonly allFixed: boolean
+  /** Columns whose values need a look before sending: narrow integers, scaled decimals. */
+  readonly checked: ReadonlyArray<number>
 }
 
-const columnInfo = new WeakMap<Prepared, ColumnInfo>()
+const resultColumns = new WeakMap<Prepared, ResultColumns>()
 
-const infoOf = (prepared: Prepared, home: string): ColumnInfo => {
-  let info = columnInfo.get(prepared)
+const infoOf = (ctx: EngineContext, prepared: Prepared, home: string): ResultColumns => {
+  let info = resultColumns.get(prepared)
   if (info !== undefined) return info
   const cols = prepared.stmt.columns()
   const names = cols.map((c) => ({
@@ -33,25 +37,48 @@ const infoOf = (prepared: Prepared, home: string): ColumnInfo => {
     name: c.name,
     orgName: c.column ?? c.name
   }))
+  const shapes = cols.map((c) => (c.column === null ? undefined : shapeOfDeclared(c.type)))
   const fixed = cols.map((c, i) => {
-    const shape = c.column === null ? undefined : shapeOfDeclared(c.type)
-    return shape === undefined ? undefined : columnDef(shape, names[i]!)
+    const shape = shapes[i]
+    if (shape === undefined) return undefined
+    const handle = c.table === null || names[i]!.schema === "" ? undefined : ctx.storage.get(names[i]!.schema)
+    const column = handle?.tableInfo(c.table!)?.byName.get((c.column ?? "").toLowerCase())
+    return columnDef(shape, names[i]!, column === undefined ? 0 : tableFlags(column))
   })
-  info = { fixed, names, allFixed: fixed.every((f) => f !== undefined) }
-  columnInfo.set(prepared, info)
+  const checked = shapes.flatMap((s, i) => (s !== undefined && (s.range !== undefined || (s.type === ColumnType.NEWDECIMAL && s.decimals > 0)) ? [i] : []))
+  info = { fixed, shapes, names, allFixed: fixed.every((f) => f !== undefined), checked }
+  resultColumns.set(prepared, info)
   return info
 }
 
 /** Column definitions for a result: declared types where known, else the type the values share. */
-export const columnsFor = (prepared: Prepared, home: string, rows: ReadonlyArray<ReadonlyArray<unknown>>): ReadonlyArray<ColumnDef> => {
-  const info = infoOf(prepared, home)
-  if (info.allFixed) return info.fixed as ReadonlyArray<ColumnDef>
-  return info.fixed.map((f, i) => f ?? columnDef(shapeOfValues(rows, i), info.names[i]!))
+const columnsFor = (
+  ctx: EngineContext,
+  prepared: Prepared,
+  home: string,
+  rows: Array<Array<unknown>>
+): ReadonlyArray<ColumnDef> => {
+  const info = infoOf(ctx, prepared, home)
+  let defs: Array<ColumnDef> | undefined
+  for (const i of info.checked) {
+    const s = info.shapes[i]!
+    if (s.type === ColumnType.NEWDECIMAL) {
+      for (const row of rows) {
+        const v = row[i]
+        if (typeof v === "number" || typeof v === "bigint") row[i] = Number(v).toFixed(s.decimals)
+      }
+    } else if (overflows(s, rows, i)) {
+      defs ??= [...(info.fixed as ReadonlyArray<ColumnDef>)]
+      defs[i] = columnDef(widenedInteger, info.names[i]!, info.fixed[i]!.flags & ~(ColumnFlag.UNSIGNED))
+    }
+  }
+  if (info.allFixed) return defs ?? (info.fixed as ReadonlyArray<ColumnDef>)
+  return info.fixed.map((f, i) => defs?.[i] ?? f ?? columnDef(shapeOfValues(rows, i), info.names[i]!))
 }
 
 /** Column definitions known before execution (COM_STMT_PREPARE); value-typed columns are strings. */
-export const columnsBeforeExecution = (prepared: Prepared, home: string, fallback: ColumnShape): ReadonlyArray<ColumnDef> => {
-  const info = infoOf(prepared, home)
+export const columnsBeforeExecution = (ctx: EngineContext, prepared: Prepared, home: string, fallback: ColumnShape): ReadonlyArray<ColumnDef> => {
+  const info = infoOf(ctx, prepared, home)
   return info.fixed.map((f, i) => f ?? columnDef(fallback, info.names[i]!))
 }
 
@@ -109,5 +136,5 @@ export const runSelect = (
     session.foundRows = BigInt(rows.length)
   }
   session.rowCount = -1n
-  return { _tag: "Rows", columns: columnsFor(prepared, home, rows), rows }
+  return { _tag: "Rows", columns: columnsFor(ctx, prepared, home, rows), rows }
 }

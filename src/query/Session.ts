@@ -31,6 +31,8 @@ export class Session implements LockOwner {
   transpile = true
   warnings: Array<Warning> = []
   waitingFor: WriteLock | undefined = undefined
+  /** The client set CLIENT_FOUND_ROWS: UPDATE reports matched rather than changed rows. */
+  foundRowsFlag = false
 
   constructor(readonly id: number, public user: string, public host: string) {}
 

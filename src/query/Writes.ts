@@ -2,9 +2,10 @@ import type { ParamValue } from "../mysql/protocol/Decode.ts"
 import type { Statement } from "../sql/Statement.ts"
 import type { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
-import type { DatabaseHandle } from "../storage/Storage.ts"
+import type { TableInfo } from "../storage/TableInfo.ts"
 import { bindArgs, type EngineContext, localizeSql, requireDatabase } from "./Context.ts"
-import { fromSqlite, MysqlError } from "./Errors.ts"
+import { CaptureSink, ensureCaptureTriggers, unchanged } from "../storage/Capture.ts"
+import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
 import type { Session } from "./Session.ts"
 import { commit, withWriter } from "./Transactions.ts"
 
@@ -25,32 +26,6 @@ type Insert = Extract<Statement, { kind: "insert" | "replace" }>
 type UpdateOrDelete = Extract<Statement, { kind: "update" | "delete" }>
 type Ddl = Extract<Statement, { kind: "ddl" }>
 
-interface TableShape {
-  readonly columns: ReadonlyArray<string>
-  /** The INTEGER PRIMARY KEY column (SQLite's rowid alias), which MySQL's AUTO_INCREMENT maps to. */
-  readonly autoIncrement: string | undefined
-}
-
-const shapes = new WeakMap<DatabaseHandle, { version: number; byTable: Map<string, TableShape> }>()
-
-const shapeOf = (handle: DatabaseHandle, conn: SqliteConnection, table: string): TableShape => {
-  let entry = shapes.get(handle)
-  if (entry === undefined || entry.version !== handle.schemaVersion) {
-    entry = { version: handle.schemaVersion, byTable: new Map() }
-    shapes.set(handle, entry)
-  }
-  let shape = entry.byTable.get(table)
-  if (shape !== undefined) return shape
-  const info = conn.db.pragma(`main.table_info(${quoteIdent(table)})`) as Array<
-    { name: string; type: string; pk: bigint | number }
-  >
-  const pks = info.filter((c) => Number(c.pk) > 0)
-  const rowidAlias = pks.length === 1 && pks[0]!.type.toUpperCase() === "INTEGER" ? pks[0]!.name : undefined
-  shape = { columns: info.map((c) => c.name), autoIncrement: rowidAlias }
-  entry.byTable.set(table, shape)
-  return shape
-}
-
 const isZeroOrNull = (v: unknown): boolean =>
   v === null || v === undefined || v === 0n || v === 0 || v === "0" || v === ""
 
@@ -62,15 +37,15 @@ const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
  */
 const assignIds = (
   conn: SqliteConnection,
-  shape: TableShape,
+  shape: TableInfo | undefined,
   table: string,
   stmt: Insert,
   args: Array<unknown>
 ): { firstGenerated: bigint | undefined; lastExplicit: bigint | undefined; implicit: boolean } => {
-  const auto = shape.autoIncrement
+  const auto = shape?.autoIncrement
   const none = { firstGenerated: undefined, lastExplicit: undefined, implicit: false }
-  if (auto === undefined) return none
-  const columns = stmt.columns ?? shape.columns
+  if (shape === undefined || auto === undefined) return none
+  const columns = stmt.columns ?? shape.columns.map((c) => c.name)
   const position = columns.findIndex((c) => sameName(c, auto))
   if (position < 0) return { ...none, implicit: true }
   if (stmt.rows === undefined) return none
@@ -103,20 +78,31 @@ const assignIds = (
 export const runInsert = (ctx: EngineContext, session: Session, stmt: Insert, params: ReadonlyArray<ParamValue>) => {
   const handle = requireDatabase(ctx, stmt.target.database ?? session.database)
   return withWriter(ctx, session, handle, (conn): Ok => {
+    const sink = new CaptureSink()
+    let args: Array<unknown> = []
     try {
       const prepared = conn.prepare(localizeSql(ctx, conn, handle.name, stmt.sqlite.sql, stmt.tables))
-      const args = bindArgs(ctx, session, stmt.sqlite.args, params)
-      const shape = shapeOf(handle, conn, stmt.target.table)
+      args = bindArgs(ctx, session, stmt.sqlite.args, params)
+      const shape = handle.tableInfo(stmt.target.table)
       const ids = assignIds(conn, shape, stmt.target.table, stmt, args)
+      conn.capture = sink
       const result = prepared.stmt.run(args)
       const changes = BigInt(result.changes)
       let generated = ids.firstGenerated
       if (ids.implicit && changes > 0n) generated = BigInt(result.lastInsertRowid) - changes + 1n
       if (generated !== undefined && changes > 0n) session.lastInsertId = generated
-      session.rowCount = changes
-      return ok(changes, (changes > 0n ? generated ?? ids.lastExplicit : undefined) ?? 0n)
+      // MySQL counts a REPLACE that deleted a row as 2, an upsert that changed a row as 2, an unchanged one as 0.
+      let affected = 0n
+      for (const image of sink.images) {
+        if (image.table !== stmt.target.table) continue
+        affected += image.op === "U" ? (unchanged(image) ? 0n : 2n) : 1n
+      }
+      session.rowCount = affected
+      return ok(affected, (changes > 0n ? generated ?? ids.lastExplicit : undefined) ?? 0n)
     } catch (e) {
-      throw fromSqlite(e, handle.name)
+      throw duplicateEntry(e, conn, stmt, args) ?? fromSqlite(e, handle.name)
+    } finally {
+      conn.capture = undefined
     }
   })
 }
@@ -129,15 +115,81 @@ export const runUpdateOrDelete = (
 ) => {
   const handle = requireDatabase(ctx, stmt.target.database ?? session.database)
   return withWriter(ctx, session, handle, (conn): Ok => {
+    const sink = new CaptureSink()
     try {
       const prepared = conn.prepare(localizeSql(ctx, conn, handle.name, stmt.sqlite.sql, stmt.tables))
+      conn.capture = sink
       const result = prepared.stmt.run(bindArgs(ctx, session, stmt.sqlite.args, params))
-      session.rowCount = BigInt(result.changes)
-      return ok(result.changes)
+      if (stmt.kind === "delete") {
+        session.rowCount = BigInt(result.changes)
+        return ok(result.changes)
+      }
+      // MySQL reports rows it changed, or rows it matched when the client set CLIENT_FOUND_ROWS.
+      let matched = 0
+      let changed = 0
+      for (const image of sink.images) {
+        if (image.op !== "U" || image.table !== stmt.target.table) continue
+        matched++
+        if (!unchanged(image)) changed++
+      }
+      if (matched === 0) matched = changed = result.changes
+      const affected = session.foundRowsFlag ? matched : changed
+      session.rowCount = BigInt(affected)
+      return { ...ok(affected), info: `Rows matched: ${matched}  Changed: ${changed}  Warnings: 0` }
     } catch (e) {
       throw fromSqlite(e, handle.name)
+    } finally {
+      conn.capture = undefined
     }
   })
+}
+
+/**
+ * MySQL names the duplicate value and the key; SQLite names only the columns. For a VALUES
+ * insert the clashing row is found again to say which value it was.
+ */
+const duplicateEntry = (e: unknown, conn: SqliteConnection, stmt: Insert, args: ReadonlyArray<unknown>): MysqlError | undefined => {
+  const m = (e instanceof Error ? e.message : "").match(/^(?:UNIQUE|PRIMARY KEY) constraint failed: (.+)$/)
+  if (m === null) return undefined
+  const columns = m[1]!.split(",").map((c) => c.trim().replace(/^[^.]*\./, ""))
+  const table = stmt.target.table
+  let key = columns.join("_")
+  try {
+    const indexes = conn.db.prepare(`PRAGMA main.index_list(${quoteIdent(table)})`).all() as Array<{ name: string; unique: unknown; origin: string }>
+    for (const index of indexes) {
+      if (Number(index.unique) !== 1) continue
+      const cols = (conn.db.prepare(`PRAGMA main.index_info(${quoteIdent(index.name)})`).all() as Array<{ name: string }>).map((c) => c.name)
+      if (cols.join(",") !== columns.join(",")) continue
+      key = index.origin === "pk" ? "PRIMARY" : index.name.startsWith(table + "__") ? index.name.slice(table.length + 2) : index.name
+      break
+    }
+    if (columns.length === 1 && (rowidColumn(conn, table) === columns[0])) key = "PRIMARY"
+  } catch {
+    // the message stays without the key name
+  }
+  let value = ""
+  const insertColumns = stmt.columns
+  if (stmt.rows !== undefined && insertColumns !== undefined) {
+    const positions = columns.map((c) => insertColumns.findIndex((ic) => ic.toLowerCase() === c.toLowerCase()))
+    if (positions.every((p) => p >= 0)) {
+      const probe = conn.db.prepare(`SELECT 1 FROM main.${quoteIdent(table)} WHERE ${columns.map((c) => `${quoteIdent(c)} IS ?`).join(" AND ")}`)
+      for (const row of stmt.rows) {
+        const vals = positions.map((p) => (row[p]! >= 0 ? args[row[p]!] : undefined))
+        if (vals.some((v) => v === undefined)) continue
+        if (probe.get(vals) !== undefined) {
+          value = vals.map((v) => (Buffer.isBuffer(v) ? v.toString("utf8") : String(v))).join("-")
+          break
+        }
+      }
+    }
+  }
+  return Errors.duplicateEntry(value, `${table}.${key}`)
+}
+
+const rowidColumn = (conn: SqliteConnection, table: string): string | undefined => {
+  const cols = conn.db.prepare(`PRAGMA main.table_info(${quoteIdent(table)})`).all() as Array<{ name: string; type: string; pk: unknown }>
+  const pks = cols.filter((c) => Number(c.pk) > 0)
+  return pks.length === 1 && pks[0]!.type.toUpperCase() === "INTEGER" ? pks[0]!.name : undefined
 }
 
 /** SQLite takes no bound parameters in DDL, so lifted literals go back into the text. */
@@ -179,6 +231,7 @@ export const runDdl = (ctx: EngineContext, session: Session, stmt: Ddl, params: 
         const sql = localizeSql(ctx, conn, handle.name, s.sql, [stmt.target])
         conn.exec(inlineArgs(sql, bindArgs(ctx, session, s.args, params)))
       }
+      ensureCaptureTriggers(conn.db)
     }
     try {
       if (conn.inTransaction) apply()

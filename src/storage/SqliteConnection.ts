@@ -1,4 +1,5 @@
 import Database from "better-sqlite3"
+import { type CaptureSink, registerCapture } from "./Capture.ts"
 import { registerFunctions } from "./Functions.ts"
 
 export interface Prepared {
@@ -17,6 +18,8 @@ export class SqliteConnection {
   readonly db: Database.Database
   private readonly statements = new Map<string, Prepared>()
   private readonly attached = new Set<string>()
+  /** Where the capture triggers of a write on this connection put their row images. */
+  capture: CaptureSink | undefined = undefined
 
   constructor(readonly path: string, options: { readonly readonly: boolean }) {
     this.db = new Database(path, { readonly: false, fileMustExist: false })
@@ -25,8 +28,11 @@ export class SqliteConnection {
     this.db.pragma("busy_timeout = 0")
     this.db.pragma("temp_store = MEMORY")
     if (options.readonly) this.db.pragma("query_only = ON")
+    // REPLACE's implicit deletes fire DELETE triggers (and are captured) only with this on.
+    else this.db.pragma("recursive_triggers = ON")
     this.db.defaultSafeIntegers(true)
     registerFunctions(this.db)
+    if (!options.readonly) registerCapture(this.db, () => this.capture)
   }
 
   prepare(sql: string): Prepared {

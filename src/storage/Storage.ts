@@ -3,7 +3,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 
 import { join } from "node:path"
 import { NodeConfig } from "../config/NodeConfig.ts"
 import { ProcessBus } from "../process/ProcessBus.ts"
+import { ensureCaptureTriggers } from "./Capture.ts"
 import { SqliteConnection } from "./SqliteConnection.ts"
+import { type TableInfo, TableInfoCache } from "./TableInfo.ts"
 import { WriteLock } from "./WriteLock.ts"
 
 export class UnknownDatabase extends Data.TaggedError("UnknownDatabase")<{ readonly name: string }> {}
@@ -21,11 +23,27 @@ export class DatabaseHandle {
   readonly lock: WriteLock
   /** Bumped by every DDL, so caches of table shapes know to reload. */
   schemaVersion = 0
+  private readonly tables = new TableInfoCache()
 
   constructor(readonly name: string, readonly path: string) {
     this.writer = new SqliteConnection(path, { readonly: false })
     this.reader = new SqliteConnection(path, { readonly: true })
     this.lock = new WriteLock(name)
+    this.ensureCapture()
+  }
+
+  /** Brings the capture triggers up to date when no other process holds the file's write lock. */
+  private ensureCapture(): void {
+    try {
+      this.writer.db.transaction(() => ensureCaptureTriggers(this.writer.db)).immediate()
+    } catch (e) {
+      if (!String((e as { code?: unknown }).code ?? "").startsWith("SQLITE_BUSY")) throw e
+    }
+  }
+
+  /** Columns, keys and the AUTO_INCREMENT column of a table of this database. */
+  tableInfo(table: string): TableInfo | undefined {
+    return this.tables.get(this.reader, this.schemaVersion, table)
   }
 
   schemaChanged(): void {

@@ -4,7 +4,7 @@ import { splitStatements } from "../../sql/Translator.ts"
 import { Errors, MysqlError } from "../../query/Errors.ts"
 import type { Outcome, QueryEngineService } from "../../query/QueryEngine.ts"
 import type { Session } from "../../query/Session.ts"
-import { Capability, ServerStatus } from "../protocol/Constants.ts"
+import { Capability, MAX_PACKET_CHUNK, ServerStatus } from "../protocol/Constants.ts"
 import { type ClientCommand, decodeCommand, decodeExecuteParams, type ParamType } from "../protocol/Decode.ts"
 import {
   type ColumnDef,
@@ -21,7 +21,11 @@ import { type Packet, PacketReader } from "../protocol/PacketReader.ts"
 import { ProtocolError } from "../protocol/ProtocolError.ts"
 import { ResponseBuffer } from "../protocol/ResponseBuffer.ts"
 import { type Authenticator, type AuthResult, startAuthentication } from "./Authentication.ts"
+import { decodeQueryText, restoreBinaryLiterals } from "./BinaryQuery.ts"
 import { paramDefinition } from "./ParamDefinition.ts"
+
+/** The reader reports the id of a long payload's last 16 MiB fragment; this is its first one's. */
+const firstSequenceId = (p: Packet): number => (p.sequenceId - Math.floor(p.payload.length / MAX_PACKET_CHUNK)) & 0xff
 
 interface PreparedStatement {
   readonly id: number
@@ -56,6 +60,8 @@ export class Connection {
   private multiStatements = false
   private readonly statements = new Map<number, PreparedStatement>()
   private nextStatementId = 1
+  /** The payload of the command being run (COM_QUERY text is re-read from it when not UTF-8). */
+  private rawQuery: Buffer = Buffer.alloc(0)
 
   constructor(private readonly socket: Socket, readonly id: number, private readonly deps: ConnectionDeps) {
     this.reader = new PacketReader(deps.maxPacketBytes)
@@ -90,6 +96,7 @@ export class Connection {
       const packet = this.reader.next()
       if (packet === undefined) return
       if (packet instanceof ProtocolError) return this.fail(packet.tooLarge === true ? Errors.packetTooLarge() : Errors.malformedPacket(), packet.message)
+      if (firstSequenceId(packet) !== this.expectedSequenceId()) return this.fail(Errors.packetsOutOfOrder(), `sequence id ${packet.sequenceId}`)
       const pending = this.session === undefined ? this.authenticate(packet) : this.command(packet)
       if (pending !== undefined) {
         this.busy = true
@@ -107,6 +114,11 @@ export class Connection {
     }
   }
 
+  /** A command starts at 0; during authentication the client answers with the id after ours. */
+  private expectedSequenceId(): number {
+    return this.session === undefined ? this.out.sequenceId : 0
+  }
+
   private authenticate(packet: Packet): Promise<void> | undefined {
     const auth = this.auth!
     const step = auth.step(packet, this.out)
@@ -120,6 +132,7 @@ export class Connection {
     this.capabilities = step.capabilities
     this.multiStatements = (step.capabilities & Capability.MULTI_STATEMENTS) !== 0
     const session = this.deps.engine.newSession(this.id, step.user, this.remoteHost())
+    session.foundRowsFlag = (step.capabilities & Capability.FOUND_ROWS) !== 0
     this.out.sequenceId = step.nextSequenceId
     if (step.database !== undefined) {
       try {
@@ -153,6 +166,7 @@ export class Connection {
   private command(packet: Packet): Promise<void> | undefined {
     this.out.sequenceId = (packet.sequenceId + 1) & 0xff
     const cmd = decodeCommand(packet.payload, this.capabilities)
+    this.rawQuery = packet.payload
     if (cmd instanceof ProtocolError) {
       this.fail(Errors.malformedPacket(), cmd.message)
       return undefined
@@ -172,7 +186,7 @@ export class Connection {
     const engine = this.deps.engine
     switch (cmd._tag) {
       case "Query":
-        return this.query(cmd.sql)
+        return this.query(cmd.sql, this.rawQuery)
       case "InitDb":
         engine.useDatabase(session, cmd.database)
         return this.ok()
@@ -229,20 +243,23 @@ export class Connection {
     return undefined
   }
 
-  private query(sql: string): Promise<void> | undefined {
+  private query(decoded: string, payload: Buffer): Promise<void> | undefined {
     const session = this.session!
+    // Invalid UTF-8 became U+FFFD in `decoded`: read the bytes again (COM_QUERY: 1 command byte, then text).
+    const { sql, binary } = decoded.includes("\uFFFD") ? decodeQueryText(payload.subarray(1)) : { sql: decoded, binary: false }
     const texts = this.multiStatements && sql.includes(";") ? splitStatements(sql) : [sql]
     if (texts.length === 0) throw Errors.syntax("")
-    return this.runSequence(session, texts, 0)
+    return this.runSequence(session, texts, 0, binary)
   }
 
   /** Runs statements i.. of a multi-statement query, each answered with MORE_RESULTS_EXISTS but the last. */
-  private runSequence(session: Session, texts: ReadonlyArray<string>, i: number): Promise<void> | undefined {
+  private runSequence(session: Session, texts: ReadonlyArray<string>, i: number, binary: boolean): Promise<void> | undefined {
     for (; i < texts.length; i++) {
       const more = i < texts.length - 1
       let outcome: Outcome | Promise<Outcome>
       try {
-        outcome = this.deps.engine.execute(session, this.deps.engine.parse(session, texts[i]!), [])
+        const parsed = this.deps.engine.parse(session, texts[i]!)
+        outcome = this.deps.engine.execute(session, binary ? restoreBinaryLiterals(parsed) : parsed, [])
       } catch (e) {
         this.writeError(e)
         return undefined
@@ -252,7 +269,7 @@ export class Connection {
         return outcome.then(
           (o) => {
             this.writeOutcome(o, false, more)
-            return more ? this.runSequence(session, texts, next) : undefined
+            return more ? this.runSequence(session, texts, next, binary) : undefined
           },
           (e: unknown) => this.writeError(e)
         )
@@ -266,7 +283,8 @@ export class Connection {
     const session = this.session!
     const warnings = Math.min(session.warnings.length, 0xffff)
     if (o._tag === "Ok") {
-      writeOk(this.out, { affectedRows: o.affectedRows, lastInsertId: o.lastInsertId, status: this.status(more), warnings, ...(o.info === undefined ? {} : { info: o.info }) })
+      // Servers send the info text length-encoded whatever was negotiated; libmariadb relies on it.
+      writeOk(this.out, { affectedRows: o.affectedRows, lastInsertId: o.lastInsertId, status: this.status(more), warnings, ...(o.info === undefined ? {} : { info: o.info, sessionTrack: true }) })
       return
     }
     const out = this.out

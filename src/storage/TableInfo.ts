@@ -1,0 +1,88 @@
+import { quoteIdent, type SqliteConnection } from "./SqliteConnection.ts"
+
+/** What MySQL metadata needs to know about a column beyond its result-set name. */
+export interface ColumnInfo {
+  readonly name: string
+  /** The declared type as written in CREATE TABLE (the translator keeps MySQL type names). */
+  readonly declared: string
+  readonly notNull: boolean
+  readonly primaryKey: boolean
+  /** The only column of a UNIQUE index (MySQL's UNIQUE_KEY flag). */
+  readonly unique: boolean
+  /** The first column of a non-unique index (MySQL's MULTIPLE_KEY flag). */
+  readonly multipleKey: boolean
+  readonly autoIncrement: boolean
+  readonly defaultValue: string | null
+}
+
+export interface TableInfo {
+  readonly name: string
+  readonly columns: ReadonlyArray<ColumnInfo>
+  readonly byName: ReadonlyMap<string, ColumnInfo>
+  /** The INTEGER PRIMARY KEY column (SQLite's rowid alias) that MySQL's AUTO_INCREMENT maps to. */
+  readonly autoIncrement: string | undefined
+}
+
+interface PragmaColumn {
+  readonly name: string
+  readonly type: string
+  readonly notnull: bigint | number
+  readonly dflt_value: string | null
+  readonly pk: bigint | number
+}
+
+/** Reads a table's shape through PRAGMAs on `conn`; undefined when there is no such table. */
+export const readTableInfo = (conn: SqliteConnection, schema: string, table: string): TableInfo | undefined => {
+  const s = quoteIdent(schema)
+  const t = quoteIdent(table)
+  const cols = conn.db.prepare(`PRAGMA ${s}.table_info(${t})`).all() as Array<PragmaColumn>
+  if (cols.length === 0) return undefined
+  const indexes = conn.db.prepare(`PRAGMA ${s}.index_list(${t})`).all() as Array<{ name: string; unique: bigint | number; origin: string }>
+  const unique = new Set<string>()
+  const multiple = new Set<string>()
+  for (const index of indexes) {
+    const parts = conn.db.prepare(`PRAGMA ${s}.index_info(${quoteIdent(index.name)})`).all() as Array<{ name: string | null }>
+    const first = parts[0]?.name
+    if (first === null || first === undefined) continue
+    if (Number(index.unique) === 1 && index.origin !== "pk") {
+      if (parts.length === 1) unique.add(first)
+      else multiple.add(first)
+    } else if (Number(index.unique) === 0) multiple.add(first)
+  }
+  const pks = cols.filter((c) => Number(c.pk) > 0)
+  const rowidAlias = pks.length === 1 && pks[0]!.type.toUpperCase() === "INTEGER" ? pks[0]!.name : undefined
+  const columns = cols.map((c): ColumnInfo => ({
+    name: c.name,
+    declared: c.type,
+    notNull: Number(c.notnull) > 0 || Number(c.pk) > 0,
+    primaryKey: Number(c.pk) > 0,
+    unique: unique.has(c.name),
+    multipleKey: multiple.has(c.name) && !unique.has(c.name) && Number(c.pk) === 0,
+    autoIncrement: c.name === rowidAlias,
+    defaultValue: c.dflt_value
+  }))
+  return {
+    name: table,
+    columns,
+    byName: new Map(columns.map((c) => [c.name.toLowerCase(), c])),
+    autoIncrement: rowidAlias
+  }
+}
+
+/** Table shapes of one database, dropped whenever its schema version moves. */
+export class TableInfoCache {
+  private version = -1
+  private readonly tables = new Map<string, TableInfo | undefined>()
+
+  get(conn: SqliteConnection, schemaVersion: number, table: string): TableInfo | undefined {
+    if (schemaVersion !== this.version) {
+      this.tables.clear()
+      this.version = schemaVersion
+    }
+    const key = table.toLowerCase()
+    if (this.tables.has(key)) return this.tables.get(key)
+    const info = readTableInfo(conn, "main", table)
+    this.tables.set(key, info)
+    return info
+  }
+}
