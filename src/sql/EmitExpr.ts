@@ -5,6 +5,7 @@
  * parent needs (the AST already encodes MySQL's grouping), or when the source had them.
  */
 import { emitFunction, emitAggregate, emitInterval, emitCast, emitExtract } from "./EmitFunc.ts"
+import { regroupArithmetic } from "./Arith.ts"
 import { emitSubquery } from "./EmitSelect.ts"
 import { unescapeMysql } from "./Lexer.ts"
 import { NeedsExact, type Out, quoteId, SyntaxErr, Unsupported } from "./Out.ts"
@@ -197,10 +198,14 @@ const emitCase = (o: Out, e: N): void => {
   o.w(" END")
 }
 
-const emitBinary = (o: Out, e: N): void => {
-  const op = String(e.operator).toUpperCase()
+const ARITH = new Set(["+", "-", "*", "/", "DIV", "%", "MOD", "&", "|", "<<", ">>", "^"])
+
+const emitBinary = (o: Out, e0: N): void => {
+  const op = String(e0.operator).toUpperCase()
+  if (op === "OR" || op === "||" || op === "AND" || op === "&&") return emitLogical(o, e0)
+  const e = ARITH.has(op) && e0._grouped !== true ? regroupArithmetic(e0) : e0
+  if (e !== e0 && e.operator !== e0.operator) return emitExpr(o, e)
   const { left, right } = e
-  if (op === "OR" || op === "||" || op === "AND" || op === "&&") return emitLogical(o, e)
   if (op === "+" || op === "-") {
     if (isInterval(right)) return emitInterval(o, right, left, op === "+" ? "date_add" : "date_sub")
     if (isInterval(left) && op === "+") return emitInterval(o, left, right, "date_add")
@@ -217,14 +222,6 @@ const emitBinary = (o: Out, e: N): void => {
     o.w("CAST(")
     infix(o, left, " / ", right, P_MUL)
     o.w(" AS INTEGER)")
-    return
-  }
-  if (op === "XOR") {
-    o.w("(((")
-    emitExpr(o, left)
-    o.w(") <> 0) <> ((")
-    emitExpr(o, right)
-    o.w(") <> 0))")
     return
   }
   if (op === "^") {
@@ -291,13 +288,17 @@ const emitBinary = (o: Out, e: N): void => {
   throw new Unsupported(`operator ${op}`)
 }
 
+type Logical = "OR" | "AND" | "XOR"
+
 const logicalOp = (e: N): "OR" | "AND" | undefined => {
   if (e?.type !== "binary_expr" || e.parentheses === true) return undefined
   const op = String(e.operator).toUpperCase()
   return op === "OR" || op === "||" ? "OR" : op === "AND" || op === "&&" ? "AND" : undefined
 }
 
-const flatten = (e: N, out: Array<N | "OR" | "AND">): void => {
+const isXorMarker = (e: N): boolean => e?.type === "param" && e.value === "x0"
+
+const flatten = (e: N, out: Array<N | Logical>): void => {
   const op = logicalOp(e)
   if (op === undefined) { out.push(e); return }
   flatten(e.left, out)
@@ -306,21 +307,57 @@ const flatten = (e: N, out: Array<N | "OR" | "AND">): void => {
 }
 
 /**
- * An unparenthesized AND/OR chain. node-sql-parser groups these without precedence (left-deep in
- * WHERE, right-deep in select lists: `a OR b AND c` becomes `(a OR b) AND c`), but an in-order walk
- * still yields the source sequence, so the chain is flattened and written with AND binding
- * tighter than OR. Parenthesized groups are kept as operands.
+ * An unparenthesized AND/XOR/OR chain. node-sql-parser groups these without precedence
+ * (left-deep in WHERE, right-deep in select lists: `a OR b AND c` becomes `(a OR b) AND c`), but an
+ * in-order walk still yields the source sequence, so the chain is flattened and regrouped with
+ * MySQL's precedence, AND over XOR over OR. XOR arrives as `OR :x0 OR` (see Normalize).
+ * Parenthesized groups are operands.
  */
 const emitLogical = (o: Out, e: N): void => {
   // the root itself is expanded even when parenthesized (emitExpr already wrote its parentheses)
-  const seq: Array<N | "OR" | "AND"> = []
-  flatten(e.left, seq)
+  const raw: Array<N | Logical> = []
+  flatten(e.left, raw)
   const op = String(e.operator).toUpperCase()
-  seq.push(op === "OR" || op === "||" ? "OR" : "AND")
-  flatten(e.right, seq)
+  raw.push(op === "OR" || op === "||" ? "OR" : "AND")
+  flatten(e.right, raw)
+  const seq: Array<N | Logical> = []
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === "OR" && isXorMarker(raw[i + 1]) && raw[i + 2] === "OR") { seq.push("XOR"); i += 2 }
+    else seq.push(raw[i])
+  }
+  emitOrChain(o, seq)
+}
+
+const splitOn = (seq: ReadonlyArray<N | Logical>, op: Logical): Array<Array<N | Logical>> => {
+  const groups: Array<Array<N | Logical>> = [[]]
   for (const x of seq) {
-    if (x === "OR") o.w(" OR ")
-    else if (x === "AND") o.w(" AND ")
+    if (x === op) groups.push([])
+    else groups[groups.length - 1]!.push(x)
+  }
+  return groups
+}
+
+const emitOrChain = (o: Out, seq: ReadonlyArray<N | Logical>): void => {
+  splitOn(seq, "OR").forEach((g, i) => {
+    if (i > 0) o.w(" OR ")
+    const xs = splitOn(g, "XOR")
+    if (xs.length === 1) { emitAndChain(o, g); return }
+    // a XOR b XOR c = ((a XOR b) XOR c); XOR(x, y) = (x <> 0) <> (y <> 0), NULL if either is NULL
+    o.w("(".repeat(xs.length - 1))
+    xs.forEach((x, j) => {
+      if (j > 0) o.w(" <> ")
+      o.w("((")
+      emitAndChain(o, x)
+      o.w(") <> 0)")
+      if (j > 0) o.w(")")
+    })
+  })
+}
+
+const emitAndChain = (o: Out, seq: ReadonlyArray<N | Logical>): void => {
+  for (const x of seq) {
+    if (x === "AND") o.w(" AND ")
+    else if (x === "OR" || x === "XOR") throw new SyntaxErr(x)
     else emitExpr(o, x, P_NOT)
   }
 }

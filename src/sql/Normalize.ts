@@ -259,6 +259,12 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
           i = j - 1
           continue
         }
+        if (u === "XOR") {
+          // node-sql-parser binds XOR like concatenation; `a OR :x OR b` keeps it in the AND/OR
+          // chain, where EmitExpr reads the marker back as XOR with MySQL's precedence
+          replace(st, t.s, t.e, " OR :x0 OR ")
+          break
+        }
         if (SELECT_MODIFIERS.has(u)) {
           if (u === "SQL_CALC_FOUND_ROWS") calcFoundRows = true
           replace(st, t.s, t.e, "")

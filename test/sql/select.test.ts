@@ -95,7 +95,18 @@ describe("SELECT", () => {
     expectSql("SELECT * FROM t WHERE a = 1 || b = 2 && c = 3", `SELECT * FROM "t" WHERE "a" = CAST(? AS NUMERIC) OR "b" = CAST(? AS NUMERIC) AND "c" = CAST(? AS NUMERIC)`)
     expectSql("SELECT * FROM t WHERE a = 1 && b = 2 || c", `SELECT * FROM "t" WHERE "a" = CAST(? AS NUMERIC) AND "b" = CAST(? AS NUMERIC) OR "c"`)
   })
-  it("XOR and precedence", () => {
+  it("XOR sits between AND and OR", () => {
+    expectSql("SELECT * FROM t WHERE a = 1 XOR b = 2", `SELECT * FROM "t" WHERE ((("a" = CAST(? AS NUMERIC)) <> 0) <> (("b" = CAST(? AS NUMERIC)) <> 0))`)
+    expectSql("SELECT * FROM t WHERE a XOR b AND c OR d", `SELECT * FROM "t" WHERE ((("a") <> 0) <> (("b" AND "c") <> 0)) OR "d"`)
+    const db = memoryDb()
+    expect(exec(db, "SELECT 1 XOR 1 AS a, 1 XOR 0 AS b, 1 XOR 1 XOR 1 AS c, 0 XOR 1 AND 0 AS d, NULL XOR 1 AS e")).toEqual([{ a: 0n, b: 1n, c: 1n, d: 0n, e: null }])
+  })
+  it("bitwise operators bind below + and *, as in MySQL", () => {
+    expectSql("SELECT a | b & c AS x, a + b | c AS y FROM t", `SELECT "a" | ("b" & "c") AS "x", "a" + "b" | "c" AS "y" FROM "t"`)
+    const db = memoryDb()
+    expect(exec(db, "SELECT 1 | 2 & 3 AS a, 1 + 2 | 4 AS b, 6 & 3 << 1 AS c, 2 ^ 3 * 2 AS d")).toEqual([{ a: 3n, b: 7n, c: 6n, d: 2n }])
+  })
+  it("parentheses and arithmetic precedence", () => {
     expectSql("SELECT * FROM t WHERE (a = 1 OR b = 2) AND c = 3", `SELECT * FROM "t" WHERE ("a" = CAST(? AS NUMERIC) OR "b" = CAST(? AS NUMERIC)) AND "c" = CAST(? AS NUMERIC)`)
     expectSql("SELECT (a + b) * c FROM t", `SELECT ("a" + "b") * "c" AS "(a + b) * c" FROM "t"`)
   })
