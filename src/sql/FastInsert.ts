@@ -5,8 +5,11 @@
  */
 import type { Token } from "./Lexer.ts"
 import { literalValue } from "./Normalize.ts"
-import { quoteId } from "./Out.ts"
+import { quoteId, sqliteLiteral } from "./Out.ts"
 import type { Arg, Statement, TableRef } from "./Statement.ts"
+
+/** SQLite's SQLITE_MAX_VARIABLE_NUMBER in this build */
+const MAX_VARIABLES = 32_766
 
 const isName = (t: Token | undefined): t is Token => t !== undefined && (t.k === "word" || t.k === "ident")
 const MODIFIERS = new Set(["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY"])
@@ -96,15 +99,49 @@ export const fastInsert = (toks: ReadonlyArray<Token>, _src: string): Statement 
     if (toks[i]!.k !== ",") return undefined
     i++
   }
-  const head = (replace ? "REPLACE INTO " : ignore ? "INSERT OR IGNORE INTO " : "INSERT INTO ") +
-    (target.database !== undefined ? quoteId(target.database) + "." : "") + quoteId(target.table) +
-    (columns !== undefined ? " (" + columns.map(quoteId).join(", ") + ")" : "") + " VALUES "
+  if (args.length > MAX_VARIABLES && placeholders === 0) return inlined(toks, target, columns, replace, ignore, rows)
   return {
     kind: replace ? "replace" : "insert",
-    sqlite: { sql: head + parts.join(", "), args },
+    sqlite: { sql: head(replace, ignore, target, columns) + parts.join(", "), args },
     target,
     tables: [target],
     columns,
     rows
   }
 }
+
+/**
+ * More values than SQLite can bind in one statement (mysqldump's extended INSERTs): the literals
+ * are written inline, quoted by us, and every `rows` entry is -1.
+ */
+const inlined = (
+  toks: ReadonlyArray<Token>,
+  target: TableRef,
+  columns: ReadonlyArray<string> | undefined,
+  replace: boolean,
+  ignore: boolean,
+  rowsIdx: ReadonlyArray<ReadonlyArray<number>>
+): Statement => {
+  let i = toks.findIndex((t) => t.k === "word" && (t.u === "VALUES" || t.u === "VALUE")) + 1
+  const out: Array<string> = []
+  for (; i < toks.length; i++) {
+    const t = toks[i]!
+    if (t.k === "str" || t.k === "num" || t.k === "hex" || t.k === "bit") out.push(sqliteLiteral(literalValue(t, false)))
+    else if (t.k === "op" && t.v === "-") out.push("-")
+    else if (t.k === "word") out.push(t.u === "TRUE" ? "1" : t.u === "FALSE" ? "0" : "NULL")
+    else out.push(t.v)
+  }
+  return {
+    kind: replace ? "replace" : "insert",
+    sqlite: { sql: head(replace, ignore, target, columns) + out.join(""), args: [] },
+    target,
+    tables: [target],
+    columns,
+    rows: rowsIdx.map((r) => r.map(() => -1))
+  }
+}
+
+const head = (replace: boolean, ignore: boolean, target: TableRef, columns: ReadonlyArray<string> | undefined): string =>
+  (replace ? "REPLACE INTO " : ignore ? "INSERT OR IGNORE INTO " : "INSERT INTO ") +
+  (target.database !== undefined ? quoteId(target.database) + "." : "") + quoteId(target.table) +
+  (columns !== undefined ? " (" + columns.map(quoteId).join(", ") + ")" : "") + " VALUES "

@@ -62,6 +62,21 @@ describe("sysbench prepare INSERT", () => {
   })
 })
 
+describe("INSERTs with more values than SQLite can bind", () => {
+  it("write the literals inline", () => {
+    const rows = Array.from({ length: 11_000 }, (_, i) => `(${i}, 'it''s ${i}', -1.5)`)
+    const st = ok(`INSERT INTO big (a, b, c) VALUES ${rows.join(",")}`)
+    if (st.kind !== "insert") throw new Error()
+    expect(st.sqlite.args).toEqual([])
+    expect(st.rows?.length).toBe(11_000)
+    expect(st.rows?.[0]).toEqual([-1, -1, -1])
+    const db = memoryDb()
+    exec(db, "CREATE TABLE big (a INT, b TEXT, c DOUBLE)")
+    db.prepare(st.sqlite.sql).run()
+    expect(exec(db, "SELECT COUNT(*) AS n, MAX(b) AS m, SUM(c) AS s FROM big WHERE a >= 0")).toEqual([{ n: 11_000n, m: "it's 9999", s: -16500 }])
+  })
+})
+
 describe("robustness", () => {
   it("never throws, whatever the input", () => {
     const text = readFileSync(new URL("./fixtures/wordpress-install-queries.sql", import.meta.url), "utf8").slice(0, 60_000)
