@@ -45,7 +45,11 @@ const statistic = (db: Database.Database, names: ReadonlyArray<string>, result: 
         const mean = m.mean + delta / n
         return { n, mean, m2: m.m2 + delta * (x - mean) }
       }) as (m: Moments, ...v: Array<unknown>) => Moments,
-      result: (m: Moments) => (m.n === 0 ? null : result(m)),
+      result: (m: Moments) => {
+        const r = m.n === 0 ? null : result(m)
+        if (r !== null && !Number.isFinite(r)) throw new Error(`DOUBLE value is out of range in '${name}'`)
+        return r
+      },
       deterministic: true,
       safeIntegers: true
     })
