@@ -4,6 +4,7 @@ import type { ColumnDef } from "../mysql/protocol/Encode.ts"
 import type { ParamValue } from "../mysql/protocol/Decode.ts"
 import type { SetAssignment, Statement } from "../sql/Statement.ts"
 import { placeholderCount, translate, translateRaw } from "../sql/Translator.ts"
+import { resetStatementClock } from "../functions/index.ts"
 import { ensureCaptureTriggers } from "../storage/Capture.ts"
 import { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { DatabaseExists, InvalidDatabaseName, Storage } from "../storage/Storage.ts"
@@ -152,6 +153,7 @@ const dropDatabase = (ctx: EngineContext, session: Session, name: string, ifExis
 }
 
 const execute = (ctx: EngineContext, session: Session, s: Statement, params: ReadonlyArray<ParamValue>): Outcome | Promise<Outcome> => {
+  resetStatementClock()
   if (!(s.kind === "show" && (s.show.what === "warnings" || s.show.what === "errors"))) {
     if (session.warnings.length > 0) session.warnings = []
   }
