@@ -46,6 +46,9 @@ export const emitFunction = (o: Out, e: N): void => {
     return emitOver(o, e)
   }
   switch (upper) {
+    case "__MARMOT_ARG":
+      if (args.length !== 1) throw new SyntaxErr(upper)
+      return emitExpr(o, args[0])
     case "LAST_INSERT_ID":
       throw new Unsupported("LAST_INSERT_ID(expr)")
     case "VALUES":

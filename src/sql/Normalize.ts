@@ -36,7 +36,7 @@ const VALUE_KEYWORDS = new Set([
   "SELECT", "WHERE", "AND", "OR", "NOT", "XOR", "LIKE", "REGEXP", "RLIKE", "IN", "IS", "BETWEEN", "THEN", "ELSE",
   "WHEN", "CASE", "ON", "HAVING", "LIMIT", "OFFSET", "VALUES", "VALUE", "SET", "BY", "DIV", "MOD", "INTERVAL",
   "DEFAULT", "RETURN", "DISTINCT", "ALL", "ANY", "SOME", "EXISTS", "USING", "AGAINST", "DO", "TO", "FOR", "FROM",
-  "LEADING", "TRAILING", "BOTH", "WITH", "UNION", "INTO", "SOUNDS", "DISTINCTROW", "STRAIGHT_JOIN"
+  "LEADING", "TRAILING", "BOTH", "WITH", "UNION", "INTO", "SOUNDS", "DISTINCTROW", "STRAIGHT_JOIN", "BINARY"
 ])
 /** Words after which a literal is syntax and must stay inline. */
 const KEEP_AFTER = new Set(["AS", "COLLATE", "CHARSET", "SEPARATOR", "ESCAPE", "CHARACTER"])
@@ -54,6 +54,13 @@ const SELECT_END = new Set([
   "WINDOW", "PROCEDURE"
 ])
 const ORDER_END = new Set(["LIMIT", "HAVING", "WINDOW", "UNION", "EXCEPT", "INTERSECT", "FOR", "LOCK", "ORDER", "WITH"])
+
+/**
+ * node-sql-parser accepts no parameter right after REGEXP/RLIKE, but accepts a function call
+ * there: `REGEXP __marmot_arg(:p0)`, which EmitFunc unwraps.
+ */
+const afterRegexp = (prev: Token | undefined): boolean =>
+  prev !== undefined && prev.k === "word" && (prev.u === "REGEXP" || prev.u === "RLIKE")
 
 const isLiteral = (t: Token): boolean => t.k === "str" || t.k === "num" || t.k === "hex" || t.k === "bit"
 
@@ -214,7 +221,7 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
       case "param": {
         const name = ":p" + slots.length
         slots.push({ _tag: "Placeholder", index: placeholders++ })
-        replace(st, t.s, t.e, name)
+        replace(st, t.s, t.e, afterRegexp(prev) ? `__marmot_arg(${name})` : name)
         break
       }
       case "op": {
@@ -343,7 +350,7 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
           const name = (t.k === "num" || t.k === "bit" ? ":n" : ":p") + slots.length
           slots.push({ _tag: "Value", value: literalValue(t, false) })
           st.lifted++
-          replace(st, t.s, t.e, name)
+          replace(st, t.s, t.e, afterRegexp(prev) ? `__marmot_arg(${name})` : name)
         }
       }
     }

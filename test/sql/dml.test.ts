@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest"
 import { errorOf, exec, expectSql, memoryDb, ok } from "./helpers.ts"
 
 const P = (index: number) => ({ _tag: "Placeholder", index })
+const sqliteOfDelete = (sql: string): string => { const st = ok(sql); return "sqlite" in st ? st.sqlite.sql : "" }
 
 describe("INSERT / REPLACE", () => {
   it("sysbench oltp_insert (text protocol, literals lifted)", () => {
@@ -112,6 +113,10 @@ describe("DML executes on SQLite", () => {
     const db = setup()
     exec(db, "INSERT INTO t (name) VALUES ('_transient_x'), ('xtransientx')")
     expect(exec(db, "SELECT name FROM t WHERE name LIKE '\\_transient\\_%'")).toEqual([{ name: "_transient_x" }])
+  })
+  it("REGEXP / RLIKE with a lifted literal or a client placeholder", () => {
+    expect(sqliteOfDelete("DELETE FROM wp_options WHERE option_name REGEXP '^rss_[0-9a-f]{32}(_ts)?$'")).toBe(`DELETE FROM "wp_options" WHERE "option_name" REGEXP ?`)
+    expect(sqliteOfDelete("DELETE FROM t WHERE a NOT RLIKE ?")).toBe(`DELETE FROM "t" WHERE "a" NOT REGEXP ?`)
   })
   it("REGEXP via the executor's regexp()", () => {
     const db = setup()
