@@ -29,6 +29,8 @@ export interface Normalized {
   readonly calcFoundRows: boolean
   /** UPDATE IGNORE / DELETE IGNORE (the keyword is removed from the text) */
   readonly ignore: boolean
+  /** offset of a stray `:` (a syntax error in MySQL), else -1 */
+  readonly invalidAt: number
 }
 
 /** Words after which a string literal is a value, not an alias. */
@@ -162,6 +164,7 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
   let calcFoundRows = false
   let ignore = false
   let rowAlias: string | undefined
+  let invalidAt = -1
   // per-st.depth state
   const orderCtx: Array<boolean> = [false]
   let itemStart = false
@@ -225,6 +228,7 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
         break
       }
       case "op": {
+        if (t.v === ":" && invalidAt < 0) invalidAt = t.s // not MySQL; would read as our :pN markers
         if (t.v === "<=>") replace(st, t.s, t.e, "IS")
         // node-sql-parser binds || and && like concatenation; in MySQL they are OR and AND
         else if (t.v === "||") replace(st, t.s, t.e, " OR ")
@@ -368,6 +372,7 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
     lifted: st.lifted,
     selectNames: st.namesOk && st.selState !== 0 ? st.names : undefined,
     calcFoundRows,
-    ignore
+    ignore,
+    invalidAt
   }
 }

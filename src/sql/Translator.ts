@@ -144,6 +144,7 @@ const shift = (norm: Normalized, base: number): Normalized =>
 
 const dml = (text: string, toks: ReadonlyArray<Token>, base: number): Statement | TranslateError => {
   const norm = shift(normalize(text, toks, true), base)
+  if (norm.invalidAt >= 0) return errorAt(text, norm.invalidAt)
   if (norm.lifted > 0) textCacheable = false
   const cacheable = norm.text.length <= MAX_CACHED_LENGTH
   let t = cacheable ? fingerprintCache.get(norm.text) : undefined
@@ -184,6 +185,8 @@ const parseErrorOf = (original: string, normalized: string, offset: number): Tra
 }
 
 const ddl = (text: string, toks: ReadonlyArray<Token>): Statement | TranslateError => {
+  const colon = toks.find((t) => t.k === "op" && t.v === ":")
+  if (colon !== undefined) return errorAt(text, colon.s)
   try {
     return emitDdl(text, toks)
   } catch (e) {
