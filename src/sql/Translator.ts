@@ -1,7 +1,7 @@
 /**
  * MySQL → SQLite translation entry points. Pure functions; never throw.
  *
- *   text cache hit ─────────────────────────────────────────────▶ Statement
+ *   text cache hit (statements without literals) ───────────────▶ Statement
  *   lex ─▶ pre-router (SET/SHOW/USE/BEGIN/…) ───────────────────▶ Statement
  *       ─▶ fast multi-row INSERT (literals only) ───────────────▶ Statement
  *       ─▶ normalize (literals → :pN) ─▶ fingerprint cache hit ─▶ instantiate ─▶ Statement
