@@ -33,7 +33,7 @@ export const Errors = {
   malformedPacket: () => err(1835, "HY000", "Malformed communication packet."),
   packetsOutOfOrder: () => err(1156, "08S01", "Got packets out of order"),
   packetTooLarge: () => err(1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes"),
-  unknownStatementHandler: (id: number, where: string) =>
+  unknownStatementHandler: (id: number | string, where: string) =>
     err(1243, "HY000", `Unknown prepared statement handler (${id}) given to ${where}`),
   wrongArguments: (where: string) => err(1210, "HY000", `Incorrect arguments to ${where}`),
   unknownSystemVariable: (name: string) => err(1193, "HY000", `Unknown system variable '${name}'`),

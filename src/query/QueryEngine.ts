@@ -205,6 +205,23 @@ const execute = (ctx: EngineContext, session: Session, s: Statement, params: Rea
       return runRaw(ctx, session, s.sql)
     case "noop":
       return ok()
+    case "prepare_sql": {
+      const text = s.text ?? session.userVariables.get(s.fromVariable ?? "")
+      if (text === undefined || text === null) throw Errors.syntax("NULL")
+      const sql = Buffer.isBuffer(text) ? text.toString("utf8") : String(text)
+      session.sqlPrepared.set(s.name, { statement: parse(session, sql), paramCount: placeholderCount(sql) })
+      return { ...ok(), info: "Statement prepared" }
+    }
+    case "execute_sql": {
+      const prepared = session.sqlPrepared.get(s.name)
+      if (prepared === undefined) throw Errors.unknownStatementHandler(s.name, "EXECUTE")
+      if (s.using.length !== prepared.paramCount) throw Errors.wrongArguments("EXECUTE")
+      const values = s.using.map((v) => (session.userVariables.get(v) ?? null) as ParamValue)
+      return execute(ctx, session, prepared.statement, values)
+    }
+    case "deallocate_sql":
+      if (!session.sqlPrepared.delete(s.name)) throw Errors.unknownStatementHandler(s.name, "DEALLOCATE PREPARE")
+      return ok()
   }
 }
 

@@ -37,12 +37,15 @@ const infoOf = (ctx: EngineContext, prepared: Prepared, home: string): ResultCol
     name: c.name,
     orgName: c.column ?? c.name
   }))
-  const shapes = cols.map((c) => (c.column === null ? undefined : shapeOfDeclared(c.type)))
-  const fixed = cols.map((c, i) => {
+  const tableColumns = cols.map((c, i) => {
+    if (c.table === null || c.column === null || names[i]!.schema === "") return undefined
+    return ctx.storage.get(names[i]!.schema)?.tableInfo(c.table)?.byName.get(c.column.toLowerCase())
+  })
+  const shapes = cols.map((c, i) => (c.column === null ? undefined : shapeOfDeclared(tableColumns[i]?.declared ?? c.type)))
+  const fixed = cols.map((_c, i) => {
     const shape = shapes[i]
     if (shape === undefined) return undefined
-    const handle = c.table === null || names[i]!.schema === "" ? undefined : ctx.storage.get(names[i]!.schema)
-    const column = handle?.tableInfo(c.table!)?.byName.get((c.column ?? "").toLowerCase())
+    const column = tableColumns[i]
     return columnDef(shape, names[i]!, column === undefined ? 0 : tableFlags(column))
   })
   const checked = shapes.flatMap((s, i) => (s !== undefined && (s.range !== undefined || (s.type === ColumnType.NEWDECIMAL && s.decimals > 0)) ? [i] : []))

@@ -1,4 +1,4 @@
-import type { SqlValue } from "../sql/Statement.ts"
+import type { SqlValue, Statement } from "../sql/Statement.ts"
 import type { DatabaseHandle } from "../storage/Storage.ts"
 import type { LockOwner, WriteLock } from "../storage/WriteLock.ts"
 import type { SysValue } from "./SystemVariables.ts"
@@ -31,6 +31,8 @@ export class Session implements LockOwner {
   transpile = true
   warnings: Array<Warning> = []
   waitingFor: WriteLock | undefined = undefined
+  /** SQL-level prepared statements (PREPARE name FROM ...), by lower-cased name. */
+  readonly sqlPrepared = new Map<string, { readonly statement: Statement; readonly paramCount: number }>()
   /** The client set CLIENT_FOUND_ROWS: UPDATE reports matched rather than changed rows. */
   foundRowsFlag = false
 
@@ -47,6 +49,7 @@ export class Session implements LockOwner {
     this.savepoints = []
     this.variables.clear()
     this.userVariables.clear()
+    this.sqlPrepared.clear()
     this.lastInsertId = 0n
     this.foundRows = 0n
     this.rowCount = -1n

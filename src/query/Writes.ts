@@ -26,6 +26,24 @@ type Insert = Extract<Statement, { kind: "insert" | "replace" }>
 type UpdateOrDelete = Extract<Statement, { kind: "update" | "delete" }>
 type Ddl = Extract<Statement, { kind: "ddl" }>
 
+/**
+ * The next id of an AUTO_INCREMENT column: past every id the table ever held (SQLite's
+ * AUTOINCREMENT keeps that high-water mark in sqlite_sequence) and past its current rows.
+ */
+const nextAutoIncrement = (conn: SqliteConnection, table: string): bigint => {
+  const max = conn.prepare(`SELECT max(rowid) FROM main.${quoteIdent(table)}`).stmt.all() as Array<Array<unknown>>
+  let high = BigInt((max[0]?.[0] as bigint | null | undefined) ?? 0n)
+  const seq = conn.prepare("SELECT seq FROM main.sqlite_sequence WHERE name = ?")
+  try {
+    const row = seq.stmt.all(table) as Array<Array<unknown>>
+    const s = row[0]?.[0]
+    if (typeof s === "bigint" && s > high) high = s
+  } catch {
+    // no AUTOINCREMENT table in this database yet
+  }
+  return high + 1n
+}
+
 const isZeroOrNull = (v: unknown): boolean =>
   v === null || v === undefined || v === 0n || v === 0 || v === "0" || v === ""
 
@@ -58,8 +76,7 @@ const assignIds = (
     const v = args[argIndex]
     if (isZeroOrNull(v)) {
       if (next === undefined) {
-        const max = conn.prepare(`SELECT max(rowid) FROM main.${quoteIdent(table)}`).stmt.all() as Array<Array<unknown>>
-        next = BigInt((max[0]?.[0] as bigint | null | undefined) ?? 0n) + 1n
+        next = nextAutoIncrement(conn, table)
       }
       args[argIndex] = next
       firstGenerated ??= next
@@ -192,6 +209,12 @@ const rowidColumn = (conn: SqliteConnection, table: string): string | undefined 
   return pks.length === 1 && pks[0]!.type.toUpperCase() === "INTEGER" ? pks[0]!.name : undefined
 }
 
+/** MySQL's TRUNCATE starts AUTO_INCREMENT over. */
+const resetAutoIncrement = (conn: SqliteConnection, table: string): void => {
+  const exists = conn.db.prepare("SELECT 1 FROM main.sqlite_schema WHERE name = 'sqlite_sequence'").get()
+  if (exists !== undefined) conn.db.prepare("DELETE FROM main.sqlite_sequence WHERE name = ?").run(table)
+}
+
 /** SQLite takes no bound parameters in DDL, so lifted literals go back into the text. */
 export const inlineArgs = (sql: string, values: ReadonlyArray<unknown>): string => {
   if (values.length === 0) return sql
@@ -231,6 +254,7 @@ export const runDdl = (ctx: EngineContext, session: Session, stmt: Ddl, params: 
         const sql = localizeSql(ctx, conn, handle.name, s.sql, [stmt.target])
         conn.exec(inlineArgs(sql, bindArgs(ctx, session, s.args, params)))
       }
+      if (stmt.op === "truncate") resetAutoIncrement(conn, stmt.target.table)
       ensureCaptureTriggers(conn.db)
     }
     try {

@@ -98,7 +98,9 @@ export const tableBody = (defs: ReadonlyArray<N>, tableCollation: string | undef
     const name = nameOf(c.column.column)
     const t = mapType(c.definition)
     if (rowid && name === aiName) {
-      parts.push(`${quoteId(name)} INTEGER PRIMARY KEY${c.nullable?.type === "not null" || t.serial ? " NOT NULL" : ""}`)
+      // A rowid alias must be declared exactly INTEGER; the MySQL type rides along in a comment
+      // (SQLite keeps the CREATE text) for metadata. AUTOINCREMENT: ids of deleted rows are never reused.
+      parts.push(`${quoteId(name)} INTEGER /*mysql:${(t.serial ? "BIGINT UNSIGNED" : t.sql).replace(/\*\//g, "")}*/ PRIMARY KEY AUTOINCREMENT${c.nullable?.type === "not null" || t.serial ? " NOT NULL" : ""}`)
       continue
     }
     let s = `${quoteId(name)} ${t.sql}`

@@ -98,6 +98,12 @@ export const preRoute = (toks: ReadonlyArray<Token>, src: string, deps: PreRoute
     case "SAVEPOINT": { c.i = 1; const name = c.name(); c.end(); return { kind: "savepoint", name } }
     case "RELEASE": { c.i = 1; c.expect("SAVEPOINT"); const name = c.name(); c.end(); return { kind: "release", name } }
     case "CREATE": case "DROP": {
+      if (first.u === "DROP" && c.is("PREPARE", 1)) {
+        c.i = 2
+        const name = c.name()
+        c.end()
+        return { kind: "deallocate_sql", name: name.toLowerCase() }
+      }
       if (!c.is("DATABASE", 1) && !c.is("SCHEMA", 1)) return undefined
       c.i = 2
       if (first.u === "CREATE") {
@@ -109,6 +115,44 @@ export const preRoute = (toks: ReadonlyArray<Token>, src: string, deps: PreRoute
       const name = c.name()
       c.end()
       return { kind: "drop_database", name, ifExists }
+    }
+    case "PREPARE": {
+      c.i = 1
+      const name = c.name()
+      c.expect("FROM")
+      const t = c.peek()
+      if (t?.k === "var" && t.u === "@") {
+        c.i++
+        c.end()
+        return { kind: "prepare_sql", name: name.toLowerCase(), text: undefined, fromVariable: t.v.toLowerCase() }
+      }
+      const text = c.str()
+      c.end()
+      return { kind: "prepare_sql", name: name.toLowerCase(), text, fromVariable: undefined }
+    }
+    case "EXECUTE": {
+      c.i = 1
+      const name = c.name()
+      const using: Array<string> = []
+      if (c.kw("USING")) {
+        for (;;) {
+          const t = c.peek()
+          if (t === undefined || t.k !== "var" || t.u !== "@") return c.fail()
+          c.i++
+          using.push(t.v.toLowerCase())
+          if (c.peek()?.k !== ",") break
+          c.i++
+        }
+      }
+      c.end()
+      return { kind: "execute_sql", name: name.toLowerCase(), using }
+    }
+    case "DEALLOCATE": {
+      c.i = 1
+      c.expect("PREPARE")
+      const name = c.name()
+      c.end()
+      return { kind: "deallocate_sql", name: name.toLowerCase() }
     }
     case "LOCK":
       if (c.is("TABLES", 1) || c.is("TABLE", 1)) return { kind: "noop", what: "LOCK TABLES" }

@@ -92,6 +92,10 @@ export type Statement =
   | { readonly kind: "raw"; readonly sql: string }
   /** accepted and ignored by design (ANALYZE/OPTIMIZE TABLE, FLUSH, DO, LOCK/UNLOCK TABLES) */
   | { readonly kind: "noop"; readonly what: string }
+  /** SQL-level prepared statements: PREPARE name FROM 'text' | @var; EXECUTE name [USING @a, …]; DEALLOCATE PREPARE name */
+  | { readonly kind: "prepare_sql"; readonly name: string; readonly text: string | undefined; readonly fromVariable: string | undefined }
+  | { readonly kind: "execute_sql"; readonly name: string; readonly using: ReadonlyArray<string> }
+  | { readonly kind: "deallocate_sql"; readonly name: string }
 
 export type DdlOp =
   | "create_table"

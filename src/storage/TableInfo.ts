@@ -31,6 +31,15 @@ interface PragmaColumn {
   readonly pk: bigint | number
 }
 
+/** The MySQL type the translator noted next to an INTEGER PRIMARY KEY column: "id" INTEGER /*mysql:BIGINT*\/. */
+const mysqlTypeOf = (createSql: string, column: string): string | undefined => {
+  const at = createSql.indexOf(quoteIdent(column) + " INTEGER /*mysql:")
+  if (at < 0) return undefined
+  const start = at + quoteIdent(column).length + " INTEGER /*mysql:".length
+  const end = createSql.indexOf("*/", start)
+  return end < 0 ? undefined : createSql.slice(start, end)
+}
+
 /** Reads a table's shape through PRAGMAs on `conn`; undefined when there is no such table. */
 export const readTableInfo = (conn: SqliteConnection, schema: string, table: string): TableInfo | undefined => {
   const s = quoteIdent(schema)
@@ -49,11 +58,12 @@ export const readTableInfo = (conn: SqliteConnection, schema: string, table: str
       else multiple.add(first)
     } else if (Number(index.unique) === 0) multiple.add(first)
   }
+  const createSql = (conn.db.prepare(`SELECT sql FROM ${s}.sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(table) ?? "") as string
   const pks = cols.filter((c) => Number(c.pk) > 0)
   const rowidAlias = pks.length === 1 && pks[0]!.type.toUpperCase() === "INTEGER" ? pks[0]!.name : undefined
   const columns = cols.map((c): ColumnInfo => ({
     name: c.name,
-    declared: c.type,
+    declared: mysqlTypeOf(createSql, c.name) ?? c.type,
     notNull: Number(c.notnull) > 0 || Number(c.pk) > 0,
     primaryKey: Number(c.pk) > 0,
     unique: unique.has(c.name),

@@ -9,7 +9,7 @@ describe("CREATE TABLE", () => {
   it("sysbench table: AUTO_INCREMENT PRIMARY KEY (id) folds into a rowid alias; executable comment dropped", () => {
     const st = ok("CREATE TABLE sbtest1(\n  id INTEGER NOT NULL AUTO_INCREMENT,\n  k INTEGER DEFAULT '0' NOT NULL,\n  c CHAR(120) DEFAULT '' NOT NULL,\n  pad CHAR(60) DEFAULT '' NOT NULL,\n  PRIMARY KEY (id)\n) /*! ENGINE = innodb */")
     expect(st.kind === "ddl" && st.op).toBe("create_table")
-    expect(sqls(st)).toEqual([`CREATE TABLE "sbtest1" ("id" INTEGER PRIMARY KEY NOT NULL, "k" INTEGER NOT NULL DEFAULT '0', "c" CHAR(120) NOT NULL DEFAULT '' COLLATE NOCASE, "pad" CHAR(60) NOT NULL DEFAULT '' COLLATE NOCASE)`])
+    expect(sqls(st)).toEqual([`CREATE TABLE "sbtest1" ("id" INTEGER /*mysql:INTEGER*/ PRIMARY KEY AUTOINCREMENT NOT NULL, "k" INTEGER NOT NULL DEFAULT '0', "c" CHAR(120) NOT NULL DEFAULT '' COLLATE NOCASE, "pad" CHAR(60) NOT NULL DEFAULT '' COLLATE NOCASE)`])
     expect(st.kind === "ddl" && st.target).toEqual({ database: undefined, table: "sbtest1" })
   })
   it("sysbench secondary index: per-table index names", () => {
@@ -19,7 +19,7 @@ describe("CREATE TABLE", () => {
   })
   it("mysqlslap SERIAL", () => {
     expect(sqls(ok("CREATE TABLE `t1` (id serial,intcol1 INT(32) ,charcol1 VARCHAR(128))"))).toEqual([
-      `CREATE TABLE "t1" ("id" INTEGER PRIMARY KEY NOT NULL, "intcol1" INT, "charcol1" VARCHAR(128) COLLATE NOCASE)`
+      `CREATE TABLE "t1" ("id" INTEGER /*mysql:BIGINT UNSIGNED*/ PRIMARY KEY AUTOINCREMENT NOT NULL, "intcol1" INT, "charcol1" VARCHAR(128) COLLATE NOCASE)`
     ])
   })
   it("WordPress-style table: types kept, keys → CREATE INDEX, prefix lengths dropped, options dropped", () => {
@@ -39,7 +39,7 @@ describe("CREATE TABLE", () => {
  KEY post_author (post_author)
 ) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_520_ci`)
     expect(sqls(st)).toEqual([
-      `CREATE TABLE "wp_posts" ("ID" INTEGER PRIMARY KEY NOT NULL, "post_author" BIGINT UNSIGNED NOT NULL DEFAULT '0', "post_date" DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00', "post_content" LONGTEXT NOT NULL COLLATE NOCASE, "post_title" TEXT NOT NULL COLLATE NOCASE, "post_status" VARCHAR(20) NOT NULL DEFAULT 'publish' COLLATE NOCASE, "post_name" VARCHAR(200) NOT NULL DEFAULT '' COLLATE NOCASE, "post_type" VARCHAR(20) NOT NULL DEFAULT 'post' COLLATE NOCASE, "menu_order" INT NOT NULL DEFAULT '0')`,
+      `CREATE TABLE "wp_posts" ("ID" INTEGER /*mysql:BIGINT UNSIGNED*/ PRIMARY KEY AUTOINCREMENT NOT NULL, "post_author" BIGINT UNSIGNED NOT NULL DEFAULT '0', "post_date" DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00', "post_content" LONGTEXT NOT NULL COLLATE NOCASE, "post_title" TEXT NOT NULL COLLATE NOCASE, "post_status" VARCHAR(20) NOT NULL DEFAULT 'publish' COLLATE NOCASE, "post_name" VARCHAR(200) NOT NULL DEFAULT '' COLLATE NOCASE, "post_type" VARCHAR(20) NOT NULL DEFAULT 'post' COLLATE NOCASE, "menu_order" INT NOT NULL DEFAULT '0')`,
       `CREATE INDEX "wp_posts__post_name" ON "wp_posts" ("post_name")`,
       `CREATE INDEX "wp_posts__type_status_date" ON "wp_posts" ("post_type", "post_status", "post_date", "ID")`,
       `CREATE INDEX "wp_posts__post_author" ON "wp_posts" ("post_author")`
