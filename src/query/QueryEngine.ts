@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Runtime } from "effect"
 import { NodeConfig } from "../config/NodeConfig.ts"
 import type { ColumnDef } from "../mysql/protocol/Encode.ts"
 import type { ParamValue } from "../mysql/protocol/Decode.ts"
@@ -260,12 +260,49 @@ const make = Effect.gen(function*() {
     globals: new Map<string, SysValue>([["max_connections", BigInt(config.mysql.maxConnections)], ["max_allowed_packet", BigInt(config.mysql.maxAllowedPacket)]]),
     lockWaitTimeoutMs: config.mysql.lockWaitTimeoutSeconds * 1000
   }
+  // Every statement that fails with a MySQL error is logged at debug level with its text (WordPress
+  // and other applications are checked for zero unexpected SQL errors this way).
+  const runtime = yield* Effect.runtime<never>()
+  const texts = new WeakMap<Statement, string>()
+  const logFailure = (session: Session, sql: string | undefined, e: unknown) => {
+    const detail = e instanceof MysqlError ? `ERROR ${e.code} (${e.sqlState}): ${e.message}` : `unexpected: ${String(e)}`
+    Runtime.runFork(runtime)(Effect.logDebug(`statement failed: connection ${session.id}: ${detail} -- ${sql ?? "(unknown text)"}`))
+  }
   const service: QueryEngineService = {
     newSession: (id, user, host) => new Session(id, user, host),
-    parse,
-    execute: (session, statement, params) => execute(ctx, session, statement, params),
+    parse: (session, sql) => {
+      try {
+        session.lastText = sql
+        return parse(session, sql)
+      } catch (e) {
+        logFailure(session, sql, e)
+        throw e
+      }
+    },
+    execute: (session, statement, params) => {
+      try {
+        const outcome = execute(ctx, session, statement, params)
+        if (outcome instanceof Promise) {
+          return outcome.catch((e: unknown) => {
+            logFailure(session, texts.get(statement) ?? session.lastText, e)
+            throw e
+          })
+        }
+        return outcome
+      } catch (e) {
+        logFailure(session, texts.get(statement) ?? session.lastText, e)
+        throw e
+      }
+    },
     prepare: (session, sql) => {
-      const statement = parse(session, sql)
+      let statement: Statement
+      try {
+        statement = parse(session, sql)
+      } catch (e) {
+        logFailure(session, sql, e)
+        throw e
+      }
+      texts.set(statement, sql)
       const paramCount = placeholderCount(sql)
       let columns: ReadonlyArray<ColumnDef> = []
       if (statement.kind === "select") {

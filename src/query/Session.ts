@@ -35,6 +35,8 @@ export class Session implements LockOwner {
   readonly sqlPrepared = new Map<string, { readonly statement: Statement; readonly paramCount: number }>()
   /** The client set CLIENT_FOUND_ROWS: UPDATE reports matched rather than changed rows. */
   foundRowsFlag = false
+  /** The text of the last statement parsed (COM_QUERY), for the failed-statement log. */
+  lastText: string | undefined = undefined
 
   constructor(readonly id: number, public user: string, public host: string) {}
 
