@@ -167,3 +167,29 @@ export const columnDef = (
   flags: s.flags | extraFlags,
   decimals: s.decimals
 })
+
+const TYPE_ALIASES: Record<string, string> = {
+  integer: "int", int1: "tinyint", int2: "smallint", int3: "mediumint", int4: "int", int8: "bigint", middleint: "mediumint",
+  dec: "decimal", numeric: "decimal", fixed: "decimal", real: "double", nchar: "char", nvarchar: "varchar", bool: "tinyint(1)", boolean: "tinyint(1)"
+}
+
+/**
+ * The type as MySQL 8 prints it in SHOW COLUMNS / information_schema: lower case, no integer display
+ * width (but tinyint(1)), UNSIGNED after the dimensions (`DECIMAL UNSIGNED(10,2)` → `decimal(10,2) unsigned`).
+ */
+export const mysqlTypeName = (declared: string): string => {
+  const t = declared.trim().toLowerCase()
+  if (t === "") return "blob"
+  const m = /^([a-z0-9_]+)((?:\s+(?:unsigned|zerofill))*)\s*(\([^)]*\))?((?:\s+(?:unsigned|zerofill))*)/.exec(t)
+  if (m === null) return t
+  const base = TYPE_ALIASES[m[1]!] ?? m[1]!
+  const unsigned = /unsigned/.test((m[2] ?? "") + (m[4] ?? "")) ? " unsigned" : ""
+  let dims = (m[3] ?? "").replace(/\s+/g, "")
+  if (base === "decimal" && dims === "") dims = "(10,0)"
+  else if ((base === "char" || base === "binary") && dims === "") dims = "(1)"
+  else if (/int$/.test(base) && !(base === "tinyint" && dims === "(1)")) dims = ""
+  return base + dims + unsigned
+}
+
+/** A text type (it has a collation in MySQL's metadata). */
+export const isTextType = (declared: string): boolean => /CHAR|TEXT|CLOB|ENUM|\bSET\b/i.test(declared) && !/BINARY/i.test(declared)

@@ -1,8 +1,11 @@
 import type { ShowStatement } from "../sql/Statement.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
-import { columnDef, type ColumnShape, stringShape } from "./ColumnTypes.ts"
+import type { TableRef } from "../sql/Statement.ts"
+import type { SqliteConnection } from "../storage/SqliteConnection.ts"
+import { type ColumnInfo, readTableInfo, type TableInfo } from "../storage/TableInfo.ts"
+import { columnDef, type ColumnShape, isTextType, mysqlTypeName, stringShape } from "./ColumnTypes.ts"
 import { type EngineContext, requireDatabase, sysVar } from "./Context.ts"
-import { Errors } from "./Errors.ts"
+import { Errors, fromSqlite } from "./Errors.ts"
 import type { Rows } from "./Reads.ts"
 import type { Session } from "./Session.ts"
 import { globalDefaults } from "./SystemVariables.ts"
@@ -43,6 +46,27 @@ const userTables = (ctx: EngineContext, db: string): Array<{ name: string; type:
 }
 
 export const runShow = (ctx: EngineContext, session: Session, show: ShowStatement): Rows => {
+  const rows = showRows(ctx, session, show)
+  return "where" in show && show.where !== undefined ? applyWhere(ctx, rows, show.where) : rows
+}
+
+/** SHOW … WHERE: the condition runs on the scratch connection over the result rows as a VALUES table. */
+const applyWhere = (ctx: EngineContext, result: Rows, where: string): Rows => {
+  if (result.rows.length === 0) return result
+  const names = result.columns.map((c) => quoteIdent(c.name)).join(", ")
+  const tuple = `(?${", ?".repeat(result.columns.length)})`
+  const sql = `WITH r("__row", ${names}) AS (VALUES ${result.rows.map(() => tuple).join(", ")}) SELECT "__row" FROM r WHERE ${where}`
+  let keep: Array<unknown>
+  try {
+    keep = ctx.scratch.db.prepare(sql).pluck().all(...result.rows.flatMap((row, i) => [i, ...row]))
+  } catch (e) {
+    const column = /^no such column: "?([^"\s]+)/.exec(e instanceof Error ? e.message : "")
+    throw column !== null ? Errors.unknownColumn(column[1]!, "where clause") : fromSqlite(e, "")
+  }
+  return { ...result, rows: keep.map((i) => result.rows[Number(i)]!) }
+}
+
+const showRows = (ctx: EngineContext, session: Session, show: ShowStatement): Rows => {
   switch (show.what) {
     case "databases":
       return resultOf(["Database"], filter(["information_schema", ...ctx.storage.list()], show.like).map((d) => [d]))
@@ -70,24 +94,33 @@ export const runShow = (ctx: EngineContext, session: Session, show: ShowStatemen
       return resultOf(["Level", "Code", "Message"], list.map((w) => [w.level, BigInt(w.code), w.message]))
     }
     case "columns": {
-      const db = show.table.database ?? session.database
-      const handle = requireDatabase(ctx, db)
-      const info = handle.reader.db.pragma(`table_info(${quoteIdent(show.table.table)})`) as Array<
-        { name: string; type: string; notnull: bigint; dflt_value: string | null; pk: bigint }
-      >
-      if (info.length === 0) throw Errors.noSuchTable(handle.name, show.table.table)
-      const rows = info
+      const { info } = tableOf(ctx, session, show.table)
+      const rows = info.columns
         .filter((c) => show.like === undefined || likeToRegExp(show.like).test(c.name))
         .map((c) => {
-          const key = c.pk > 0n ? "PRI" : ""
-          const base = [c.name, c.type.toLowerCase() || "blob"]
-          const rest = [c.notnull > 0n || c.pk > 0n ? "NO" : "YES", key, unquoteDefault(c.dflt_value), key === "PRI" && c.type.toUpperCase() === "INTEGER" ? "auto_increment" : ""]
-          return show.full ? [...base, null, ...rest, "select,insert,update,references", ""] : [...base, ...rest]
+          const key = c.primaryKey ? "PRI" : c.unique ? "UNI" : c.multipleKey ? "MUL" : ""
+          const dflt = c.autoIncrement ? null : unquoteDefault(c.defaultValue)
+          const extra = c.autoIncrement ? "auto_increment" : /^current_timestamp(\(\))?$/i.test(dflt ?? "") ? "DEFAULT_GENERATED" : ""
+          const base = [c.name, mysqlTypeName(c.declared)]
+          const rest = [c.notNull ? "NO" : "YES", key, dflt === null ? null : /^current_timestamp/i.test(dflt) ? "CURRENT_TIMESTAMP" : dflt, extra]
+          return show.full ? [...base, collationName(c), ...rest, "select,insert,update,references", ""] : [...base, ...rest]
         })
       const names = show.full
         ? ["Field", "Type", "Collation", "Null", "Key", "Default", "Extra", "Privileges", "Comment"]
         : ["Field", "Type", "Null", "Key", "Default", "Extra"]
       return resultOf(names, rows)
+    }
+    case "index": {
+      const { handle, info } = tableOf(ctx, session, show.table)
+      return resultOf(INDEX_COLUMNS, indexRows(handle.reader, show.table.table, info))
+    }
+    case "table_status": {
+      const db = show.database ?? session.database
+      if (db === undefined) throw Errors.noDatabaseSelected()
+      const handle = requireDatabase(ctx, db)
+      const tables = userTables(ctx, db)
+      const names = new Set(filter(tables.map((t) => t.name), show.like))
+      return resultOf(TABLE_STATUS_COLUMNS, tables.filter((t) => names.has(t.name)).map((t) => tableStatusRow(handle.reader, t)))
     }
     case "create_table": {
       const handle = requireDatabase(ctx, show.table.database ?? session.database)
@@ -109,9 +142,6 @@ export const runShow = (ctx: EngineContext, session: Session, show: ShowStatemen
       return resultOf(["Id", "User", "Host", "db", "Command", "Time", "State", "Info"], [[BigInt(session.id), session.user, session.host, session.database ?? null, "Query", 0n, "", "SHOW PROCESSLIST"]])
     case "grants":
       return resultOf([`Grants for ${session.user}@%`], [[`GRANT ALL PRIVILEGES ON *.* TO \`${session.user}\`@\`%\``]])
-    case "index":
-    case "table_status":
-      throw Errors.notSupported(`SHOW ${show.what === "index" ? "INDEX" : "TABLE STATUS"}`)
   }
 }
 
@@ -121,4 +151,76 @@ const unquoteDefault = (d: string | null): string | null => {
   if (d === null) return null
   const m = d.match(/^'(.*)'$/s)
   return m ? m[1]!.replace(/''/g, "'") : d
+}
+
+const tableOf = (ctx: EngineContext, session: Session, ref: TableRef) => {
+  const handle = requireDatabase(ctx, ref.database ?? session.database)
+  const info = readTableInfo(handle.reader, "main", ref.table)
+  if (info === undefined) throw Errors.noSuchTable(handle.name, ref.table)
+  return { handle, info }
+}
+
+/** Text columns: NOCASE is reported as the server's default collation, anything else as binary. */
+export const collationName = (c: ColumnInfo): string | null =>
+  !isTextType(c.declared) ? null : c.collation === "NOCASE" ? "utf8mb4_general_ci" : "utf8mb4_bin"
+
+const INDEX_COLUMNS = [
+  "Table", "Non_unique", "Key_name", "Seq_in_index", "Column_name", "Collation", "Cardinality", "Sub_part", "Packed", "Null",
+  "Index_type", "Comment", "Index_comment", "Visible", "Expression"
+]
+
+/**
+ * MySQL's name of a SQLite index of `table`: the translator stores `<table>__<name>` (SQLite index
+ * names are per schema); after RENAME TABLE the prefix is the old table's. An automatic index of a
+ * UNIQUE constraint is named after its first column, as MySQL names an unnamed key.
+ */
+export const mysqlIndexName = (table: string, index: string, origin: string, firstColumn: string | undefined): string => {
+  if (origin === "u" && index.startsWith("sqlite_autoindex_")) return firstColumn ?? index
+  const prefix = `${table.toLowerCase()}__`
+  if (index.toLowerCase().startsWith(prefix)) return index.slice(prefix.length)
+  const at = index.indexOf("__")
+  return at > 0 ? index.slice(at + 2) : index
+}
+
+/** SHOW INDEX rows: PRIMARY first (from the table's primary key), then unique and other indexes in creation order. */
+export const indexRows = (conn: SqliteConnection, table: string, info: TableInfo): Array<Array<unknown>> => {
+  const t = quoteIdent(table)
+  const rows: Array<Array<unknown>> = []
+  const nullable = (column: string | null) => (column !== null && info.byName.get(column.toLowerCase())?.notNull === false ? "YES" : "")
+  const push = (key: string, nonUnique: boolean, seq: number, column: string | null) =>
+    rows.push([info.name, nonUnique ? 1n : 0n, key, BigInt(seq), column, "A", 0n, null, null, nullable(column), "BTREE", "", "", "YES", null])
+  const cols = conn.db.prepare(`PRAGMA main.table_info(${t})`).all() as Array<{ name: string; pk: bigint | number }>
+  cols.filter((c) => Number(c.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk)).forEach((c, i) => push("PRIMARY", false, i + 1, c.name))
+  const order = conn.db.prepare("SELECT name FROM main.sqlite_schema WHERE type = 'index' AND tbl_name = ? ORDER BY rowid").pluck().all(table) as Array<string>
+  const list = (conn.db.prepare(`PRAGMA main.index_list(${t})`).all() as Array<{ name: string; unique: bigint | number; origin: string }>)
+    .filter((i) => i.origin !== "pk")
+    .sort((a, b) => Number(b.unique) - Number(a.unique) || order.indexOf(a.name) - order.indexOf(b.name))
+  for (const index of list) {
+    const parts = conn.db.prepare(`PRAGMA main.index_info(${quoteIdent(index.name)})`).all() as Array<{ seqno: bigint | number; name: string | null }>
+    const key = mysqlIndexName(table, index.name, index.origin, parts[0]?.name ?? undefined)
+    parts.forEach((p, i) => push(key, Number(index.unique) === 0, i + 1, p.name))
+  }
+  return rows
+}
+
+const TABLE_STATUS_COLUMNS = [
+  "Name", "Engine", "Version", "Row_format", "Rows", "Avg_row_length", "Data_length", "Max_data_length", "Index_length", "Data_free",
+  "Auto_increment", "Create_time", "Update_time", "Check_time", "Collation", "Checksum", "Create_options", "Comment"
+]
+
+/** One SHOW TABLE STATUS row: exact row count, the next AUTO_INCREMENT id; sizes are not tracked (0). */
+const tableStatusRow = (conn: SqliteConnection, t: { name: string; type: string }): Array<unknown> => {
+  if (t.type === "view") return [t.name, ...Array<null>(16).fill(null), "VIEW"]
+  const rows = conn.db.prepare(`SELECT count(*) FROM main.${quoteIdent(t.name)}`).pluck().get() as bigint | number
+  const info = readTableInfo(conn, "main", t.name)
+  let next: bigint | null = null
+  if (info?.autoIncrement !== undefined) {
+    const hasSequence = conn.db.prepare("SELECT 1 FROM main.sqlite_schema WHERE name = 'sqlite_sequence'").pluck().get() !== undefined
+    const seq = hasSequence ? conn.db.prepare("SELECT seq FROM main.sqlite_sequence WHERE name = ?").pluck().get(t.name) as bigint | number | undefined : undefined
+    const max = conn.db.prepare(`SELECT max(rowid) FROM main.${quoteIdent(t.name)}`).pluck().get() as bigint | number | null
+    const a = BigInt(seq ?? 0)
+    const b = BigInt(max ?? 0)
+    next = (a > b ? a : b) + 1n
+  }
+  return [t.name, "InnoDB", 10n, "Dynamic", BigInt(rows), 0n, 0n, 0n, 0n, 0n, next, null, null, null, "utf8mb4_general_ci", null, "", ""]
 }

@@ -268,6 +268,14 @@ const parseSet = (c: Cur, deps: PreRouterDeps): Array<SetAssignment> => {
 
 const likeOpt = (c: Cur): string | undefined => (c.kw("LIKE") ? c.str() : undefined)
 
+/** `WHERE cond` up to the end: SQLite text over the SHOW result's column names. */
+const whereOpt = (c: Cur, deps: PreRouterDeps): string | undefined => {
+  if (!c.kw("WHERE")) return undefined
+  const where = deps.whereOf(c.rest())
+  c.i = c.toks.length
+  return where
+}
+
 const parseShow = (c: Cur, deps: PreRouterDeps): ShowStatement => {
   const full = c.kw("FULL")
   const scope: "session" | "global" = c.kw("GLOBAL") ? "global" : (c.kw("SESSION") || c.kw("LOCAL"), "session")
@@ -283,7 +291,8 @@ const parseShow = (c: Cur, deps: PreRouterDeps): ShowStatement => {
     let table = c.tableRef()
     const db = fromDb()
     if (db !== undefined) table = { database: db, table: table.table }
-    r = { what: "columns", table, full, like: likeOpt(c) }
+    const like = likeOpt(c)
+    r = { what: "columns", table, full, like, where: like === undefined ? whereOpt(c, deps) : undefined }
   } else if (c.kw("CREATE", "TABLE")) r = { what: "create_table", table: c.tableRef() }
   else if (c.kw("CREATE", "DATABASE") || c.kw("CREATE", "SCHEMA")) { c.kw("IF", "NOT", "EXISTS"); r = { what: "create_database", name: c.name() } }
   else if (c.kw("INDEX") || c.kw("INDEXES") || c.kw("KEYS")) {
@@ -291,7 +300,7 @@ const parseShow = (c: Cur, deps: PreRouterDeps): ShowStatement => {
     let table = c.tableRef()
     const db = fromDb()
     if (db !== undefined) table = { database: db, table: table.table }
-    r = { what: "index", table }
+    r = { what: "index", table, where: whereOpt(c, deps) }
   } else if (c.kw("VARIABLES")) {
     const like = likeOpt(c)
     const where = like === undefined && c.kw("WHERE") ? deps.whereOf(c.rest()) : undefined
@@ -303,7 +312,11 @@ const parseShow = (c: Cur, deps: PreRouterDeps): ShowStatement => {
   else if (c.kw("ENGINES") || c.kw("STORAGE", "ENGINES")) r = { what: "engines" }
   else if (c.kw("COLLATION")) r = { what: "collation", like: likeOpt(c) }
   else if (c.kw("CHARACTER", "SET") || c.kw("CHARSET")) r = { what: "charset", like: likeOpt(c) }
-  else if (c.kw("TABLE", "STATUS")) { const database = fromDb(); r = { what: "table_status", database, like: likeOpt(c) } }
+  else if (c.kw("TABLE", "STATUS")) {
+    const database = fromDb()
+    const like = likeOpt(c)
+    r = { what: "table_status", database, like, where: like === undefined ? whereOpt(c, deps) : undefined }
+  }
   else if (c.kw("PROCESSLIST")) r = { what: "processlist" }
   else if (c.kw("GRANTS")) { if (c.kw("FOR")) c.i = c.toks.length; r = { what: "grants" } }
   else c.fail()

@@ -137,12 +137,12 @@ export type ShowStatement =
   | { readonly what: "databases"; readonly like: string | undefined }
   | { readonly what: "tables"; readonly database: string | undefined; readonly full: boolean; readonly like: string | undefined }
   /** SHOW [FULL] COLUMNS|FIELDS FROM t [FROM db] [LIKE], DESCRIBE t, DESC t, EXPLAIN t */
-  | { readonly what: "columns"; readonly table: TableRef; readonly full: boolean; readonly like: string | undefined }
+  | { readonly what: "columns"; readonly table: TableRef; readonly full: boolean; readonly like: string | undefined; readonly where?: string | undefined }
   | { readonly what: "create_table"; readonly table: TableRef }
-  | { readonly what: "index"; readonly table: TableRef }
+  | { readonly what: "index"; readonly table: TableRef; readonly where?: string | undefined }
   /**
    * where: the WHERE condition as SQLite expression text with literals inlined, over the
-   * columns "Variable_name" and "Value".
+   * columns "Variable_name" and "Value" (for columns/index/table_status: over their result columns).
    */
   | { readonly what: "variables"; readonly scope: "session" | "global"; readonly like: string | undefined; readonly where: string | undefined }
   | { readonly what: "status"; readonly scope: "session" | "global"; readonly like: string | undefined }
@@ -152,6 +152,6 @@ export type ShowStatement =
   | { readonly what: "collation"; readonly like: string | undefined }
   | { readonly what: "charset"; readonly like: string | undefined }
   | { readonly what: "create_database"; readonly name: string }
-  | { readonly what: "table_status"; readonly database: string | undefined; readonly like: string | undefined }
+  | { readonly what: "table_status"; readonly database: string | undefined; readonly like: string | undefined; readonly where?: string | undefined }
   | { readonly what: "processlist" }
   | { readonly what: "grants" }

@@ -13,6 +13,8 @@ export interface ColumnInfo {
   readonly multipleKey: boolean
   readonly autoIncrement: boolean
   readonly defaultValue: string | null
+  /** The COLLATE of the column definition (NOCASE, BINARY, RTRIM, upper-cased), undefined without one. */
+  readonly collation: string | undefined
 }
 
 export interface TableInfo {
@@ -40,6 +42,50 @@ const mysqlTypeOf = (createSql: string, column: string): string | undefined => {
   return end < 0 ? undefined : createSql.slice(start, end)
 }
 
+/**
+ * The column definitions of a CREATE TABLE text, by lower-cased column name (table constraints are
+ * skipped). Quotes and parentheses are respected, so `DEFAULT 'a,b'` or `DECIMAL(10,2)` stay whole.
+ */
+export const columnDefinitions = (createSql: string): Map<string, string> => {
+  const out = new Map<string, string>()
+  const open = createSql.indexOf("(")
+  if (open < 0) return out
+  let depth = 0
+  let start = open + 1
+  const add = (item: string) => {
+    const m = /^\s*(?:"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|\[([^\]]*)\]|([^\s(]+))/.exec(item)
+    if (m === null) return
+    const name = m[1]?.replace(/""/g, '"') ?? m[2]?.replace(/``/g, "`") ?? m[3] ?? m[4]!
+    if (m[4] !== undefined && /^(CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN)$/i.test(name)) return
+    out.set(name.toLowerCase(), item.trim())
+  }
+  for (let i = open; i < createSql.length; i++) {
+    const ch = createSql[i]!
+    if (ch === "'" || ch === '"' || ch === "`") {
+      const end = createSql.indexOf(ch, i + 1)
+      if (end < 0) break
+      i = end // a doubled quote just reopens at the next character: same effect
+    } else if (ch === "(") depth++
+    else if (ch === ")") {
+      depth--
+      if (depth === 0) {
+        add(createSql.slice(start, i))
+        break
+      }
+    } else if (ch === "," && depth === 1) {
+      add(createSql.slice(start, i))
+      start = i + 1
+    }
+  }
+  return out
+}
+
+const collationOf = (definition: string | undefined): string | undefined => {
+  if (definition === undefined) return undefined
+  const m = /\bCOLLATE\s+"?(\w+)"?/i.exec(definition.replace(/'(?:[^']|'')*'/g, "''"))
+  return m ? m[1]!.toUpperCase() : undefined
+}
+
 /** Reads a table's shape through PRAGMAs on `conn`; undefined when there is no such table. */
 export const readTableInfo = (conn: SqliteConnection, schema: string, table: string): TableInfo | undefined => {
   const s = quoteIdent(schema)
@@ -61,6 +107,7 @@ export const readTableInfo = (conn: SqliteConnection, schema: string, table: str
   const createSql = (conn.db.prepare(`SELECT sql FROM ${s}.sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(table) ?? "") as string
   const pks = cols.filter((c) => Number(c.pk) > 0)
   const rowidAlias = pks.length === 1 && pks[0]!.type.toUpperCase() === "INTEGER" ? pks[0]!.name : undefined
+  const definitions = columnDefinitions(createSql)
   const columns = cols.map((c): ColumnInfo => ({
     name: c.name,
     declared: mysqlTypeOf(createSql, c.name) ?? c.type,
@@ -69,7 +116,8 @@ export const readTableInfo = (conn: SqliteConnection, schema: string, table: str
     unique: unique.has(c.name),
     multipleKey: multiple.has(c.name) && !unique.has(c.name) && Number(c.pk) === 0,
     autoIncrement: c.name === rowidAlias,
-    defaultValue: c.dflt_value
+    defaultValue: c.dflt_value,
+    collation: collationOf(definitions.get(c.name.toLowerCase()))
   }))
   return {
     name: table,

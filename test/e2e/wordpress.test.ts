@@ -229,6 +229,50 @@ describe("WordPress", { timeout: 30_000 }, () => {
     }
   })
 
+  it("answers the metadata queries of dbDelta and wpdb (SHOW FULL COLUMNS, SHOW INDEX, SHOW TABLE STATUS)", async () => {
+    const c = await mysql.createConnection({ host: server.host, port: server.port, user: "root", database: DB })
+    try {
+      const [cols] = await c.query<Array<mysql.RowDataPacket>>("SHOW FULL COLUMNS FROM wp_comments")
+      expect(cols.slice(0, 3).map((r) => [r["Field"], r["Type"], r["Collation"], r["Null"], r["Key"], r["Default"], r["Extra"]])).toEqual([
+        ["comment_ID", "bigint unsigned", null, "NO", "PRI", null, "auto_increment"],
+        ["comment_post_ID", "bigint unsigned", null, "NO", "MUL", "0", ""],
+        ["comment_author", "tinytext", "utf8mb4_general_ci", "NO", "", null, ""]
+      ])
+      const [idx] = await c.query<Array<mysql.RowDataPacket>>("SHOW INDEX FROM wp_posts")
+      expect(idx.map((r) => `${r["Key_name"]}:${r["Seq_in_index"]}:${r["Column_name"]}:${r["Non_unique"]}`)).toEqual([
+        "PRIMARY:1:ID:0",
+        "post_name:1:post_name:1",
+        "type_status_date:1:post_type:1",
+        "type_status_date:2:post_status:1",
+        "type_status_date:3:post_date:1",
+        "type_status_date:4:ID:1",
+        "post_parent:1:post_parent:1",
+        "post_author:1:post_author:1"
+      ])
+      const [meta] = await c.query<Array<mysql.RowDataPacket>>("SHOW INDEX FROM wp_termmeta WHERE Column_name = 'meta_key'")
+      expect(meta.map((r) => r["Key_name"])).toEqual(["meta_key"])
+      const [status] = await c.query<Array<mysql.RowDataPacket>>("SHOW TABLE STATUS LIKE 'wp_users'")
+      expect(status.map((r) => [r["Name"], r["Rows"], r["Auto_increment"]])).toEqual([["wp_users", "1", "2"]])
+    } finally {
+      await c.end()
+    }
+  })
+
+  it("runs a database upgrade from WordPress 5.0's db_version (dbDelta over the existing tables)", async () => {
+    const c = await mysql.createConnection({ host: server.host, port: server.port, user: "root", database: DB })
+    const dbVersion = async () => ((await c.query<Array<mysql.RowDataPacket>>("SELECT option_value FROM wp_options WHERE option_name = 'db_version'"))[0][0]!["option_value"])
+    try {
+      const current = await dbVersion()
+      await c.query("UPDATE wp_options SET option_value = '44719' WHERE option_name = 'db_version'")
+      const r = await curl(["-b", jar(), `${base}/wp-admin/upgrade.php?step=1`])
+      expect(r.code).toBe(200)
+      expect(r.body).toContain("Update Complete")
+      expect(await dbVersion()).toBe(current)
+    } finally {
+      await c.end()
+    }
+  })
+
   it("logged no SQL error after the install", () => {
     expect(installLogEnd).toBeGreaterThan(0)
     expect(failures(installLogEnd)).toEqual([])

@@ -1,0 +1,69 @@
+/** MySQL metadata derived from SQLite tables: type names, column definitions and collations, index names. */
+import { describe, expect, it } from "vitest"
+import { mysqlTypeName } from "../../src/query/ColumnTypes.ts"
+import { collationName, indexRows, mysqlIndexName } from "../../src/query/Show.ts"
+import { SqliteConnection } from "../../src/storage/SqliteConnection.ts"
+import { columnDefinitions, readTableInfo } from "../../src/storage/TableInfo.ts"
+import { translate } from "../../src/sql/Translator.ts"
+
+describe("mysqlTypeName", () => {
+  it("prints types as MySQL 8 does", () => {
+    expect(mysqlTypeName("BIGINT UNSIGNED")).toBe("bigint unsigned")
+    expect(mysqlTypeName("INTEGER")).toBe("int")
+    expect(mysqlTypeName("INT(11)")).toBe("int")
+    expect(mysqlTypeName("TINYINT(1)")).toBe("tinyint(1)")
+    expect(mysqlTypeName("DECIMAL UNSIGNED(10,2)")).toBe("decimal(10,2) unsigned")
+    expect(mysqlTypeName("DECIMAL")).toBe("decimal(10,0)")
+    expect(mysqlTypeName("VARCHAR(191)")).toBe("varchar(191)")
+    expect(mysqlTypeName("CHAR")).toBe("char(1)")
+    expect(mysqlTypeName("LONGTEXT")).toBe("longtext")
+    expect(mysqlTypeName("DATETIME")).toBe("datetime")
+    expect(mysqlTypeName("")).toBe("blob")
+  })
+})
+
+describe("columnDefinitions", () => {
+  it("splits a CREATE TABLE at top-level commas, skipping table constraints", () => {
+    const defs = columnDefinitions(`CREATE TABLE "t" ("a" DECIMAL(10,2) DEFAULT '1,5', "b ""q""" TEXT COLLATE NOCASE, c INT, PRIMARY KEY ("a", c))`)
+    expect([...defs.keys()]).toEqual(["a", 'b "q"', "c"])
+    expect(defs.get("a")).toBe(`"a" DECIMAL(10,2) DEFAULT '1,5'`)
+  })
+})
+
+describe("tables created through the translator", () => {
+  const conn = new SqliteConnection(":memory:", { readonly: false })
+  const ddl = translate(
+    "CREATE TABLE wp_x (id bigint(20) unsigned NOT NULL auto_increment, name varchar(191) NOT NULL default '', " +
+      "body longtext NOT NULL, raw varchar(10) COLLATE utf8mb4_bin, n int(11), PRIMARY KEY (id), UNIQUE KEY name (name), KEY n_body (n, body(10)))"
+  )
+  if (ddl instanceof Error || ddl.kind !== "ddl") throw new Error("translate failed")
+  for (const s of ddl.statements) conn.db.exec(s.sql)
+  const info = readTableInfo(conn, "main", "wp_x")!
+
+  it("report MySQL types and collations (text columns only)", () => {
+    expect(info.columns.map((c) => [c.name, mysqlTypeName(c.declared), collationName(c)])).toEqual([
+      ["id", "bigint unsigned", null],
+      ["name", "varchar(191)", "utf8mb4_general_ci"],
+      ["body", "longtext", "utf8mb4_general_ci"],
+      ["raw", "varchar(10)", "utf8mb4_bin"],
+      ["n", "int", null]
+    ])
+  })
+
+  it("list indexes under their MySQL names, PRIMARY first", () => {
+    const rows = indexRows(conn, "wp_x", info).map((r) => [r[1], r[2], r[3], r[4], r[9]])
+    expect(rows).toEqual([
+      [0n, "PRIMARY", 1n, "id", ""],
+      [0n, "name", 1n, "name", ""],
+      [1n, "n_body", 1n, "n", "YES"],
+      [1n, "n_body", 2n, "body", ""]
+    ])
+  })
+
+  it("strip the table prefix, also an old table's after RENAME", () => {
+    expect(mysqlIndexName("wp_x", "wp_x__name", "c", "name")).toBe("name")
+    expect(mysqlIndexName("wp_y", "wp_x__name", "c", "name")).toBe("name")
+    expect(mysqlIndexName("t", "sqlite_autoindex_t_1", "u", "email")).toBe("email")
+  })
+})
+
