@@ -6,6 +6,7 @@ import { ColumnFlag, ColumnType } from "../mysql/protocol/Constants.ts"
 import { columnDef, type ColumnShape, overflows, shapeOfDeclared, shapeOfValues, tableFlags, widenedInteger } from "./ColumnTypes.ts"
 import { bindArgs, type EngineContext, localizeSql, requireDatabase } from "./Context.ts"
 import { fromSqlite } from "./Errors.ts"
+import { readsInformationSchema, refreshInformationSchema } from "./InformationSchema.ts"
 import type { Session } from "./Session.ts"
 
 export interface Rows {
@@ -91,6 +92,10 @@ export const readTarget = (
   session: Session,
   tables: ReadonlyArray<TableRef>
 ): { conn: SqliteConnection; home: string } => {
+  if (readsInformationSchema(tables, session.database)) {
+    refreshInformationSchema(ctx)
+    return { conn: ctx.scratch, home: "" }
+  }
   const unqualified = tables.some((t) => t.database === undefined)
   let name = session.database
   if (name === undefined && !unqualified) name = tables[0]?.database

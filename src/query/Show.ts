@@ -37,9 +37,11 @@ const filter = (values: ReadonlyArray<string>, like: string | undefined) => {
   return values.filter((v) => re.test(v))
 }
 
-const userTables = (ctx: EngineContext, db: string): Array<{ name: string; type: string }> => {
-  const handle = requireDatabase(ctx, db)
-  const rows = handle.reader.prepare(
+const userTables = (ctx: EngineContext, db: string): Array<{ name: string; type: string }> => userTableList(requireDatabase(ctx, db).reader)
+
+/** Tables and views of the connection's main database, without SQLite's and marmot's own. */
+export const userTableList = (conn: SqliteConnection): Array<{ name: string; type: string }> => {
+  const rows = conn.prepare(
     "SELECT name, type FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_\\_marmot%' ESCAPE '\\' ORDER BY name"
   ).stmt.all() as Array<Array<string>>
   return rows.map(([name, type]) => ({ name: name!, type: type! }))
@@ -208,8 +210,11 @@ const TABLE_STATUS_COLUMNS = [
   "Auto_increment", "Create_time", "Update_time", "Check_time", "Collation", "Checksum", "Create_options", "Comment"
 ]
 
-/** One SHOW TABLE STATUS row: exact row count, the next AUTO_INCREMENT id; sizes are not tracked (0). */
-const tableStatusRow = (conn: SqliteConnection, t: { name: string; type: string }): Array<unknown> => {
+/**
+ * One SHOW TABLE STATUS row: exact row count, the next AUTO_INCREMENT id, and the bytes of the table's
+ * and its indexes' pages (from dbstat, only for database files up to 100 MB: it reads every page).
+ */
+export const tableStatusRow = (conn: SqliteConnection, t: { name: string; type: string }): Array<unknown> => {
   if (t.type === "view") return [t.name, ...Array<null>(16).fill(null), "VIEW"]
   const rows = conn.db.prepare(`SELECT count(*) FROM main.${quoteIdent(t.name)}`).pluck().get() as bigint | number
   const info = readTableInfo(conn, "main", t.name)
@@ -222,5 +227,17 @@ const tableStatusRow = (conn: SqliteConnection, t: { name: string; type: string 
     const b = BigInt(max ?? 0)
     next = (a > b ? a : b) + 1n
   }
-  return [t.name, "InnoDB", 10n, "Dynamic", BigInt(rows), 0n, 0n, 0n, 0n, 0n, next, null, null, null, "utf8mb4_general_ci", null, "", ""]
+  let data = 0n
+  let index = 0n
+  const pages = conn.db.prepare("PRAGMA main.page_count").pluck().get() as bigint | number
+  if (Number(pages) <= 25_600) {
+    const size = conn.db.prepare("SELECT coalesce(sum(pgsize), 0) FROM dbstat('main') WHERE name = ?").pluck()
+    data = BigInt(size.get(t.name) as bigint | number)
+    for (const i of conn.db.prepare("SELECT name FROM main.sqlite_schema WHERE type = 'index' AND tbl_name = ?").pluck().all(t.name) as Array<string>) {
+      index += BigInt(size.get(i) as bigint | number)
+    }
+  }
+  const count = BigInt(rows)
+  const average = count > 0n ? data / count : 0n
+  return [t.name, "InnoDB", 10n, "Dynamic", count, average, data, 0n, index, 0n, next, null, null, null, "utf8mb4_general_ci", null, "", ""]
 }

@@ -253,6 +253,27 @@ describe("WordPress", { timeout: 30_000 }, () => {
       expect(meta.map((r) => r["Key_name"])).toEqual(["meta_key"])
       const [status] = await c.query<Array<mysql.RowDataPacket>>("SHOW TABLE STATUS LIKE 'wp_users'")
       expect(status.map((r) => [r["Name"], r["Rows"], r["Auto_increment"]])).toEqual([["wp_users", "1", "2"]])
+      // information_schema (Site Health's query; GUI tools read COLUMNS and STATISTICS)
+      const [sizes] = await c.query<Array<mysql.RowDataPacket>>(
+        `SELECT TABLE_NAME AS 'table', TABLE_ROWS AS 'rows', SUM(data_length + index_length) as 'bytes' FROM information_schema.TABLES
+         WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN ('wp_users', 'wp_posts') GROUP BY TABLE_NAME`,
+        [DB]
+      )
+      // (wp_posts: Hello world!, the sample page, the privacy page draft, our post, auto-drafts)
+      expect(sizes.map((r) => [r["table"], Number(r["rows"]) >= (r["table"] === "wp_posts" ? 3 : 1), Number(r["bytes"]) > 0])).toEqual([["wp_posts", true, true], ["wp_users", true, true]])
+      const [icols] = await c.query<Array<mysql.RowDataPacket>>(
+        "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_MAXIMUM_LENGTH, COLLATION_NAME, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'wp_users' ORDER BY ORDINAL_POSITION LIMIT 2",
+        [DB]
+      )
+      expect(icols.map((r) => Object.values(r).map(String))).toEqual([
+        ["ID", "bigint", "bigint unsigned", "null", "null", "PRI"],
+        ["user_login", "varchar", "varchar(60)", "60", "utf8mb4_general_ci", "MUL"]
+      ])
+      const [stats] = await c.query<Array<mysql.RowDataPacket>>(
+        "SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'wp_options' ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+        [DB]
+      )
+      expect(stats.map((r) => `${r["INDEX_NAME"]}.${r["COLUMN_NAME"]}`)).toEqual(["PRIMARY.option_id", "autoload.autoload", "option_name.option_name"])
     } finally {
       await c.end()
     }
@@ -271,6 +292,15 @@ describe("WordPress", { timeout: 30_000 }, () => {
     } finally {
       await c.end()
     }
+  })
+
+  it("shows Site Health's debug data and the database size (information_schema.TABLES, SHOW TABLE STATUS)", async () => {
+    const page = await curl(["-b", jar(), `${base}/wp-admin/site-health.php?tab=debug`])
+    expect(page.code).toBe(200)
+    expect(page.body).toContain("8.0.36")
+    const sizes = await curl(["-b", jar(), "-H", `X-WP-Nonce: ${nonce}`, `${base}/?rest_route=/wp-site-health/v1/directory-sizes`])
+    expect(sizes.code).toBe(200)
+    expect(JSON.parse(sizes.body).database_size.raw).toBeGreaterThan(0)
   })
 
   it("logged no SQL error after the install", () => {

@@ -1,0 +1,124 @@
+/**
+ * INFORMATION_SCHEMA: SCHEMATA, TABLES, COLUMNS and STATISTICS as tables of an in-memory database
+ * ATTACHed to the scratch connection as `information_schema`, refilled from every database's SQLite
+ * schema before each statement that reads them (metadata queries are rare and small). A statement
+ * that names information_schema runs on the scratch connection, so it cannot join user tables.
+ */
+import type { TableRef } from "../sql/Statement.ts"
+import { quoteIdent, type SqliteConnection } from "../storage/SqliteConnection.ts"
+import { readTableInfo } from "../storage/TableInfo.ts"
+import { mysqlTypeName } from "./ColumnTypes.ts"
+import type { EngineContext } from "./Context.ts"
+import { collationName, indexRows, tableStatusRow, userTableList } from "./Show.ts"
+
+const NAME = "VARCHAR(64)"
+const NUM = "BIGINT UNSIGNED"
+
+const TABLES: Record<string, ReadonlyArray<readonly [string, string]>> = {
+  SCHEMATA: [["CATALOG_NAME", NAME], ["SCHEMA_NAME", NAME], ["DEFAULT_CHARACTER_SET_NAME", NAME], ["DEFAULT_COLLATION_NAME", NAME], ["SQL_PATH", "BLOB"], ["DEFAULT_ENCRYPTION", "VARCHAR(3)"]],
+  TABLES: [
+    ["TABLE_CATALOG", NAME], ["TABLE_SCHEMA", NAME], ["TABLE_NAME", NAME], ["TABLE_TYPE", NAME], ["ENGINE", NAME], ["VERSION", "INT"],
+    ["ROW_FORMAT", NAME], ["TABLE_ROWS", NUM], ["AVG_ROW_LENGTH", NUM], ["DATA_LENGTH", NUM], ["MAX_DATA_LENGTH", NUM], ["INDEX_LENGTH", NUM],
+    ["DATA_FREE", NUM], ["AUTO_INCREMENT", NUM], ["CREATE_TIME", "DATETIME"], ["UPDATE_TIME", "DATETIME"], ["CHECK_TIME", "DATETIME"],
+    ["TABLE_COLLATION", NAME], ["CHECKSUM", NUM], ["CREATE_OPTIONS", "VARCHAR(256)"], ["TABLE_COMMENT", "TEXT"]
+  ],
+  COLUMNS: [
+    ["TABLE_CATALOG", NAME], ["TABLE_SCHEMA", NAME], ["TABLE_NAME", NAME], ["COLUMN_NAME", NAME], ["ORDINAL_POSITION", "INT UNSIGNED"],
+    ["COLUMN_DEFAULT", "TEXT"], ["IS_NULLABLE", "VARCHAR(3)"], ["DATA_TYPE", "LONGTEXT"], ["CHARACTER_MAXIMUM_LENGTH", "BIGINT"],
+    ["CHARACTER_OCTET_LENGTH", "BIGINT"], ["NUMERIC_PRECISION", NUM], ["NUMERIC_SCALE", NUM], ["DATETIME_PRECISION", "INT UNSIGNED"],
+    ["CHARACTER_SET_NAME", NAME], ["COLLATION_NAME", NAME], ["COLUMN_TYPE", "MEDIUMTEXT"], ["COLUMN_KEY", "VARCHAR(3)"], ["EXTRA", "VARCHAR(256)"],
+    ["PRIVILEGES", "VARCHAR(154)"], ["COLUMN_COMMENT", "TEXT"], ["GENERATION_EXPRESSION", "LONGTEXT"], ["SRS_ID", "INT UNSIGNED"]
+  ],
+  STATISTICS: [
+    ["TABLE_CATALOG", NAME], ["TABLE_SCHEMA", NAME], ["TABLE_NAME", NAME], ["NON_UNIQUE", "INT"], ["INDEX_SCHEMA", NAME], ["INDEX_NAME", NAME],
+    ["SEQ_IN_INDEX", "INT UNSIGNED"], ["COLUMN_NAME", NAME], ["COLLATION", "VARCHAR(1)"], ["CARDINALITY", "BIGINT"], ["SUB_PART", "BIGINT"],
+    ["PACKED", "BLOB"], ["NULLABLE", "VARCHAR(3)"], ["INDEX_TYPE", "VARCHAR(11)"], ["COMMENT", "VARCHAR(8)"], ["INDEX_COMMENT", "VARCHAR(2048)"],
+    ["IS_VISIBLE", "VARCHAR(3)"], ["EXPRESSION", "LONGTEXT"]
+  ]
+}
+
+export const isInformationSchema = (name: string | undefined): boolean =>
+  name !== undefined && name.length === 18 && name.toLowerCase() === "information_schema"
+
+/** The statement reads information_schema (named, or the current database is information_schema). */
+export const readsInformationSchema = (tables: ReadonlyArray<TableRef>, current: string | undefined): boolean =>
+  tables.some((t) => isInformationSchema(t.database ?? current))
+
+const attached = new WeakSet<SqliteConnection>()
+
+const insert = (conn: SqliteConnection, table: string, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
+  if (rows.length === 0) return
+  const width = TABLES[table]!.length
+  const stmt = conn.db.prepare(`INSERT INTO information_schema.${table} VALUES (?${", ?".repeat(width - 1)})`)
+  for (const row of rows) stmt.run(...row)
+}
+
+/** TEXT type lengths in characters (MySQL's CHARACTER_MAXIMUM_LENGTH); octets are 4 per character. */
+const textLength = (type: string): bigint | null => {
+  const m = /^(?:var)?char\((\d+)\)/.exec(type)
+  if (m) return BigInt(m[1]!)
+  const fixed: Record<string, bigint> = { tinytext: 255n, text: 65535n, mediumtext: 16777215n, longtext: 4294967295n }
+  return fixed[type] ?? null
+}
+
+const numeric = (type: string): [bigint | null, bigint | null] => {
+  const base = type.split(/[ (]/)[0]!
+  const ints: Record<string, bigint> = { tinyint: 3n, smallint: 5n, mediumint: 7n, int: 10n, bigint: type.includes("unsigned") ? 20n : 19n }
+  if (ints[base] !== undefined) return [ints[base]!, 0n]
+  const m = /^decimal\((\d+),(\d+)\)/.exec(type)
+  if (m) return [BigInt(m[1]!), BigInt(m[2]!)]
+  if (base === "float") return [12n, null]
+  if (base === "double") return [22n, null]
+  return [null, null]
+}
+
+/** Attaches (once) and refills the information_schema tables of the scratch connection. */
+export const refreshInformationSchema = (ctx: EngineContext): void => {
+  const conn = ctx.scratch
+  if (!attached.has(conn)) {
+    conn.db.exec("ATTACH DATABASE ':memory:' AS information_schema")
+    for (const [name, cols] of Object.entries(TABLES)) {
+      conn.db.exec(`CREATE TABLE information_schema.${name} (${cols.map(([c, t]) => `${quoteIdent(c)} ${t}`).join(", ")})`)
+    }
+    attached.add(conn)
+  }
+  const schemata: Array<Array<unknown>> = [["def", "information_schema", "utf8mb3", "utf8mb3_general_ci", null, "NO"]]
+  const tables: Array<Array<unknown>> = []
+  const columns: Array<Array<unknown>> = []
+  const statistics: Array<Array<unknown>> = []
+  for (const db of ctx.storage.list()) {
+    const handle = ctx.storage.get(db)
+    if (handle === undefined) continue
+    schemata.push(["def", db, "utf8mb4", "utf8mb4_general_ci", null, "NO"])
+    for (const t of userTableList(handle.reader)) {
+      const status = tableStatusRow(handle.reader, t)
+      tables.push(["def", db, t.name, t.type === "view" ? "VIEW" : "BASE TABLE", ...status.slice(1)])
+      const info = readTableInfo(handle.reader, "main", t.name)
+      if (info === undefined) continue
+      info.columns.forEach((c, i) => {
+        const type = mysqlTypeName(c.declared)
+        const length = textLength(type)
+        const [precision, scale] = numeric(type)
+        const collation = collationName(c)
+        const key = c.primaryKey ? "PRI" : c.unique ? "UNI" : c.multipleKey ? "MUL" : ""
+        const dflt = c.autoIncrement || c.defaultValue === null ? null : c.defaultValue.replace(/^'(.*)'$/s, "$1").replace(/''/g, "'")
+        columns.push([
+          "def", db, t.name, c.name, BigInt(i + 1), dflt, c.notNull ? "NO" : "YES", type.split(/[ (]/)[0], length, length === null ? null : length * 4n,
+          precision, scale, /^(datetime|timestamp|time)/.test(type) ? 0n : null, collation === null ? null : "utf8mb4", collation, type, key,
+          c.autoIncrement ? "auto_increment" : "", "select,insert,update,references", "", "", null
+        ])
+      })
+      if (t.type === "view") continue
+      for (const r of indexRows(handle.reader, t.name, info)) {
+        statistics.push(["def", db, t.name, r[1], db, r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14]])
+      }
+    }
+  }
+  conn.db.transaction(() => {
+    for (const name of Object.keys(TABLES)) conn.db.exec(`DELETE FROM information_schema.${name}`)
+    insert(conn, "SCHEMATA", schemata)
+    insert(conn, "TABLES", tables)
+    insert(conn, "COLUMNS", columns)
+    insert(conn, "STATISTICS", statistics)
+  })()
+}
