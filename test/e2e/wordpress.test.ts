@@ -303,6 +303,45 @@ describe("WordPress", { timeout: 30_000 }, () => {
     expect(JSON.parse(sizes.body).database_size.raw).toBeGreaterThan(0)
   })
 
+  it("runs the scheduled jobs and the expired-transient cleanup (multi-table DELETE), archives, counts", async () => {
+    const c = await mysql.createConnection({ host: server.host, port: server.port, user: "root", database: DB })
+    const script = path.join(work, "jobs.php")
+    writeFileSync(
+      script,
+      `<?php
+define( 'WP_USE_THEMES', false );
+require '${work}/wp/wp-load.php';
+global $wpdb;
+$errors = array();
+// every scheduled event once (the ones that call WordPress.org fail fast: external HTTP is blocked)
+foreach ( _get_cron_array() as $ts => $hooks ) foreach ( $hooks as $hook => $events ) foreach ( $events as $event ) {
+  do_action_ref_array( $hook, $event['args'] );
+  if ( $wpdb->last_error !== '' ) $errors[] = "$hook: {$wpdb->last_error}";
+}
+delete_expired_transients( true );
+$left = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->options} WHERE option_name LIKE '%transient%e2e_old'" );
+$archives = wp_get_archives( array( 'type' => 'monthly', 'echo' => 0 ) ) . wp_get_archives( array( 'type' => 'daily', 'echo' => 0 ) );
+$wpdb->get_results( "SELECT SQL_CALC_FOUND_ROWS ID FROM {$wpdb->posts} WHERE post_status = 'publish' LIMIT 1" );
+$found = (int) $wpdb->get_var( 'SELECT FOUND_ROWS()' );
+echo json_encode( array( 'errors' => $errors, 'left' => $left, 'archives' => substr_count( $archives, '<li>' ), 'found' => $found, 'posts' => (array) wp_count_posts() ) );
+`
+    )
+    try {
+      await c.query(
+        `INSERT INTO wp_options (option_name, option_value, autoload) VALUES
+         ('_transient_timeout_e2e_old', '1000', 'no'), ('_transient_e2e_old', 'v', 'no'),
+         ('_site_transient_timeout_e2e_old', '1000', 'no'), ('_site_transient_e2e_old', 'v', 'no')`
+      )
+      const r = await run("php", [script], { timeoutMs: 30_000, cwd: path.join(work, "wp") })
+      expect(r.code).toBe(0)
+      const out = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")))
+      expect(out).toMatchObject({ errors: [], left: 0, archives: 2, found: 3 })
+      expect(out.posts).toMatchObject({ publish: "2" })
+    } finally {
+      await c.end()
+    }
+  })
+
   it("logged no SQL error after the install", () => {
     expect(installLogEnd).toBeGreaterThan(0)
     expect(failures(installLogEnd)).toEqual([])
