@@ -1,11 +1,8 @@
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Either, Layer } from "effect"
+import { Effect, Either } from "effect"
 import cluster from "node:cluster"
 import { availableParallelism } from "node:os"
 import { parseArgs } from "node:util"
-import { MainLayer } from "./app/MainLayer.ts"
 import { load } from "./config/NodeConfig.ts"
-import { ProcessBus } from "./process/ProcessBus.ts"
 import { exitWithSupervisor, supervise } from "./process/Supervisor.ts"
 
 const usage = `marmot-ts: a leaderless, replicated SQLite server that speaks the MySQL protocol
@@ -72,6 +69,13 @@ const workers = settings.mysql.workers === 0 ? availableParallelism() : settings
 if (cluster.isPrimary && workers > 1) {
   supervise(workers, settings.nodeId)
 } else {
+  // Loaded only where MySQL is served, so the supervisor process stays small.
+  const [{ MainLayer }, { ProcessBus }, NodeRuntime, { Layer }] = await Promise.all([
+    import("./app/MainLayer.ts"),
+    import("./process/ProcessBus.ts"),
+    import("@effect/platform-node/NodeRuntime"),
+    import("effect")
+  ])
   const bus = cluster.isWorker
     ? ProcessBus.layerWorker(Number(process.env["MARMOT_WORKER_INDEX"] ?? 0), Number(process.env["MARMOT_WORKER_COUNT"] ?? 1))
     : ProcessBus.layerSingle
