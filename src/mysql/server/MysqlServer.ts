@@ -4,6 +4,7 @@ import { existsSync, rmSync } from "node:fs"
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net"
 import { NodeConfig } from "../../config/NodeConfig.ts"
 import { Errors } from "../../query/Errors.ts"
+import { ProcessBus } from "../../process/ProcessBus.ts"
 import { QueryEngine } from "../../query/QueryEngine.ts"
 import { type Authenticator, storedUser } from "./Authentication.ts"
 import { Connection } from "./Connection.ts"
@@ -40,17 +41,23 @@ const make = Effect.gen(function*() {
     users: new Map(config.mysql.users.map((u) => [u.name, storedUser(u.password)])),
     randomBytes
   }
+  const bus = yield* ProcessBus
   const connections = new Set<Connection>()
-  let nextId = 1
+  // Each worker process enforces its share of the node's limit (node:cluster spreads connections evenly).
+  const maxConnections = Math.max(1, Math.ceil(config.mysql.maxConnections / bus.workerCount))
+  // Connection ids are unique across the node's workers: worker i hands out i+1, i+1+K, ...
+  let nextId = bus.workerIndex + 1
   const onSocket = (socket: Socket) => {
-    const connection: Connection = new Connection(socket, nextId++, {
+    const id = nextId
+    nextId += bus.workerCount
+    const connection: Connection = new Connection(socket, id, {
       engine,
       authenticator,
       maxPacketBytes: config.mysql.maxAllowedPacket,
       log,
       onClose: () => connections.delete(connection)
     })
-    if (connections.size >= config.mysql.maxConnections) {
+    if (connections.size >= maxConnections) {
       connection.start(Errors.tooManyConnections())
       return
     }
