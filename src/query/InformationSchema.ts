@@ -12,6 +12,7 @@ import type { EngineContext } from "./Context.ts"
 import { collationName, indexRows, tableStatusRow, userTableList } from "./Show.ts"
 
 const NAME = "VARCHAR(64)"
+const columnsOf = (names: string): ReadonlyArray<readonly [string, string]> => names.split(" ").map((n) => [n, "TEXT"] as const)
 const NUM = "BIGINT UNSIGNED"
 
 const TABLES: Record<string, ReadonlyArray<readonly [string, string]>> = {
@@ -34,7 +35,39 @@ const TABLES: Record<string, ReadonlyArray<readonly [string, string]>> = {
     ["SEQ_IN_INDEX", "INT UNSIGNED"], ["COLUMN_NAME", NAME], ["COLLATION", "VARCHAR(1)"], ["CARDINALITY", "BIGINT"], ["SUB_PART", "BIGINT"],
     ["PACKED", "BLOB"], ["NULLABLE", "VARCHAR(3)"], ["INDEX_TYPE", "VARCHAR(11)"], ["COMMENT", "VARCHAR(8)"], ["INDEX_COMMENT", "VARCHAR(2048)"],
     ["IS_VISIBLE", "VARCHAR(3)"], ["EXPRESSION", "LONGTEXT"]
-  ]
+  ],
+  VIEWS: [
+    ["TABLE_CATALOG", NAME], ["TABLE_SCHEMA", NAME], ["TABLE_NAME", NAME], ["VIEW_DEFINITION", "LONGTEXT"], ["CHECK_OPTION", "VARCHAR(8)"],
+    ["IS_UPDATABLE", "VARCHAR(3)"], ["DEFINER", "VARCHAR(288)"], ["SECURITY_TYPE", "VARCHAR(7)"], ["CHARACTER_SET_CLIENT", NAME], ["COLLATION_CONNECTION", NAME]
+  ],
+  // Always empty (no triggers, routines, events, partitions or tablespaces), but dump tools and GUIs query them.
+  TRIGGERS: columnsOf(
+    "TRIGGER_CATALOG TRIGGER_SCHEMA TRIGGER_NAME EVENT_MANIPULATION EVENT_OBJECT_CATALOG EVENT_OBJECT_SCHEMA EVENT_OBJECT_TABLE ACTION_ORDER " +
+      "ACTION_CONDITION ACTION_STATEMENT ACTION_ORIENTATION ACTION_TIMING ACTION_REFERENCE_OLD_TABLE ACTION_REFERENCE_NEW_TABLE " +
+      "ACTION_REFERENCE_OLD_ROW ACTION_REFERENCE_NEW_ROW CREATED SQL_MODE DEFINER CHARACTER_SET_CLIENT COLLATION_CONNECTION DATABASE_COLLATION"
+  ),
+  ROUTINES: columnsOf(
+    "SPECIFIC_NAME ROUTINE_CATALOG ROUTINE_SCHEMA ROUTINE_NAME ROUTINE_TYPE DATA_TYPE CHARACTER_MAXIMUM_LENGTH CHARACTER_OCTET_LENGTH " +
+      "NUMERIC_PRECISION NUMERIC_SCALE DATETIME_PRECISION CHARACTER_SET_NAME COLLATION_NAME DTD_IDENTIFIER ROUTINE_BODY ROUTINE_DEFINITION " +
+      "EXTERNAL_NAME EXTERNAL_LANGUAGE PARAMETER_STYLE IS_DETERMINISTIC SQL_DATA_ACCESS SQL_PATH SECURITY_TYPE CREATED LAST_ALTERED SQL_MODE " +
+      "ROUTINE_COMMENT DEFINER CHARACTER_SET_CLIENT COLLATION_CONNECTION DATABASE_COLLATION"
+  ),
+  EVENTS: columnsOf(
+    "EVENT_CATALOG EVENT_SCHEMA EVENT_NAME DEFINER TIME_ZONE EVENT_BODY EVENT_DEFINITION EVENT_TYPE EXECUTE_AT INTERVAL_VALUE INTERVAL_FIELD " +
+      "SQL_MODE STARTS ENDS STATUS ON_COMPLETION CREATED LAST_ALTERED LAST_EXECUTED EVENT_COMMENT ORIGINATOR CHARACTER_SET_CLIENT " +
+      "COLLATION_CONNECTION DATABASE_COLLATION"
+  ),
+  PARTITIONS: columnsOf(
+    "TABLE_CATALOG TABLE_SCHEMA TABLE_NAME PARTITION_NAME SUBPARTITION_NAME PARTITION_ORDINAL_POSITION SUBPARTITION_ORDINAL_POSITION " +
+      "PARTITION_METHOD SUBPARTITION_METHOD PARTITION_EXPRESSION SUBPARTITION_EXPRESSION PARTITION_DESCRIPTION TABLE_ROWS AVG_ROW_LENGTH " +
+      "DATA_LENGTH MAX_DATA_LENGTH INDEX_LENGTH DATA_FREE CREATE_TIME UPDATE_TIME CHECK_TIME CHECKSUM PARTITION_COMMENT NODEGROUP TABLESPACE_NAME"
+  ),
+  FILES: columnsOf(
+    "FILE_ID FILE_NAME FILE_TYPE TABLESPACE_NAME TABLE_CATALOG TABLE_SCHEMA TABLE_NAME LOGFILE_GROUP_NAME LOGFILE_GROUP_NUMBER ENGINE " +
+      "FULLTEXT_KEYS DELETED_ROWS UPDATE_COUNT FREE_EXTENTS TOTAL_EXTENTS EXTENT_SIZE INITIAL_SIZE MAXIMUM_SIZE AUTOEXTEND_SIZE CREATION_TIME " +
+      "LAST_UPDATE_TIME LAST_ACCESS_TIME RECOVER_TIME TRANSACTION_COUNTER VERSION ROW_FORMAT TABLE_ROWS AVG_ROW_LENGTH DATA_LENGTH " +
+      "MAX_DATA_LENGTH INDEX_LENGTH DATA_FREE CREATE_TIME UPDATE_TIME CHECK_TIME CHECKSUM STATUS EXTRA"
+  )
 }
 
 export const isInformationSchema = (name: string | undefined): boolean =>
@@ -72,8 +105,12 @@ const numeric = (type: string): [bigint | null, bigint | null] => {
   return [null, null]
 }
 
-/** Attaches (once) and refills the information_schema tables of the scratch connection. */
-export const refreshInformationSchema = (ctx: EngineContext): void => {
+/**
+ * Attaches (once) and refills the information_schema tables of the scratch connection that the
+ * statement names (`tables`), so a TRIGGERS lookup costs nothing and only TABLES counts rows.
+ */
+export const refreshInformationSchema = (ctx: EngineContext, refs: ReadonlyArray<TableRef>, current: string | undefined): void => {
+  const wanted = new Set(refs.filter((t) => isInformationSchema(t.database ?? current)).map((t) => t.table.toUpperCase()))
   const conn = ctx.scratch
   if (!attached.has(conn)) {
     conn.db.exec("ATTACH DATABASE ':memory:' AS information_schema")
@@ -86,13 +123,17 @@ export const refreshInformationSchema = (ctx: EngineContext): void => {
   const tables: Array<Array<unknown>> = []
   const columns: Array<Array<unknown>> = []
   const statistics: Array<Array<unknown>> = []
+  const views: Array<Array<unknown>> = []
   for (const db of ctx.storage.list()) {
     const handle = ctx.storage.get(db)
     if (handle === undefined) continue
     schemata.push(["def", db, "utf8mb4", "utf8mb4_general_ci", null, "NO"])
+    if (!wanted.has("TABLES") && !wanted.has("COLUMNS") && !wanted.has("STATISTICS") && !wanted.has("VIEWS")) continue
     for (const t of userTableList(handle.reader)) {
-      const status = tableStatusRow(handle.reader, t)
-      tables.push(["def", db, t.name, t.type === "view" ? "VIEW" : "BASE TABLE", ...status.slice(1)])
+      if (wanted.has("TABLES")) {
+        const status = tableStatusRow(handle.reader, t)
+        tables.push(["def", db, t.name, t.type === "view" ? "VIEW" : "BASE TABLE", ...status.slice(1)])
+      }
       const info = readTableInfo(handle.reader, "main", t.name)
       if (info === undefined) continue
       info.columns.forEach((c, i) => {
@@ -108,17 +149,22 @@ export const refreshInformationSchema = (ctx: EngineContext): void => {
           c.autoIncrement ? "auto_increment" : "", "select,insert,update,references", "", "", null
         ])
       })
-      if (t.type === "view") continue
+      if (t.type === "view") {
+        const sql = handle.reader.db.prepare("SELECT sql FROM main.sqlite_schema WHERE name = ?").pluck().get(t.name) as string | undefined
+        views.push(["def", db, t.name, (sql ?? "").replace(/^CREATE\s+VIEW\s+\S+\s+AS\s+/i, ""), "NONE", "NO", "root@%", "DEFINER", "utf8mb4", "utf8mb4_general_ci"])
+        continue
+      }
       for (const r of indexRows(handle.reader, t.name, info)) {
         statistics.push(["def", db, t.name, r[1], db, r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14]])
       }
     }
   }
   conn.db.transaction(() => {
-    for (const name of Object.keys(TABLES)) conn.db.exec(`DELETE FROM information_schema.${name}`)
+    for (const name of ["SCHEMATA", "TABLES", "COLUMNS", "STATISTICS", "VIEWS"]) conn.db.exec(`DELETE FROM information_schema.${name}`)
     insert(conn, "SCHEMATA", schemata)
     insert(conn, "TABLES", tables)
     insert(conn, "COLUMNS", columns)
     insert(conn, "STATISTICS", statistics)
+    insert(conn, "VIEWS", views)
   })()
 }

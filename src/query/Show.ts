@@ -126,9 +126,17 @@ const showRows = (ctx: EngineContext, session: Session, show: ShowStatement): Ro
     }
     case "create_table": {
       const handle = requireDatabase(ctx, show.table.database ?? session.database)
-      const row = handle.reader.prepare("SELECT sql FROM sqlite_schema WHERE name = ? AND type IN ('table','view')").stmt.all(show.table.table) as Array<Array<string>>
+      const row = handle.reader.prepare("SELECT sql, type, name FROM sqlite_schema WHERE name = ? AND type IN ('table','view')").stmt.all(show.table.table) as Array<Array<string>>
       if (row.length === 0) throw Errors.noSuchTable(handle.name, show.table.table)
-      return resultOf(["Table", "Create Table"], [[show.table.table, row[0]![0]!]])
+      const [sql, type, name] = row[0]!
+      if (type === "view") {
+        const body = sql!.replace(/^CREATE\s+VIEW\s+\S+\s+AS\s+/i, "")
+        return resultOf(
+          ["View", "Create View", "character_set_client", "collation_connection"],
+          [[name, `CREATE ALGORITHM=UNDEFINED DEFINER=\`root\`@\`%\` SQL SECURITY DEFINER VIEW ${bq(name!)} AS ${body}`, "utf8mb4", "utf8mb4_general_ci"]]
+        )
+      }
+      return resultOf(["Table", "Create Table"], [[name, mysqlCreateTable(handle.reader, readTableInfo(handle.reader, "main", name!)!)]])
     }
     case "create_database": {
       if (ctx.storage.get(show.name) === undefined) throw Errors.unknownDatabase(show.name)
@@ -218,15 +226,7 @@ export const tableStatusRow = (conn: SqliteConnection, t: { name: string; type: 
   if (t.type === "view") return [t.name, ...Array<null>(16).fill(null), "VIEW"]
   const rows = conn.db.prepare(`SELECT count(*) FROM main.${quoteIdent(t.name)}`).pluck().get() as bigint | number
   const info = readTableInfo(conn, "main", t.name)
-  let next: bigint | null = null
-  if (info?.autoIncrement !== undefined) {
-    const hasSequence = conn.db.prepare("SELECT 1 FROM main.sqlite_schema WHERE name = 'sqlite_sequence'").pluck().get() !== undefined
-    const seq = hasSequence ? conn.db.prepare("SELECT seq FROM main.sqlite_sequence WHERE name = ?").pluck().get(t.name) as bigint | number | undefined : undefined
-    const max = conn.db.prepare(`SELECT max(rowid) FROM main.${quoteIdent(t.name)}`).pluck().get() as bigint | number | null
-    const a = BigInt(seq ?? 0)
-    const b = BigInt(max ?? 0)
-    next = (a > b ? a : b) + 1n
-  }
+  const next = info === undefined ? null : nextAutoIncrement(conn, info)
   let data = 0n
   let index = 0n
   const pages = conn.db.prepare("PRAGMA main.page_count").pluck().get() as bigint | number
@@ -240,4 +240,65 @@ export const tableStatusRow = (conn: SqliteConnection, t: { name: string; type: 
   const count = BigInt(rows)
   const average = count > 0n ? data / count : 0n
   return [t.name, "InnoDB", 10n, "Dynamic", count, average, data, 0n, index, 0n, next, null, null, null, "utf8mb4_general_ci", null, "", ""]
+}
+
+/** The id the next AUTO_INCREMENT insert gets (after the highest ever used), null without such a column. */
+const nextAutoIncrement = (conn: SqliteConnection, info: TableInfo): bigint | null => {
+  if (info.autoIncrement === undefined) return null
+  const hasSequence = conn.db.prepare("SELECT 1 FROM main.sqlite_schema WHERE name = 'sqlite_sequence'").pluck().get() !== undefined
+  const seq = hasSequence ? conn.db.prepare("SELECT seq FROM main.sqlite_sequence WHERE name = ?").pluck().get(info.name) as bigint | number | undefined : undefined
+  const max = conn.db.prepare(`SELECT max(rowid) FROM main.${quoteIdent(info.name)}`).pluck().get() as bigint | number | null
+  const a = BigInt(seq ?? 0)
+  const b = BigInt(max ?? 0)
+  return (a > b ? a : b) + 1n
+}
+
+const bq = (name: string) => "`" + name.replace(/`/g, "``") + "`"
+
+/** A SQLite column default as MySQL prints it: numbers quoted, CURRENT_TIMESTAMP and NULL bare. */
+const mysqlDefault = (d: string): string => {
+  if (/^'.*'$/s.test(d) || /^(NULL|CURRENT_TIMESTAMP(\(\))?)$/i.test(d)) return d.toUpperCase() === "CURRENT_TIMESTAMP()" ? "CURRENT_TIMESTAMP" : d
+  if (/^[-+]?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(d)) return `'${d.replace(/^\+/, "")}'`
+  return `(${d.replace(/^\((.*)\)$/s, "$1")})`
+}
+
+/** SHOW CREATE TABLE in MySQL's syntax, rebuilt from the SQLite schema (so dumps load into MySQL). */
+export const mysqlCreateTable = (conn: SqliteConnection, info: TableInfo): string => {
+  const lines = info.columns.map((c) => {
+    const type = mysqlTypeName(c.declared)
+    let def = `  ${bq(c.name)} ${type}`
+    if (isTextType(c.declared) && c.collation !== "NOCASE") def += " COLLATE utf8mb4_bin"
+    if (c.notNull) def += " NOT NULL"
+    if (c.autoIncrement) def += " AUTO_INCREMENT"
+    else if (c.defaultValue !== null) def += ` DEFAULT ${mysqlDefault(c.defaultValue)}`
+    else if (!c.notNull && !/blob|text|json|geometry/.test(type)) def += " DEFAULT NULL"
+    return def
+  })
+  const keys = new Map<string, { unique: boolean; columns: Array<string> }>()
+  for (const r of indexRows(conn, info.name, info)) {
+    const name = r[2] as string
+    const key = keys.get(name) ?? { unique: r[1] === 0n, columns: [] }
+    key.columns.push(bq(String(r[4])))
+    keys.set(name, key)
+  }
+  for (const [name, key] of keys) {
+    const columns = `(${key.columns.join(",")})`
+    lines.push(name === "PRIMARY" ? `  PRIMARY KEY ${columns}` : `  ${key.unique ? "UNIQUE " : ""}KEY ${bq(name)} ${columns}`)
+  }
+  const fks = conn.db.prepare(`PRAGMA main.foreign_key_list(${quoteIdent(info.name)})`).all() as Array<
+    { id: bigint | number; table: string; from: string; to: string | null; on_update: string; on_delete: string }
+  >
+  const byId = new Map<number, typeof fks>()
+  for (const fk of fks) byId.set(Number(fk.id), [...(byId.get(Number(fk.id)) ?? []), fk])
+  let n = 0
+  for (const parts of [...byId.values()].reverse()) {
+    const first = parts[0]!
+    let def = `  CONSTRAINT ${bq(`${info.name}_ibfk_${++n}`)} FOREIGN KEY (${parts.map((p) => bq(p.from)).join(", ")}) REFERENCES ${bq(first.table)} (${parts.map((p) => bq(p.to ?? "")).join(", ")})`
+    if (first.on_delete !== "NO ACTION") def += ` ON DELETE ${first.on_delete}`
+    if (first.on_update !== "NO ACTION") def += ` ON UPDATE ${first.on_update}`
+    lines.push(def)
+  }
+  const next = nextAutoIncrement(conn, info)
+  const autoIncrement = next !== null && next > 1n ? ` AUTO_INCREMENT=${next}` : ""
+  return `CREATE TABLE ${bq(info.name)} (\n${lines.join(",\n")}\n) ENGINE=InnoDB${autoIncrement} DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`
 }

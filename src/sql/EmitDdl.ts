@@ -148,6 +148,12 @@ const create = (ast: N): Statement => {
     const { body, indexes } = tableBody(ast.create_definitions ?? [], tableCollation(ast.table_options))
     const statements = [raw(`CREATE ${temp}TABLE ${ine}${tname(t)} (${body})`)]
     for (const ix of indexes) statements.push(createIndexSql(t, ix, ine !== ""))
+    // AUTO_INCREMENT=N (mysqldump writes it): the rowid alias's AUTOINCREMENT counter starts at N
+    const start = (ast.table_options as ReadonlyArray<N> | undefined)?.find((o) => String(o?.keyword).toLowerCase() === "auto_increment")?.value
+    if (ine === "" && temp === "" && Number(start) > 1 && body.includes(" AUTOINCREMENT")) {
+      const sequence = t.database === undefined ? "sqlite_sequence" : `${quoteId(t.database)}.sqlite_sequence`
+      statements.push(raw(`INSERT INTO ${sequence} (name, seq) VALUES ('${t.table.replace(/'/g, "''")}', ${BigInt(start) - 1n})`))
+    }
     return ddl("create_table", t, statements)
   }
   if (kw === "index") {

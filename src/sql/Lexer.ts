@@ -74,6 +74,12 @@ export const blankExecutableComments = (sql: string): string => {
       if (bang > 0 && !inExec) {
         let j = i + bang
         while (j < n && isDigit(sql.charCodeAt(j))) j++
+        if (j > i + bang && newerThanUs(Number(sql.slice(i + bang, j)), bang === 4)) { // a plain comment for us
+          const end = sql.indexOf("*/", j)
+          out.push(sql.slice(last, i), " ".repeat((end < 0 ? n : end + 2) - i))
+          i = last = end < 0 ? n : end + 2
+          continue
+        }
         out.push(sql.slice(last, i), " ".repeat(j - i))
         last = j
         i = j
@@ -101,6 +107,13 @@ export const blankExecutableComments = (sql: string): string => {
   out.push(sql.slice(last))
   return out.join("")
 }
+
+/**
+ * A versioned executable comment for a newer server than ours (MySQL 8.0.36): `/*!NNNNN` above 80036,
+ * or MariaDB's `/*M!NNNNNN` for MariaDB 10 and later (e.g. mariadb-dump's `/*M!999999\- enable the
+ * sandbox mode *\/`). Such a server skips it as a comment, and so do we.
+ */
+const newerThanUs = (version: number, mariadb: boolean): boolean => (mariadb ? version >= 100000 : version > 80036)
 
 /** Index just past the closing quote of the quoted run starting at `i` (unterminated: n). */
 const skipQuoted = (sql: string, i: number, q: number): number => {

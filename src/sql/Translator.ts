@@ -106,7 +106,12 @@ const translateUncached = (sql: string, placeholderBase: number): Statement | Tr
     return syntaxError(sql)
   }
   while (toks.length > 0 && toks[toks.length - 1]!.k === ";") toks = toks.slice(0, -1)
-  if (toks.length === 0) return new TranslateError({ code: 1065, sqlState: "42000", message: "Query was empty" })
+  if (toks.length === 0) {
+    // MySQL: a query that is only comments (e.g. a skipped `/*!80040 …*/` or MariaDB's `/*M!100100 …*/`)
+    // is an empty statement that succeeds; one with no comment either is 1065.
+    if (/\/\*|--|#/.test(sql)) return { kind: "noop", what: "comment" }
+    return new TranslateError({ code: 1065, sqlState: "42000", message: "Query was empty" })
+  }
   const semi = toks.findIndex((t) => t.k === ";")
   if (semi >= 0) return errorAt(text, toks[semi]!.s)
   try {

@@ -342,6 +342,27 @@ echo json_encode( array( 'errors' => $errors, 'left' => $left, 'archives' => sub
     }
   })
 
+  it("dumps the site with mariadb-dump (SHOW CREATE TABLE in MySQL syntax, information_schema) and loads it back", async () => {
+    const login = ["--no-defaults", "--skip-ssl", "-h127.0.0.1", `-P${server.port}`, "-uroot"]
+    const dump = async (db: string) => {
+      const r = await run("mariadb-dump", [...login, db], { timeoutMs: 30_000 })
+      expect(r.stderr).toBe("")
+      expect(r.code).toBe(0)
+      return r.stdout
+    }
+    const original = await dump(DB)
+    expect(original).toContain("CREATE TABLE `wp_posts` (\n  `ID` bigint unsigned NOT NULL AUTO_INCREMENT,\n")
+    expect(original).toMatch(/^ {2}KEY `type_status_date` \(`post_type`,`post_status`,`post_date`,`ID`\),?$/m)
+    const load = await run("mariadb", [...login, "-e", `CREATE DATABASE ${DB}_copy`], { timeoutMs: 10_000 })
+    expect(load.stderr).toBe("")
+    const loaded = await run("mariadb", [...login, `${DB}_copy`], { input: original, timeoutMs: 30_000 })
+    expect(loaded.stderr).toBe("")
+    expect(loaded.code).toBe(0)
+    // the copy dumps the same, AUTO_INCREMENT=N included (header comments name the database)
+    const body = (text: string) => text.split("\n").filter((l) => !l.startsWith("-- ")).join("\n")
+    expect(body(await dump(`${DB}_copy`))).toBe(body(original))
+  })
+
   it("logged no SQL error after the install", () => {
     expect(installLogEnd).toBeGreaterThan(0)
     expect(failures(installLogEnd)).toEqual([])

@@ -1,7 +1,7 @@
 /** MySQL metadata derived from SQLite tables: type names, column definitions and collations, index names. */
 import { describe, expect, it } from "vitest"
 import { mysqlTypeName } from "../../src/query/ColumnTypes.ts"
-import { collationName, indexRows, mysqlIndexName } from "../../src/query/Show.ts"
+import { collationName, indexRows, mysqlCreateTable, mysqlIndexName } from "../../src/query/Show.ts"
 import { SqliteConnection } from "../../src/storage/SqliteConnection.ts"
 import { columnDefinitions, readTableInfo } from "../../src/storage/TableInfo.ts"
 import { translate } from "../../src/sql/Translator.ts"
@@ -58,6 +58,21 @@ describe("tables created through the translator", () => {
       [1n, "n_body", 1n, "n", "YES"],
       [1n, "n_body", 2n, "body", ""]
     ])
+  })
+
+  it("print SHOW CREATE TABLE in MySQL's syntax", () => {
+    expect(mysqlCreateTable(conn, info)).toBe(
+      "CREATE TABLE `wp_x` (\n" +
+        "  `id` bigint unsigned NOT NULL AUTO_INCREMENT,\n" +
+        "  `name` varchar(191) NOT NULL DEFAULT '',\n" +
+        "  `body` longtext NOT NULL,\n" +
+        "  `raw` varchar(10) COLLATE utf8mb4_bin DEFAULT NULL,\n" +
+        "  `n` int DEFAULT NULL,\n" +
+        "  PRIMARY KEY (`id`),\n" +
+        "  UNIQUE KEY `name` (`name`),\n" +
+        "  KEY `n_body` (`n`,`body`)\n" +
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"
+    )
   })
 
   it("strip the table prefix, also an old table's after RENAME", () => {

@@ -12,6 +12,15 @@ describe("CREATE TABLE", () => {
     expect(sqls(st)).toEqual([`CREATE TABLE "sbtest1" ("id" INTEGER /*mysql:INTEGER*/ PRIMARY KEY AUTOINCREMENT NOT NULL, "k" INTEGER NOT NULL DEFAULT '0', "c" CHAR(120) NOT NULL DEFAULT '' COLLATE NOCASE, "pad" CHAR(60) NOT NULL DEFAULT '' COLLATE NOCASE)`])
     expect(st.kind === "ddl" && st.target).toEqual({ database: undefined, table: "sbtest1" })
   })
+  it("AUTO_INCREMENT=N (mysqldump) seeds the AUTOINCREMENT counter; ignored with IF NOT EXISTS or without a rowid alias", () => {
+    const st = ok("CREATE TABLE `db`.`t` (`id` bigint unsigned NOT NULL AUTO_INCREMENT, PRIMARY KEY (`id`)) ENGINE=InnoDB AUTO_INCREMENT=11 DEFAULT CHARSET=utf8mb4")
+    expect(sqls(st)).toEqual([`CREATE TABLE "db"."t" ("id" INTEGER /*mysql:BIGINT UNSIGNED*/ PRIMARY KEY AUTOINCREMENT NOT NULL)`, `INSERT INTO "db".sqlite_sequence (name, seq) VALUES ('t', 10)`])
+    expect(sqls(ok("CREATE TABLE IF NOT EXISTS t (id int AUTO_INCREMENT PRIMARY KEY) AUTO_INCREMENT=5"))).toHaveLength(1)
+    expect(sqls(ok("CREATE TABLE t (a int) AUTO_INCREMENT=5"))).toHaveLength(1)
+    const db = memoryDb()
+    exec(db, "CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, v int) AUTO_INCREMENT=100")
+    expect(db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 't'").pluck().get()).toBe(99n)
+  })
   it("sysbench secondary index: per-table index names", () => {
     const st = ok("CREATE INDEX k_1 ON sbtest1(k)")
     expect(st.kind === "ddl" && st.op).toBe("create_index")

@@ -123,4 +123,12 @@ describe("transactions, USE, databases, no-ops", () => {
     expect(ok("/*!40101 SET NAMES utf8 */")).toEqual({ kind: "set", assignments: [{ kind: "names", charset: "utf8", collation: undefined }] })
     expect(ok("/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */").kind).toBe("set")
   })
+  it("a versioned executable comment for a newer server is a plain comment (mariadb-dump's sandbox line)", () => {
+    expect(ok("/*M!999999 enable the sandbox mode */ \n/*!40101 SET NAMES utf8 */")).toEqual({ kind: "set", assignments: [{ kind: "names", charset: "utf8", collation: undefined }] })
+    expect(ok("/*!99999 bogus */ SET NAMES utf8")).toEqual({ kind: "set", assignments: [{ kind: "names", charset: "utf8", collation: undefined }] })
+    expect(ok("/*!80036 SET NAMES utf8 */").kind).toBe("set")
+    // only comments: an empty statement that succeeds, as in MySQL (mariadb-dump sends these)
+    expect(ok("/*M!100100 SET WAIT_TIMEOUT=DEFAULT */")).toEqual({ kind: "noop", what: "comment" })
+    expect(ok("/* nothing */")).toEqual({ kind: "noop", what: "comment" })
+  })
 })
