@@ -9,7 +9,8 @@ import { quoteIdent, type SqliteConnection } from "../storage/SqliteConnection.t
 import { readTableInfo } from "../storage/TableInfo.ts"
 import { mysqlTypeName } from "./ColumnTypes.ts"
 import type { EngineContext } from "./Context.ts"
-import { collationName, indexRows, tableStatusRow, userTableList } from "./Show.ts"
+import type { Session } from "./Session.ts"
+import { collationName, ENGINE_ROW, foreignKeys, indexRows, tableStatusRow, userTableList } from "./Show.ts"
 
 const NAME = "VARCHAR(64)"
 const columnsOf = (names: string): ReadonlyArray<readonly [string, string]> => names.split(" ").map((n) => [n, "TEXT"] as const)
@@ -40,6 +41,20 @@ const TABLES: Record<string, ReadonlyArray<readonly [string, string]>> = {
     ["TABLE_CATALOG", NAME], ["TABLE_SCHEMA", NAME], ["TABLE_NAME", NAME], ["VIEW_DEFINITION", "LONGTEXT"], ["CHECK_OPTION", "VARCHAR(8)"],
     ["IS_UPDATABLE", "VARCHAR(3)"], ["DEFINER", "VARCHAR(288)"], ["SECURITY_TYPE", "VARCHAR(7)"], ["CHARACTER_SET_CLIENT", NAME], ["COLLATION_CONNECTION", NAME]
   ],
+  KEY_COLUMN_USAGE: columnsOf(
+    "CONSTRAINT_CATALOG CONSTRAINT_SCHEMA CONSTRAINT_NAME TABLE_CATALOG TABLE_SCHEMA TABLE_NAME COLUMN_NAME ORDINAL_POSITION " +
+      "POSITION_IN_UNIQUE_CONSTRAINT REFERENCED_TABLE_SCHEMA REFERENCED_TABLE_NAME REFERENCED_COLUMN_NAME"
+  ),
+  TABLE_CONSTRAINTS: columnsOf("CONSTRAINT_CATALOG CONSTRAINT_SCHEMA CONSTRAINT_NAME TABLE_SCHEMA TABLE_NAME CONSTRAINT_TYPE ENFORCED"),
+  REFERENTIAL_CONSTRAINTS: columnsOf(
+    "CONSTRAINT_CATALOG CONSTRAINT_SCHEMA CONSTRAINT_NAME UNIQUE_CONSTRAINT_CATALOG UNIQUE_CONSTRAINT_SCHEMA UNIQUE_CONSTRAINT_NAME " +
+      "MATCH_OPTION UPDATE_RULE DELETE_RULE TABLE_NAME REFERENCED_TABLE_NAME"
+  ),
+  PROCESSLIST: columnsOf("ID USER HOST DB COMMAND TIME STATE INFO"),
+  // Constant (filled once)
+  CHARACTER_SETS: columnsOf("CHARACTER_SET_NAME DEFAULT_COLLATE_NAME DESCRIPTION MAXLEN"),
+  COLLATIONS: columnsOf("COLLATION_NAME CHARACTER_SET_NAME ID IS_DEFAULT IS_COMPILED SORTLEN PAD_ATTRIBUTE"),
+  ENGINES: columnsOf("ENGINE SUPPORT COMMENT TRANSACTIONS XA SAVEPOINTS"),
   // Always empty (no triggers, routines, events, partitions or tablespaces), but dump tools and GUIs query them.
   TRIGGERS: columnsOf(
     "TRIGGER_CATALOG TRIGGER_SCHEMA TRIGGER_NAME EVENT_MANIPULATION EVENT_OBJECT_CATALOG EVENT_OBJECT_SCHEMA EVENT_OBJECT_TABLE ACTION_ORDER " +
@@ -62,6 +77,14 @@ const TABLES: Record<string, ReadonlyArray<readonly [string, string]>> = {
       "PARTITION_METHOD SUBPARTITION_METHOD PARTITION_EXPRESSION SUBPARTITION_EXPRESSION PARTITION_DESCRIPTION TABLE_ROWS AVG_ROW_LENGTH " +
       "DATA_LENGTH MAX_DATA_LENGTH INDEX_LENGTH DATA_FREE CREATE_TIME UPDATE_TIME CHECK_TIME CHECKSUM PARTITION_COMMENT NODEGROUP TABLESPACE_NAME"
   ),
+  PLUGINS: columnsOf(
+    "PLUGIN_NAME PLUGIN_VERSION PLUGIN_STATUS PLUGIN_TYPE PLUGIN_TYPE_VERSION PLUGIN_LIBRARY PLUGIN_LIBRARY_VERSION PLUGIN_AUTHOR " +
+      "PLUGIN_DESCRIPTION PLUGIN_LICENSE LOAD_OPTION"
+  ),
+  USER_PRIVILEGES: columnsOf("GRANTEE TABLE_CATALOG PRIVILEGE_TYPE IS_GRANTABLE"),
+  SCHEMA_PRIVILEGES: columnsOf("GRANTEE TABLE_CATALOG TABLE_SCHEMA PRIVILEGE_TYPE IS_GRANTABLE"),
+  TABLE_PRIVILEGES: columnsOf("GRANTEE TABLE_CATALOG TABLE_SCHEMA TABLE_NAME PRIVILEGE_TYPE IS_GRANTABLE"),
+  COLUMN_PRIVILEGES: columnsOf("GRANTEE TABLE_CATALOG TABLE_SCHEMA TABLE_NAME COLUMN_NAME PRIVILEGE_TYPE IS_GRANTABLE"),
   FILES: columnsOf(
     "FILE_ID FILE_NAME FILE_TYPE TABLESPACE_NAME TABLE_CATALOG TABLE_SCHEMA TABLE_NAME LOGFILE_GROUP_NAME LOGFILE_GROUP_NUMBER ENGINE " +
       "FULLTEXT_KEYS DELETED_ROWS UPDATE_COUNT FREE_EXTENTS TOTAL_EXTENTS EXTENT_SIZE INITIAL_SIZE MAXIMUM_SIZE AUTOEXTEND_SIZE CREATION_TIME " +
@@ -69,6 +92,9 @@ const TABLES: Record<string, ReadonlyArray<readonly [string, string]>> = {
       "MAX_DATA_LENGTH INDEX_LENGTH DATA_FREE CREATE_TIME UPDATE_TIME CHECK_TIME CHECKSUM STATUS EXTRA"
   )
 }
+
+/** The tables of our information_schema (SHOW TABLES there). */
+export const informationSchemaTables = (): Array<string> => Object.keys(TABLES).sort()
 
 export const isInformationSchema = (name: string | undefined): boolean =>
   name !== undefined && name.length === 18 && name.toLowerCase() === "information_schema"
@@ -78,6 +104,9 @@ export const readsInformationSchema = (tables: ReadonlyArray<TableRef>, current:
   tables.some((t) => isInformationSchema(t.database ?? current))
 
 const attached = new WeakSet<SqliteConnection>()
+
+/** The tables refilled from every database's tables. */
+const PER_TABLE = ["TABLES", "COLUMNS", "STATISTICS", "VIEWS", "KEY_COLUMN_USAGE", "TABLE_CONSTRAINTS", "REFERENTIAL_CONSTRAINTS"]
 
 const insert = (conn: SqliteConnection, table: string, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
   if (rows.length === 0) return
@@ -109,16 +138,26 @@ const numeric = (type: string): [bigint | null, bigint | null] => {
  * Attaches (once) and refills the information_schema tables of the scratch connection that the
  * statement names (`tables`), so a TRIGGERS lookup costs nothing and only TABLES counts rows.
  */
-export const refreshInformationSchema = (ctx: EngineContext, refs: ReadonlyArray<TableRef>, current: string | undefined): void => {
-  const wanted = new Set(refs.filter((t) => isInformationSchema(t.database ?? current)).map((t) => t.table.toUpperCase()))
+export const refreshInformationSchema = (ctx: EngineContext, refs: ReadonlyArray<TableRef>, session: Session): void => {
+  const wanted = new Set(refs.filter((t) => isInformationSchema(t.database ?? session.database)).map((t) => t.table.toUpperCase()))
   const conn = ctx.scratch
   if (!attached.has(conn)) {
     conn.db.exec("ATTACH DATABASE ':memory:' AS information_schema")
     for (const [name, cols] of Object.entries(TABLES)) {
       conn.db.exec(`CREATE TABLE information_schema.${name} (${cols.map(([c, t]) => `${quoteIdent(c)} ${t}`).join(", ")})`)
     }
+    insert(conn, "CHARACTER_SETS", [["utf8mb4", "utf8mb4_general_ci", "UTF-8 Unicode", 4n], ["binary", "binary", "Binary pseudo charset", 1n]])
+    insert(conn, "COLLATIONS", [
+      ["utf8mb4_general_ci", "utf8mb4", 45n, "Yes", "Yes", 1n, "PAD SPACE"],
+      ["utf8mb4_bin", "utf8mb4", 46n, "", "Yes", 1n, "PAD SPACE"],
+      ["binary", "binary", 63n, "Yes", "Yes", 1n, "NO PAD"]
+    ])
+    insert(conn, "ENGINES", [ENGINE_ROW])
     attached.add(conn)
   }
+  const keyColumns: Array<Array<unknown>> = []
+  const constraints: Array<Array<unknown>> = []
+  const references: Array<Array<unknown>> = []
   const schemata: Array<Array<unknown>> = [["def", "information_schema", "utf8mb3", "utf8mb3_general_ci", null, "NO"]]
   const tables: Array<Array<unknown>> = []
   const columns: Array<Array<unknown>> = []
@@ -128,7 +167,7 @@ export const refreshInformationSchema = (ctx: EngineContext, refs: ReadonlyArray
     const handle = ctx.storage.get(db)
     if (handle === undefined) continue
     schemata.push(["def", db, "utf8mb4", "utf8mb4_general_ci", null, "NO"])
-    if (!wanted.has("TABLES") && !wanted.has("COLUMNS") && !wanted.has("STATISTICS") && !wanted.has("VIEWS")) continue
+    if (!PER_TABLE.some((name) => wanted.has(name))) continue
     for (const t of userTableList(handle.reader)) {
       if (wanted.has("TABLES")) {
         const status = tableStatusRow(handle.reader, t)
@@ -156,11 +195,24 @@ export const refreshInformationSchema = (ctx: EngineContext, refs: ReadonlyArray
       }
       for (const r of indexRows(handle.reader, t.name, info)) {
         statistics.push(["def", db, t.name, r[1], db, r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14]])
+        if (r[1] !== 0n) continue
+        keyColumns.push(["def", db, r[2], "def", db, t.name, r[4], r[3], null, null, null, null])
+        if (r[3] === 1n) constraints.push(["def", db, r[2], db, t.name, r[2] === "PRIMARY" ? "PRIMARY KEY" : "UNIQUE", "YES"])
+      }
+      for (const fk of foreignKeys(handle.reader, t.name)) {
+        constraints.push(["def", db, fk.name, db, t.name, "FOREIGN KEY", "YES"])
+        references.push(["def", db, fk.name, "def", db, "PRIMARY", "NONE", fk.onUpdate, fk.onDelete, t.name, fk.refTable])
+        fk.columns.forEach((c, i) => keyColumns.push(["def", db, fk.name, "def", db, t.name, c, BigInt(i + 1), BigInt(i + 1), db, fk.refTable, fk.refColumns[i]]))
       }
     }
   }
+  const processes = [[BigInt(session.id), session.user, session.host, session.database ?? null, "Query", 0n, "executing", session.lastText ?? null]]
   conn.db.transaction(() => {
-    for (const name of ["SCHEMATA", "TABLES", "COLUMNS", "STATISTICS", "VIEWS"]) conn.db.exec(`DELETE FROM information_schema.${name}`)
+    for (const name of ["SCHEMATA", "PROCESSLIST", ...PER_TABLE]) conn.db.exec(`DELETE FROM information_schema.${name}`)
+    insert(conn, "PROCESSLIST", processes)
+    insert(conn, "KEY_COLUMN_USAGE", keyColumns)
+    insert(conn, "TABLE_CONSTRAINTS", constraints)
+    insert(conn, "REFERENTIAL_CONSTRAINTS", references)
     insert(conn, "SCHEMATA", schemata)
     insert(conn, "TABLES", tables)
     insert(conn, "COLUMNS", columns)

@@ -93,7 +93,7 @@ export const readTarget = (
   tables: ReadonlyArray<TableRef>
 ): { conn: SqliteConnection; home: string } => {
   if (readsInformationSchema(tables, session.database)) {
-    refreshInformationSchema(ctx, tables, session.database)
+    refreshInformationSchema(ctx, tables, session)
     return { conn: ctx.scratch, home: "" }
   }
   const unqualified = tables.some((t) => t.database === undefined)

@@ -6,6 +6,7 @@ import { type ColumnInfo, readTableInfo, type TableInfo } from "../storage/Table
 import { columnDef, type ColumnShape, isTextType, mysqlTypeName, stringShape } from "./ColumnTypes.ts"
 import { type EngineContext, requireDatabase, sysVar } from "./Context.ts"
 import { Errors, fromSqlite } from "./Errors.ts"
+import { informationSchemaTables, isInformationSchema } from "./InformationSchema.ts"
 import type { Rows } from "./Reads.ts"
 import type { Session } from "./Session.ts"
 import { globalDefaults } from "./SystemVariables.ts"
@@ -75,7 +76,7 @@ const showRows = (ctx: EngineContext, session: Session, show: ShowStatement): Ro
     case "tables": {
       const db = show.database ?? session.database
       if (db === undefined) throw Errors.noDatabaseSelected()
-      const tables = userTables(ctx, db)
+      const tables = isInformationSchema(db) ? informationSchemaTables().map((name) => ({ name, type: "view" })) : userTables(ctx, db)
       const names = new Set(filter(tables.map((t) => t.name), show.like))
       const kept = tables.filter((t) => names.has(t.name))
       const label = `Tables_in_${db}` + (show.like === undefined ? "" : ` (${show.like})`)
@@ -143,16 +144,39 @@ const showRows = (ctx: EngineContext, session: Session, show: ShowStatement): Ro
       return resultOf(["Database", "Create Database"], [[show.name, `CREATE DATABASE \`${show.name}\` /*!40100 DEFAULT CHARACTER SET utf8mb4 */`]])
     }
     case "engines":
-      return resultOf(["Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"], [["SQLite", "DEFAULT", "SQLite through marmot-ts", "YES", "NO", "YES"]])
+      return resultOf(["Engine", "Support", "Comment", "Transactions", "XA", "Savepoints"], [ENGINE_ROW])
     case "charset":
       return resultOf(["Charset", "Description", "Default collation", "Maxlen"], filter(["utf8mb4"], show.like).map((c) => [c, "UTF-8 Unicode", "utf8mb4_general_ci", 4n]))
     case "collation":
       return resultOf(["Collation", "Charset", "Id", "Default", "Compiled", "Sortlen"], filter(["utf8mb4_general_ci", "utf8mb4_bin"], show.like).map((c) => [c, "utf8mb4", c.endsWith("_bin") ? 46n : 45n, c.endsWith("_ci") ? "Yes" : "", "Yes", 1n]))
     case "processlist":
       return resultOf(["Id", "User", "Host", "db", "Command", "Time", "State", "Info"], [[BigInt(session.id), session.user, session.host, session.database ?? null, "Query", 0n, "", "SHOW PROCESSLIST"]])
+    case "empty":
+      return resultOf(EMPTY_COLUMNS[show.kind] ?? ["Name"], [])
+    case "plugins":
+      return resultOf(["Name", "Status", "Type", "Library", "License"], [
+        ["mysql_native_password", "ACTIVE", "AUTHENTICATION", null, "GPL"],
+        ["caching_sha2_password", "ACTIVE", "AUTHENTICATION", null, "GPL"],
+        ["InnoDB", "ACTIVE", "STORAGE ENGINE", null, "GPL"]
+      ])
     case "grants":
       return resultOf([`Grants for ${session.user}@%`], [[`GRANT ALL PRIVILEGES ON *.* TO \`${session.user}\`@\`%\``]])
   }
+}
+
+const ROUTINE_STATUS = ["Db", "Name", "Type", "Definer", "Modified", "Created", "Security_type", "Comment", "character_set_client", "collation_connection", "Database Collation"]
+const EMPTY_COLUMNS: Record<string, ReadonlyArray<string>> = {
+  TRIGGERS: ["Trigger", "Event", "Table", "Statement", "Timing", "Created", "sql_mode", "Definer", "character_set_client", "collation_connection", "Database Collation"],
+  EVENTS: [
+    "Db", "Name", "Definer", "Time zone", "Type", "Execute at", "Interval value", "Interval field", "Starts", "Ends", "Status", "Originator",
+    "character_set_client", "collation_connection", "Database Collation"
+  ],
+  "OPEN TABLES": ["Database", "Table", "In_use", "Name_locked"],
+  "FUNCTION STATUS": ROUTINE_STATUS,
+  "PROCEDURE STATUS": ROUTINE_STATUS,
+  "MASTER STATUS": ["File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB", "Executed_Gtid_Set"],
+  "REPLICA STATUS": ["Replica_IO_State", "Source_Host", "Source_User", "Source_Port", "Connect_Retry", "Source_Log_File", "Read_Source_Log_Pos", "Replica_IO_Running", "Replica_SQL_Running"],
+  PRIVILEGES: ["Privilege", "Context", "Comment"]
 }
 
 const stringify = (v: unknown): string => (v === null || v === undefined ? "" : String(v))
@@ -285,20 +309,41 @@ export const mysqlCreateTable = (conn: SqliteConnection, info: TableInfo): strin
     const columns = `(${key.columns.join(",")})`
     lines.push(name === "PRIMARY" ? `  PRIMARY KEY ${columns}` : `  ${key.unique ? "UNIQUE " : ""}KEY ${bq(name)} ${columns}`)
   }
-  const fks = conn.db.prepare(`PRAGMA main.foreign_key_list(${quoteIdent(info.name)})`).all() as Array<
-    { id: bigint | number; table: string; from: string; to: string | null; on_update: string; on_delete: string }
-  >
-  const byId = new Map<number, typeof fks>()
-  for (const fk of fks) byId.set(Number(fk.id), [...(byId.get(Number(fk.id)) ?? []), fk])
-  let n = 0
-  for (const parts of [...byId.values()].reverse()) {
-    const first = parts[0]!
-    let def = `  CONSTRAINT ${bq(`${info.name}_ibfk_${++n}`)} FOREIGN KEY (${parts.map((p) => bq(p.from)).join(", ")}) REFERENCES ${bq(first.table)} (${parts.map((p) => bq(p.to ?? "")).join(", ")})`
-    if (first.on_delete !== "NO ACTION") def += ` ON DELETE ${first.on_delete}`
-    if (first.on_update !== "NO ACTION") def += ` ON UPDATE ${first.on_update}`
+  for (const fk of foreignKeys(conn, info.name)) {
+    let def = `  CONSTRAINT ${bq(fk.name)} FOREIGN KEY (${fk.columns.map(bq).join(", ")}) REFERENCES ${bq(fk.refTable)} (${fk.refColumns.map(bq).join(", ")})`
+    if (fk.onDelete !== "NO ACTION") def += ` ON DELETE ${fk.onDelete}`
+    if (fk.onUpdate !== "NO ACTION") def += ` ON UPDATE ${fk.onUpdate}`
     lines.push(def)
   }
   const next = nextAutoIncrement(conn, info)
   const autoIncrement = next !== null && next > 1n ? ` AUTO_INCREMENT=${next}` : ""
   return `CREATE TABLE ${bq(info.name)} (\n${lines.join(",\n")}\n) ENGINE=InnoDB${autoIncrement} DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`
+}
+
+export const ENGINE_ROW = ["InnoDB", "DEFAULT", "SQLite through marmot-ts (reported as InnoDB)", "YES", "NO", "YES"]
+
+export interface ForeignKey {
+  readonly name: string
+  readonly columns: ReadonlyArray<string>
+  readonly refTable: string
+  readonly refColumns: ReadonlyArray<string>
+  readonly onDelete: string
+  readonly onUpdate: string
+}
+
+/** The table's foreign keys in declaration order, named `<table>_ibfk_<n>` as MySQL names unnamed ones. */
+export const foreignKeys = (conn: SqliteConnection, table: string): Array<ForeignKey> => {
+  const rows = conn.db.prepare(`PRAGMA main.foreign_key_list(${quoteIdent(table)})`).all() as Array<
+    { id: bigint | number; table: string; from: string; to: string | null; on_update: string; on_delete: string }
+  >
+  const byId = new Map<number, typeof rows>()
+  for (const r of rows) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r])
+  return [...byId.entries()].sort((a, b) => b[0] - a[0]).map(([, parts], i) => ({
+    name: `${table}_ibfk_${i + 1}`,
+    columns: parts.map((p) => p.from),
+    refTable: parts[0]!.table,
+    refColumns: parts.map((p) => p.to ?? ""),
+    onDelete: parts[0]!.on_delete,
+    onUpdate: parts[0]!.on_update
+  }))
 }

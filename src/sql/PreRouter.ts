@@ -318,6 +318,19 @@ const parseShow = (c: Cur, deps: PreRouterDeps): ShowStatement => {
     r = { what: "table_status", database, like, where: like === undefined ? whereOpt(c, deps) : undefined }
   }
   else if (c.kw("PROCESSLIST")) r = { what: "processlist" }
+  else if (c.kw("TRIGGERS") || c.kw("EVENTS") || c.kw("OPEN", "TABLES")) {
+    const kind = c.toks[c.i - 1]!.u === "TABLES" ? "OPEN TABLES" : c.toks[c.i - 1]!.u
+    fromDb()
+    const like = likeOpt(c)
+    r = { what: "empty", kind, where: like === undefined ? whereOpt(c, deps) : undefined }
+  } else if (c.kw("FUNCTION", "STATUS") || c.kw("PROCEDURE", "STATUS")) {
+    const kind = `${c.toks[c.i - 2]!.u} STATUS`
+    const like = likeOpt(c)
+    r = { what: "empty", kind, where: like === undefined ? whereOpt(c, deps) : undefined }
+  } else if (c.kw("MASTER", "STATUS") || c.kw("BINARY", "LOG", "STATUS") || c.kw("SLAVE", "STATUS") || c.kw("REPLICA", "STATUS")) {
+    r = { what: "empty", kind: c.toks[c.i - 2]!.u === "SLAVE" || c.toks[c.i - 2]!.u === "REPLICA" ? "REPLICA STATUS" : "MASTER STATUS" }
+  } else if (c.kw("PLUGINS")) r = { what: "plugins" }
+  else if (c.kw("PRIVILEGES")) r = { what: "empty", kind: "PRIVILEGES" }
   else if (c.kw("GRANTS")) { if (c.kw("FOR")) c.i = c.toks.length; r = { what: "grants" } }
   else c.fail()
   c.end()

@@ -154,4 +154,7 @@ export type ShowStatement =
   | { readonly what: "create_database"; readonly name: string }
   | { readonly what: "table_status"; readonly database: string | undefined; readonly like: string | undefined; readonly where?: string | undefined }
   | { readonly what: "processlist" }
+  /** SHOW TRIGGERS/EVENTS/OPEN TABLES/FUNCTION STATUS/PROCEDURE STATUS/MASTER STATUS/REPLICA STATUS/PRIVILEGES: always no rows. */
+  | { readonly what: "empty"; readonly kind: string; readonly where?: string | undefined }
+  | { readonly what: "plugins" }
   | { readonly what: "grants" }

@@ -368,3 +368,61 @@ echo json_encode( array( 'errors' => $errors, 'left' => $left, 'archives' => sub
     expect(failures(installLogEnd)).toEqual([])
   })
 })
+
+// What GUI tools (DBeaver, Workbench, HeidiSQL, phpMyAdmin) read besides WordPress's queries.
+describe("GUI-tool metadata", { timeout: 20_000 }, () => {
+  const query = async (sql: string, database = "gui_e2e") => {
+    const c = await mysql.createConnection({ host: server.host, port: server.port, user: "root", database })
+    try {
+      return (await c.query<Array<mysql.RowDataPacket>>(sql))[0]
+    } finally {
+      await c.end()
+    }
+  }
+
+  it("foreign keys in SHOW CREATE TABLE, KEY_COLUMN_USAGE, TABLE_CONSTRAINTS and REFERENTIAL_CONSTRAINTS", async () => {
+    const logFrom = server.output().length
+    const c = await mysql.createConnection({ host: server.host, port: server.port, user: "root", multipleStatements: true })
+    await c.query(
+      `CREATE DATABASE gui_e2e; USE gui_e2e;
+       CREATE TABLE p (id int AUTO_INCREMENT PRIMARY KEY, email varchar(50) UNIQUE);
+       CREATE TABLE c (id int AUTO_INCREMENT PRIMARY KEY, p_id int NOT NULL, note text, KEY p_id (p_id),
+         FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE)`
+    )
+    await c.end()
+    const [create] = await query("SHOW CREATE TABLE c")
+    expect(create!["Create Table"]).toBe(
+      "CREATE TABLE `c` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  `p_id` int NOT NULL,\n  `note` text,\n  PRIMARY KEY (`id`),\n  KEY `p_id` (`p_id`),\n" +
+        "  CONSTRAINT `c_ibfk_1` FOREIGN KEY (`p_id`) REFERENCES `p` (`id`) ON DELETE CASCADE\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"
+    )
+    const keys = await query(
+      "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = 'gui_e2e' ORDER BY TABLE_NAME, CONSTRAINT_NAME"
+    )
+    expect(keys.map((r) => Object.values(r).join(" "))).toEqual(["c PRIMARY id  ", "c c_ibfk_1 p_id p id", "p PRIMARY id  ", "p email email  "])
+    const cons = await query("SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = 'gui_e2e' ORDER BY 1, 2")
+    expect(cons.map((r) => Object.values(r).join(" "))).toEqual(["c PRIMARY PRIMARY KEY", "c c_ibfk_1 FOREIGN KEY", "p PRIMARY PRIMARY KEY", "p email UNIQUE"])
+    const refs = await query("SELECT CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'gui_e2e'")
+    expect(refs.map((r) => Object.values(r).join(" "))).toEqual(["c_ibfk_1 CASCADE NO ACTION p"])
+    expect(failures(logFrom)).toEqual([])
+  })
+
+  it("answers the SHOW statements and information_schema tables tools probe, without errors", async () => {
+    const logFrom = server.output().length
+    for (const sql of ["SHOW TRIGGERS", "SHOW EVENTS", "SHOW OPEN TABLES", "SHOW FUNCTION STATUS WHERE Db = 'gui_e2e'", "SHOW PROCEDURE STATUS WHERE Db = 'gui_e2e'", "SHOW MASTER STATUS", "SHOW REPLICA STATUS", "SHOW PRIVILEGES"]) {
+      expect(await query(sql), sql).toEqual([])
+    }
+    expect((await query("SHOW PLUGINS")).map((r) => r["Name"])).toContain("mysql_native_password")
+    expect(await query("SHOW ENGINES")).toMatchObject([{ Engine: "InnoDB", Support: "DEFAULT" }])
+    expect(await query("SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'gui_e2e' AND TABLE_NAME = 'p'")).toEqual([{ ENGINE: "InnoDB" }])
+    expect(await query("SELECT CHARACTER_SET_NAME FROM information_schema.CHARACTER_SETS WHERE CHARACTER_SET_NAME = 'utf8mb4'")).toHaveLength(1)
+    expect(await query("SELECT COLLATION_NAME FROM information_schema.COLLATIONS WHERE IS_DEFAULT = 'Yes' AND CHARACTER_SET_NAME = 'utf8mb4'")).toEqual([{ COLLATION_NAME: "utf8mb4_general_ci" }])
+    expect(await query("SELECT USER, DB FROM information_schema.PROCESSLIST")).toEqual([{ USER: "root", DB: "gui_e2e" }])
+    for (const t of ["TRIGGERS", "ROUTINES", "EVENTS", "PARTITIONS", "FILES", "PLUGINS", "USER_PRIVILEGES", "SCHEMA_PRIVILEGES", "TABLE_PRIVILEGES", "COLUMN_PRIVILEGES"]) {
+      expect(await query(`SELECT * FROM information_schema.${t}`), t).toEqual([])
+    }
+    const inIs = await query("SHOW TABLES", "information_schema")
+    expect(inIs.map((r) => Object.values(r)[0])).toEqual(expect.arrayContaining(["COLUMNS", "KEY_COLUMN_USAGE", "SCHEMATA", "STATISTICS", "TABLES"]))
+    expect(await query("SELECT COUNT(*) AS n FROM TABLES WHERE TABLE_SCHEMA = 'gui_e2e'", "information_schema")).toEqual([{ n: 2 }])
+    expect(failures(logFrom)).toEqual([])
+  })
+})
