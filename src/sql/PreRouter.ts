@@ -284,8 +284,8 @@ const parseShow = (c: Cur, deps: PreRouterDeps): ShowStatement => {
   if (c.kw("DATABASES") || c.kw("SCHEMAS")) r = { what: "databases", like: likeOpt(c) }
   else if (c.kw("TABLES")) {
     const database = fromDb()
-    r = { what: "tables", database, full, like: likeOpt(c) }
-    if (c.kw("WHERE")) c.i = c.toks.length // filter ignored: the executor lists all
+    const like = likeOpt(c)
+    r = { what: "tables", database, full, like, where: like === undefined ? whereOpt(c, deps) : undefined }
   } else if (c.kw("COLUMNS") || c.kw("FIELDS")) {
     if (!c.kw("FROM")) c.expect("IN")
     let table = c.tableRef()

@@ -135,7 +135,7 @@ export type SetAssignment =
 
 export type ShowStatement =
   | { readonly what: "databases"; readonly like: string | undefined }
-  | { readonly what: "tables"; readonly database: string | undefined; readonly full: boolean; readonly like: string | undefined }
+  | { readonly what: "tables"; readonly database: string | undefined; readonly full: boolean; readonly like: string | undefined; readonly where?: string | undefined }
   /** SHOW [FULL] COLUMNS|FIELDS FROM t [FROM db] [LIKE], DESCRIBE t, DESC t, EXPLAIN t */
   | { readonly what: "columns"; readonly table: TableRef; readonly full: boolean; readonly like: string | undefined; readonly where?: string | undefined }
   | { readonly what: "create_table"; readonly table: TableRef }

@@ -420,6 +420,7 @@ describe("GUI-tool metadata", { timeout: 20_000 }, () => {
     for (const t of ["TRIGGERS", "ROUTINES", "EVENTS", "PARTITIONS", "FILES", "PLUGINS", "USER_PRIVILEGES", "SCHEMA_PRIVILEGES", "TABLE_PRIVILEGES", "COLUMN_PRIVILEGES"]) {
       expect(await query(`SELECT * FROM information_schema.${t}`), t).toEqual([])
     }
+    expect((await query("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE' AND Tables_in_gui_e2e LIKE 'p%'")).map((r) => Object.values(r))).toEqual([["p", "BASE TABLE"]])
     const inIs = await query("SHOW TABLES", "information_schema")
     expect(inIs.map((r) => Object.values(r)[0])).toEqual(expect.arrayContaining(["COLUMNS", "KEY_COLUMN_USAGE", "SCHEMATA", "STATISTICS", "TABLES"]))
     expect(await query("SELECT COUNT(*) AS n FROM TABLES WHERE TABLE_SCHEMA = 'gui_e2e'", "information_schema")).toEqual([{ n: 2 }])

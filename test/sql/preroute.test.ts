@@ -54,6 +54,7 @@ describe("SHOW / DESCRIBE", () => {
     expect(show("SHOW DATABASES")).toEqual({ what: "databases", like: undefined })
     expect(show("SHOW TABLES LIKE 'wp_%'")).toEqual({ what: "tables", database: undefined, full: false, like: "wp_%" })
     expect(show("SHOW FULL TABLES FROM db1")).toEqual({ what: "tables", database: "db1", full: true, like: undefined })
+    expect(show("SHOW FULL TABLES WHERE Table_type = 'VIEW'")).toEqual({ what: "tables", database: undefined, full: true, like: undefined, where: `"Table_type" = 'VIEW'` })
     expect(show("SHOW FULL COLUMNS FROM `wp_options`")).toEqual({ what: "columns", table: { database: undefined, table: "wp_options" }, full: true, like: undefined })
     expect(show("SHOW COLUMNS FROM t FROM db LIKE 'a%'")).toEqual({ what: "columns", table: { database: "db", table: "t" }, full: false, like: "a%" })
     expect(show("SHOW FIELDS IN db.t")).toEqual({ what: "columns", table: { database: "db", table: "t" }, full: false, like: undefined })
