@@ -52,6 +52,12 @@ const classify = (upper: string): ColumnShape => {
   const t = upper.trim()
   const unsigned = t.includes("UNSIGNED")
   const n = size(t)
+  if (t.startsWith("ENUM(") || t.startsWith("SET(")) {
+    // MySQL sends ENUM/SET as STRING with the ENUM/SET flag, as long as the longest value (SET: all of them)
+    const values = [...t.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replace(/''/g, "'").length)
+    const chars = t.startsWith("SET") ? values.reduce((a, b) => a + b, 0) + Math.max(0, values.length - 1) : Math.max(0, ...values)
+    return shape(ColumnType.STRING, chars * 4, t.startsWith("SET") ? ColumnFlag.SET : ColumnFlag.ENUM, utf8)
+  }
   if (t.startsWith("BOOL")) return integer(ColumnType.TINY, 8, 1, false)
   if (t.startsWith("TINYINT")) return integer(ColumnType.TINY, 8, 4, unsigned)
   if (t.startsWith("SMALLINT")) return integer(ColumnType.SHORT, 16, 6, unsigned)
@@ -178,6 +184,8 @@ const TYPE_ALIASES: Record<string, string> = {
  * width (but tinyint(1)), UNSIGNED after the dimensions (`DECIMAL UNSIGNED(10,2)` → `decimal(10,2) unsigned`).
  */
 export const mysqlTypeName = (declared: string): string => {
+  const e = /^\s*(enum|set)\s*(\(.*\))\s*$/is.exec(declared)
+  if (e !== null) return e[1]!.toLowerCase() + e[2]! // the values keep their case
   const t = declared.trim().toLowerCase()
   if (t === "") return "blob"
   const m = /^([a-z0-9_]+)((?:\s+(?:unsigned|zerofill))*)\s*(\([^)]*\))?((?:\s+(?:unsigned|zerofill))*)/.exec(t)

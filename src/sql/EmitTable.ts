@@ -76,6 +76,14 @@ export interface TableBody {
 }
 
 /** The column list of CREATE TABLE plus the indexes to create after it. */
+/** ENUM/SET become TEXT; their MySQL type rides along in a comment for metadata: TEXT /*mysql:enum('a','b')*\/. */
+const enumComment = (d: N): string => {
+  const base = String(d?.dataType ?? "").toLowerCase()
+  if (base !== "enum" && base !== "set") return ""
+  const values: Array<N> = Array.isArray(d?.expr?.value) ? d.expr.value : []
+  return ` /*mysql:${base}(${values.map((v) => `'${String(v?.value ?? "")}'`).join(",")})*/`.replace(/\*\/(?=.)/g, "")
+}
+
 export const tableBody = (defs: ReadonlyArray<N>, tableCollation: string | undefined): TableBody => {
   const columns = defs.filter((d) => d.resource === "column")
   const pkConstraint = defs.find((d) => d.resource === "constraint" && String(d.constraint_type).toLowerCase() === "primary key")
@@ -103,7 +111,7 @@ export const tableBody = (defs: ReadonlyArray<N>, tableCollation: string | undef
       parts.push(`${quoteId(name)} INTEGER /*mysql:${(t.serial ? "BIGINT UNSIGNED" : t.sql).replace(/\*\//g, "")}*/ PRIMARY KEY AUTOINCREMENT${c.nullable?.type === "not null" || t.serial ? " NOT NULL" : ""}`)
       continue
     }
-    let s = `${quoteId(name)} ${t.sql}`
+    let s = `${quoteId(name)} ${t.sql}${enumComment(c.definition)}`
     if (c.primary_key && pkConstraint === undefined && pkCols.length === 1) s += " PRIMARY KEY"
     if (c.nullable?.type === "not null" || t.serial) s += " NOT NULL"
     if (c.default_val?.value !== undefined) s += " DEFAULT " + defaultSql(c.default_val.value)

@@ -33,13 +33,14 @@ interface PragmaColumn {
   readonly pk: bigint | number
 }
 
-/** The MySQL type the translator noted next to an INTEGER PRIMARY KEY column: "id" INTEGER /*mysql:BIGINT*\/. */
-const mysqlTypeOf = (createSql: string, column: string): string | undefined => {
-  const at = createSql.indexOf(quoteIdent(column) + " INTEGER /*mysql:")
-  if (at < 0) return undefined
-  const start = at + quoteIdent(column).length + " INTEGER /*mysql:".length
-  const end = createSql.indexOf("*/", start)
-  return end < 0 ? undefined : createSql.slice(start, end)
+/**
+ * The MySQL type the translator noted after a column's SQLite type, for the rowid alias
+ * (`"id" INTEGER /*mysql:BIGINT UNSIGNED*\/`) and ENUM/SET (`"e" TEXT /*mysql:enum('a','b')*\/`).
+ */
+const mysqlTypeOf = (definition: string | undefined): string | undefined => {
+  if (definition === undefined) return undefined
+  const m = /^(?:"(?:[^"]|"")*"|`(?:[^`]|``)*`|\S+)\s+\w+(?:\([^)]*\))?\s*\/\*mysql:([\s\S]*?)\*\//.exec(definition)
+  return m ? m[1] : undefined
 }
 
 /**
@@ -110,7 +111,7 @@ export const readTableInfo = (conn: SqliteConnection, schema: string, table: str
   const definitions = columnDefinitions(createSql)
   const columns = cols.map((c): ColumnInfo => ({
     name: c.name,
-    declared: mysqlTypeOf(createSql, c.name) ?? c.type,
+    declared: mysqlTypeOf(definitions.get(c.name.toLowerCase())) ?? c.type,
     notNull: Number(c.notnull) > 0 || Number(c.pk) > 0,
     primaryKey: Number(c.pk) > 0,
     unique: unique.has(c.name),

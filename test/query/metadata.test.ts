@@ -1,6 +1,7 @@
 /** MySQL metadata derived from SQLite tables: type names, column definitions and collations, index names. */
 import { describe, expect, it } from "vitest"
-import { mysqlTypeName } from "../../src/query/ColumnTypes.ts"
+import { ColumnFlag, ColumnType } from "../../src/mysql/protocol/Constants.ts"
+import { mysqlTypeName, shapeOfDeclared } from "../../src/query/ColumnTypes.ts"
 import { collationName, indexRows, mysqlCreateTable, mysqlIndexName } from "../../src/query/Show.ts"
 import { SqliteConnection } from "../../src/storage/SqliteConnection.ts"
 import { columnDefinitions, readTableInfo } from "../../src/storage/TableInfo.ts"
@@ -73,6 +74,21 @@ describe("tables created through the translator", () => {
         "  KEY `n_body` (`n`,`body`)\n" +
         ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci"
     )
+  })
+
+  it("keep ENUM/SET types (stored as TEXT) for SHOW COLUMNS, SHOW CREATE TABLE and the wire type", () => {
+    const e = translate("CREATE TABLE e (id int, k enum('Point','b''c') NOT NULL DEFAULT 'Point', s set('x','y'))")
+    if (e instanceof Error || e.kind !== "ddl") throw new Error("translate failed")
+    for (const s of e.statements) conn.db.exec(s.sql)
+    const ei = readTableInfo(conn, "main", "e")!
+    expect(ei.columns.map((c) => [mysqlTypeName(c.declared), collationName(c)])).toEqual([
+      ["int", null],
+      ["enum('Point','b''c')", "utf8mb4_general_ci"],
+      ["set('x','y')", "utf8mb4_general_ci"]
+    ])
+    expect(mysqlCreateTable(conn, ei)).toContain("  `k` enum('Point','b''c') NOT NULL DEFAULT 'Point',\n  `s` set('x','y') DEFAULT NULL\n")
+    expect(shapeOfDeclared(ei.columns[1]!.declared)).toMatchObject({ type: ColumnType.STRING, length: 20, flags: ColumnFlag.ENUM })
+    expect(shapeOfDeclared(ei.columns[2]!.declared)).toMatchObject({ type: ColumnType.STRING, length: 12, flags: ColumnFlag.SET })
   })
 
   it("strip the table prefix, also an old table's after RENAME", () => {
