@@ -264,7 +264,9 @@ const make = Effect.gen(function*() {
   // and other applications are checked for zero unexpected SQL errors this way).
   const runtime = yield* Effect.runtime<never>()
   const texts = new WeakMap<Statement, string>()
+  const debug = config.logging.level === "debug"
   const logFailure = (session: Session, sql: string | undefined, e: unknown) => {
+    if (!debug) return
     const detail = e instanceof MysqlError ? `ERROR ${e.code} (${e.sqlState}): ${e.message}` : `unexpected: ${String(e)}`
     Runtime.runFork(runtime)(Effect.logDebug(`statement failed: connection ${session.id}: ${detail} -- ${sql ?? "(unknown text)"}`))
   }

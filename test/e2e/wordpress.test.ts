@@ -140,7 +140,8 @@ describe("WordPress", { timeout: 30_000 }, () => {
     installLogEnd = server.output().length
     const errors = failures()
     expect(errors.filter((e) => !expectedInstallError.test(e))).toEqual([])
-    // WordPress 6.1: option reads and DESCRIBEs of the 12 tables before they exist
+    // WordPress 6.1: option reads and DESCRIBEs of the 12 tables before they exist (129 of them)
+    console.log(`fresh-install 1146 errors (expected): ${errors.length}`)
     expect(errors.length).toBeGreaterThan(0)
     expect(errors.length).toBeLessThan(200)
   })
