@@ -7,7 +7,7 @@ import os from "node:os"
 import path from "node:path"
 import mysql, { type Connection, type RowDataPacket } from "mysql2/promise"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { startMarmot, type RunningServer } from "../support/Servers.ts"
+import { run, startMarmot, type RunningServer } from "../support/Servers.ts"
 
 let server: RunningServer
 const socketDir = mkdtempSync(path.join(os.tmpdir(), "marmot-sock-"))
@@ -16,7 +16,8 @@ const socketPath = path.join(socketDir, "mysql.sock")
 beforeAll(async () => {
   // One worker: lock waits and deadlock detection are per process (see src/query/DESIGN.md).
   server = await startMarmot({
-    config: `[mysql]\nmax_connections = 4\nlock_wait_timeout_seconds = 1\n`,
+    config: `[mysql]\nmax_connections = 4\nlock_wait_timeout_seconds = 1\n` +
+      `[[mysql.users]]\nname = "root"\npassword = ""\n[[mysql.users]]\nname = "app"\npassword = "s3cret"\n`,
     args: ["--workers", "1", "--unix-socket", socketPath]
   })
 }, 120_000)
@@ -147,6 +148,20 @@ describe("connections", () => {
     const open = await Promise.all([connect(), connect(), connect(), connect()])
     expect(await errorOf(connect())).toMatchObject({ errno: 1040 })
     await Promise.all(open.map((c) => c.end()))
+  })
+
+  it("authenticates a caching_sha2_password client (libmariadb's plugin, through an auth switch)", async () => {
+    const cli = (user: string, password: string | undefined) =>
+      run("mariadb", [
+        "--no-defaults", "-h", server.host, "-P", String(server.port), `-u${user}`,
+        ...(password === undefined ? [] : [`-p${password}`]),
+        "--default-auth=caching_sha2_password", "-N", "-e", "SELECT CURRENT_USER()"
+      ], { timeoutMs: 20_000 })
+    expect(await cli("app", "s3cret")).toMatchObject({ code: 0, stdout: "app@%\n" })
+    expect(await cli("root", undefined)).toMatchObject({ code: 0, stdout: "root@%\n" })
+    const wrong = await cli("app", "wrong")
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toContain("ERROR 1045 (28000)")
   })
 
   it("serves the unix socket", async () => {

@@ -1,5 +1,11 @@
 import { Errors } from "../../query/Errors.ts"
-import { nativePasswordHash, sha2PasswordHash, verifyCachingSha2, verifyNativePassword } from "../protocol/Auth.ts"
+import {
+  CACHING_SHA2_FAST_AUTH_SUCCESS,
+  nativePasswordHash,
+  sha2PasswordHash,
+  verifyCachingSha2,
+  verifyNativePassword
+} from "../protocol/Auth.ts"
 import { Capability, Charset, ServerStatus } from "../protocol/Constants.ts"
 import { decodeHandshakeResponse, isSslRequest } from "../protocol/Decode.ts"
 import { writeAuthMoreData, writeAuthSwitchRequest, writeErr, writeHandshakeV10 } from "../protocol/Encode.ts"
@@ -66,12 +72,15 @@ export const startAuthentication = (auth: Authenticator, out: ResponseBuffer, co
     status: ServerStatus.AUTOCOMMIT,
     authPluginName: native
   })
-  let pending: { user: string; database: string | undefined; capabilities: number } | undefined
+  let pending: { user: string; database: string | undefined; capabilities: number; plugin: string } | undefined
 
   const check = (user: string, response: Buffer, plugin: string): boolean => {
     const stored = auth.users.get(user)
     if (stored === undefined) return false
-    return plugin === sha2 ? verifyCachingSha2(scramble, response, stored.sha2) : verifyNativePassword(scramble, response, stored.native)
+    if (plugin !== sha2) return verifyNativePassword(scramble, response, stored.native)
+    // Clients differ on whether the nonce they hash includes the NUL that terminates it.
+    return verifyCachingSha2(scramble, response, stored.sha2) ||
+      (response.length > 0 && verifyCachingSha2(Buffer.concat([scramble, Buffer.alloc(1)]), response, stored.sha2))
   }
 
   const deny = (out: ResponseBuffer, user: string, response: Buffer): AuthStep => {
@@ -82,9 +91,10 @@ export const startAuthentication = (auth: Authenticator, out: ResponseBuffer, co
   const step = (packet: Packet, out: ResponseBuffer): AuthStep => {
     out.sequenceId = (packet.sequenceId + 1) & 0xff
     if (pending !== undefined) {
-      // The reply to our AuthSwitchRequest: a mysql_native_password response.
-      const p = pending
-      if (!check(p.user, packet.payload, native)) return deny(out, p.user, packet.payload)
+      // The reply to our AuthSwitchRequest, computed with the plugin we asked for.
+      const { plugin, ...p } = pending
+      if (!check(p.user, packet.payload, plugin)) return deny(out, p.user, packet.payload)
+      if (plugin === sha2 && packet.payload.length > 0) writeAuthMoreData(out, Buffer.from([CACHING_SHA2_FAST_AUTH_SUCCESS]))
       return { _tag: "Done", ...p, nextSequenceId: out.sequenceId }
     }
     if (isSslRequest(packet.payload)) {
@@ -99,13 +109,18 @@ export const startAuthentication = (auth: Authenticator, out: ResponseBuffer, co
     const capabilities = response.capabilities & serverCapabilities
     const database = (capabilities & Capability.CONNECT_WITH_DB) !== 0 && response.database !== "" ? response.database : undefined
     const plugin = response.authPluginName ?? native
-    if (plugin === native || plugin === sha2) {
+    const fastPathShape = plugin !== sha2 || response.authResponse.length === 32
+    if ((plugin === native || plugin === sha2) && fastPathShape) {
       if (!check(response.username, response.authResponse, plugin)) return deny(out, response.username, response.authResponse)
-      if (plugin === sha2 && response.authResponse.length > 0) writeAuthMoreData(out, Buffer.from([0x03]))
+      if (plugin === sha2 && response.authResponse.length > 0) writeAuthMoreData(out, Buffer.from([CACHING_SHA2_FAST_AUTH_SUCCESS]))
       return { _tag: "Done", user: response.username, database, capabilities, nextSequenceId: out.sequenceId }
     }
-    pending = { user: response.username, database, capabilities }
-    writeAuthSwitchRequest(out, native, scramble)
+    // Another plugin, or a caching_sha2_password client that did not scramble with our nonce
+    // (libmariadb sends nothing when the greeting named another plugin): ask again, with the nonce.
+    const switchTo = plugin === sha2 ? sha2 : native
+    pending = { user: response.username, database, capabilities, plugin: switchTo }
+    // MySQL's caching_sha2_password sends the nonce NUL-terminated; libmariadb insists on it.
+    writeAuthSwitchRequest(out, switchTo, switchTo === sha2 ? Buffer.concat([scramble, Buffer.alloc(1)]) : scramble)
     return { _tag: "Continue" }
   }
 
