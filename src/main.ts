@@ -15,6 +15,8 @@ Usage: marmot [options]
   --mysql-bind <addr>    MySQL bind address (default 127.0.0.1)
   --unix-socket <path>   also listen on this unix socket
   --workers <n>          MySQL worker processes (default 0 = one per CPU)
+  --pid-file <file>      write the node's pid here (removed on exit)
+  --daemon               run in the background; output goes to <data-dir>/marmot.log
   --help                 this text
 `
 
@@ -34,6 +36,8 @@ const parsed = (() => {
         "mysql-bind": { type: "string" },
         "unix-socket": { type: "string" },
         workers: { type: "string" },
+        "pid-file": { type: "string" },
+        daemon: { type: "boolean" },
         help: { type: "boolean" }
       },
       strict: true
@@ -65,6 +69,16 @@ const loaded = Effect.runSync(Effect.either(load(parsed.config, {
 if (Either.isLeft(loaded)) fail(loaded.left.message)
 const settings = Either.getOrThrow(loaded)
 const workers = settings.mysql.workers === 0 ? availableParallelism() : settings.mysql.workers
+
+if (cluster.isPrimary && parsed.daemon === true) {
+  const { daemonize } = await import("./process/Daemon.ts")
+  daemonize(settings.dataDir)
+  process.exit(0)
+}
+if (cluster.isPrimary && parsed["pid-file"] !== undefined) {
+  const { writePidFile } = await import("./process/Daemon.ts")
+  writePidFile(parsed["pid-file"])
+}
 
 if (cluster.isPrimary && workers > 1) {
   supervise(workers, settings.nodeId)
