@@ -2,7 +2,7 @@ import type { ShowStatement } from "../sql/Statement.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
 import type { TableRef } from "../sql/Statement.ts"
 import type { SqliteConnection } from "../storage/SqliteConnection.ts"
-import { type ColumnInfo, readTableInfo, type TableInfo } from "../storage/TableInfo.ts"
+import { type ColumnInfo, foreignKeyNames, readTableInfo, type TableInfo } from "../storage/TableInfo.ts"
 import { columnDef, type ColumnShape, isTextType, mysqlTypeName, stringShape } from "./ColumnTypes.ts"
 import { type EngineContext, requireDatabase, sysVar } from "./Context.ts"
 import { Errors, fromSqlite } from "./Errors.ts"
@@ -331,15 +331,18 @@ export interface ForeignKey {
   readonly onUpdate: string
 }
 
-/** The table's foreign keys in declaration order, named `<table>_ibfk_<n>` as MySQL names unnamed ones. */
+/** The table's foreign keys in declaration order, by their CONSTRAINT name, else `<table>_ibfk_<n>` as MySQL names unnamed ones. */
 export const foreignKeys = (conn: SqliteConnection, table: string): Array<ForeignKey> => {
   const rows = conn.db.prepare(`PRAGMA main.foreign_key_list(${quoteIdent(table)})`).all() as Array<
     { id: bigint | number; table: string; from: string; to: string | null; on_update: string; on_delete: string }
   >
   const byId = new Map<number, typeof rows>()
   for (const r of rows) byId.set(Number(r.id), [...(byId.get(Number(r.id)) ?? []), r])
+  const createSql = (conn.db.prepare("SELECT sql FROM main.sqlite_schema WHERE type = 'table' AND name = ?").pluck().get(table) ?? "") as string
+  const declared = foreignKeyNames(createSql)
+  let unnamed = 0
   return [...byId.entries()].sort((a, b) => b[0] - a[0]).map(([, parts], i) => ({
-    name: `${table}_ibfk_${i + 1}`,
+    name: (declared.length === byId.size ? declared[i] : undefined) ?? `${table}_ibfk_${++unnamed}`,
     columns: parts.map((p) => p.from),
     refTable: parts[0]!.table,
     refColumns: parts.map((p) => p.to ?? ""),

@@ -49,17 +49,23 @@ const mysqlTypeOf = (definition: string | undefined): string | undefined => {
  */
 export const columnDefinitions = (createSql: string): Map<string, string> => {
   const out = new Map<string, string>()
+  for (const item of topLevelItems(createSql)) {
+    const m = /^\s*(?:"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|\[([^\]]*)\]|([^\s(]+))/.exec(item)
+    if (m === null) continue
+    const name = m[1]?.replace(/""/g, '"') ?? m[2]?.replace(/``/g, "`") ?? m[3] ?? m[4]!
+    if (m[4] !== undefined && /^(CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN)$/i.test(name)) continue
+    out.set(name.toLowerCase(), item.trim())
+  }
+  return out
+}
+
+/** The comma-separated items between the outer parentheses of a CREATE TABLE text. */
+const topLevelItems = (createSql: string): Array<string> => {
+  const out: Array<string> = []
   const open = createSql.indexOf("(")
   if (open < 0) return out
   let depth = 0
   let start = open + 1
-  const add = (item: string) => {
-    const m = /^\s*(?:"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|\[([^\]]*)\]|([^\s(]+))/.exec(item)
-    if (m === null) return
-    const name = m[1]?.replace(/""/g, '"') ?? m[2]?.replace(/``/g, "`") ?? m[3] ?? m[4]!
-    if (m[4] !== undefined && /^(CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN)$/i.test(name)) return
-    out.set(name.toLowerCase(), item.trim())
-  }
   for (let i = open; i < createSql.length; i++) {
     const ch = createSql[i]!
     if (ch === "'" || ch === '"' || ch === "`") {
@@ -70,13 +76,33 @@ export const columnDefinitions = (createSql: string): Map<string, string> => {
     else if (ch === ")") {
       depth--
       if (depth === 0) {
-        add(createSql.slice(start, i))
+        out.push(createSql.slice(start, i))
         break
       }
     } else if (ch === "," && depth === 1) {
-      add(createSql.slice(start, i))
+      out.push(createSql.slice(start, i))
       start = i + 1
+    } else if (ch === "/" && createSql[i + 1] === "*") {
+      const end = createSql.indexOf("*/", i + 2)
+      if (end < 0) break
+      i = end + 1
     }
+  }
+  return out
+}
+
+/**
+ * The names of a table's foreign keys in declaration order (column REFERENCES and table FOREIGN KEY
+ * clauses), undefined where the clause has no CONSTRAINT name. SQLite's foreign_key_list numbers
+ * them in reverse of this order.
+ */
+export const foreignKeyNames = (createSql: string): Array<string | undefined> => {
+  const out: Array<string | undefined> = []
+  for (const item of topLevelItems(createSql)) {
+    const text = item.replace(/'(?:[^']|'')*'/g, "''")
+    const named = /^\s*CONSTRAINT\s+(?:"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|(\S+))\s+FOREIGN\s+KEY\b/i.exec(text)
+    if (named !== null) out.push(named[1]?.replace(/""/g, '"') ?? named[2] ?? named[3])
+    else if (/^\s*FOREIGN\s+KEY\b/i.test(text) || /\bREFERENCES\b/i.test(text)) out.push(undefined)
   }
   return out
 }

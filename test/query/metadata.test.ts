@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest"
 import { ColumnFlag, ColumnType } from "../../src/mysql/protocol/Constants.ts"
 import { mysqlTypeName, shapeOfDeclared } from "../../src/query/ColumnTypes.ts"
-import { collationName, indexRows, mysqlCreateTable, mysqlIndexName } from "../../src/query/Show.ts"
+import { collationName, foreignKeys, indexRows, mysqlCreateTable, mysqlIndexName } from "../../src/query/Show.ts"
 import { SqliteConnection } from "../../src/storage/SqliteConnection.ts"
 import { columnDefinitions, readTableInfo } from "../../src/storage/TableInfo.ts"
 import { translate } from "../../src/sql/Translator.ts"
@@ -89,6 +89,19 @@ describe("tables created through the translator", () => {
     expect(mysqlCreateTable(conn, ei)).toContain("  `k` enum('Point','b''c') NOT NULL DEFAULT 'Point',\n  `s` set('x','y') DEFAULT NULL\n")
     expect(shapeOfDeclared(ei.columns[1]!.declared)).toMatchObject({ type: ColumnType.STRING, length: 20, flags: ColumnFlag.ENUM })
     expect(shapeOfDeclared(ei.columns[2]!.declared)).toMatchObject({ type: ColumnType.STRING, length: 12, flags: ColumnFlag.SET })
+  })
+
+  it("name foreign keys by their CONSTRAINT, else <table>_ibfk_<n>", () => {
+    conn.db.exec(`CREATE TABLE "par" ("id" INT PRIMARY KEY)`)
+    conn.db.exec(
+      `CREATE TABLE "kid" ("id" INT PRIMARY KEY, "a" INT REFERENCES "par" ("id"), "b" INT, "c" INT, "note" TEXT DEFAULT 'x REFERENCES y', ` +
+        `CONSTRAINT "named_fk" FOREIGN KEY ("b") REFERENCES "par" ("id") ON DELETE CASCADE, FOREIGN KEY ("c") REFERENCES "par" ("id"))`
+    )
+    expect(foreignKeys(conn, "kid").map((f) => [f.name, f.columns.join(), f.onDelete])).toEqual([
+      ["kid_ibfk_1", "a", "NO ACTION"],
+      ["named_fk", "b", "CASCADE"],
+      ["kid_ibfk_2", "c", "NO ACTION"]
+    ])
   })
 
   it("strip the table prefix, also an old table's after RENAME", () => {
