@@ -1,0 +1,152 @@
+/**
+ * The node-to-node transport. Subsystems declare their peer RPCs as `@effect/rpc` groups (gossip now,
+ * 2PC and anti-entropy later), serve them with `PeerServer`, and call them with a `PeerClient` made for
+ * their group. What carries the bytes is the `PeerClientProtocol` tag: TCP + msgpack in production
+ * (`layerSocket`), the in-process `SimNetwork` in simulation (`layerSim`). See DESIGN.md.
+ */
+import { NodeSocket } from "@effect/platform-node"
+import { Socket } from "@effect/platform"
+import { type Rpc, RpcClient, RpcClientError, type RpcGroup, RpcSerialization } from "@effect/rpc"
+import { Context, Data, Duration, Effect, Layer, Predicate, RcMap, type Scope } from "effect"
+import { PeerUnavailable } from "../../proto-schemas/src/Errors.ts"
+import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
+import { SimNetwork } from "./SimNetwork.ts"
+
+export { PeerUnavailable }
+
+/**
+ * A call to an address got no answer: the connection was refused or broke, the answer could not be
+ * decoded, or the deadline passed. `PeerClient.call` reports it for a cluster member as the wire
+ * error `PeerUnavailable` (proto-schemas/src/Errors.ts); `callAddress` (seeds) reports it as is.
+ */
+export class PeerConnectionError extends Data.TaggedError("PeerConnectionError")<{
+  readonly address: string
+  readonly reason: "Transport" | "Timeout"
+  readonly cause?: unknown
+}> {
+  override get message() {
+    return this.reason === "Timeout" ? `peer ${this.address} did not answer in time` : `peer ${this.address} is unreachable`
+  }
+}
+
+/** Who to call: a cluster member (a `MemberState` is one). */
+export interface Peer {
+  readonly nodeId: NodeId
+  readonly address: string
+}
+
+/** Splits `host:port` (or `[v6]:port`). */
+export const parseAddress = (address: string): { readonly host: string; readonly port: number } => {
+  const colon = address.lastIndexOf(":")
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1")
+  const port = Number(address.slice(colon + 1))
+  if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new Error(`invalid peer address ${JSON.stringify(address)} (want host:port)`)
+  }
+  return { host, port }
+}
+
+/**
+ * Opens the RPC client protocol to one peer address. The protocol lives as long as the scope; a
+ * `PeerClient` keeps one per address for the life of its cached client.
+ */
+export class PeerClientProtocol extends Context.Tag("marmot/network/PeerClientProtocol")<
+  PeerClientProtocol,
+  (address: string) => Effect.Effect<RpcClient.Protocol["Type"], never, Scope.Scope>
+>() {
+  /** TCP with msgpack framing. A refused or broken connection fails the pending calls at once. */
+  static readonly layerSocket = (options?: { readonly openTimeoutMs?: number | undefined }): Layer.Layer<
+    PeerClientProtocol
+  > =>
+    Layer.succeed(PeerClientProtocol, (address) =>
+      Effect.gen(function*() {
+        const { host, port } = parseAddress(address)
+        const socket = yield* NodeSocket.makeNet({ host, port, openTimeout: options?.openTimeoutMs ?? 1000 })
+        return yield* RpcClient.makeProtocolSocket().pipe(
+          Effect.provideService(Socket.Socket, socket),
+          Effect.provideService(RpcSerialization.RpcSerialization, RpcSerialization.msgPack)
+        )
+      }).pipe(Effect.orDie))
+
+  /** Connections from node `self` through the simulated network. */
+  static readonly layerSim = (self: string): Layer.Layer<PeerClientProtocol, never, SimNetwork> =>
+    Layer.effect(PeerClientProtocol, Effect.map(SimNetwork, (network) => (address) => network.connect(self, address)))
+}
+
+export type Client<Rpcs extends Rpc.Any> = RpcClient.RpcClient<Rpcs, RpcClientError.RpcClientError>
+
+export interface CallOptions {
+  /** Deadline of this call; the client's default otherwise. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+export interface PeerClient<Rpcs extends Rpc.Any> {
+  /**
+   * Runs `f` with the cached client of the member `peer`. No answer (refused, reset, undecodable,
+   * too late) is `PeerUnavailable` for its node id; a broken connection is also dropped from the
+   * cache so the next call reconnects. The RPC's own errors (and `Unauthorized`) pass through.
+   */
+  readonly call: <A, E>(
+    peer: Peer,
+    f: (client: Client<Rpcs>) => Effect.Effect<A, E>,
+    options?: CallOptions
+  ) => Effect.Effect<A, Exclude<E, RpcClientError.RpcClientError> | PeerUnavailable>
+  /** The same by address, for a peer whose node id is not known yet (a seed). */
+  readonly callAddress: <A, E>(
+    address: string,
+    f: (client: Client<Rpcs>) => Effect.Effect<A, E>,
+    options?: CallOptions
+  ) => Effect.Effect<A, Exclude<E, RpcClientError.RpcClientError> | PeerConnectionError>
+}
+
+export interface PeerClientOptions {
+  /** Per call, unless the call says otherwise. Default 5 seconds. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** How long an unused connection is kept. Default 1 minute. */
+  readonly idleTimeToLive?: Duration.DurationInput | undefined
+}
+
+const isTransportError = (e: unknown): e is RpcClientError.RpcClientError => Predicate.isTagged(e, "RpcClientError")
+
+/** Clients for one RPC group, one per peer address, created on first use and closed when idle or on scope close. */
+export const makePeerClient = <Rpcs extends Rpc.Any>(
+  group: RpcGroup.RpcGroup<Rpcs>,
+  options?: PeerClientOptions
+): Effect.Effect<PeerClient<Rpcs>, never, Scope.Scope | PeerClientProtocol | Rpc.MiddlewareClient<Rpcs>> =>
+  Effect.gen(function*() {
+    const openProtocol = yield* PeerClientProtocol
+    const defaultTimeout = options?.timeout ?? Duration.seconds(5)
+    const clients = yield* RcMap.make({
+      lookup: (address: string) =>
+        Effect.flatMap(
+          openProtocol(address),
+          (protocol) => RpcClient.make(group, { disableTracing: true }).pipe(Effect.provideService(RpcClient.Protocol, protocol))
+        ),
+      idleTimeToLive: options?.idleTimeToLive ?? Duration.minutes(1)
+    })
+    const callAddress = <A, E>(
+      address: string,
+      f: (client: Client<Rpcs>) => Effect.Effect<A, E>,
+      options?: CallOptions
+    ) =>
+      RcMap.get(clients, address).pipe(
+        Effect.flatMap(f),
+        Effect.catchIf(isTransportError, (cause) =>
+          RcMap.invalidate(clients, address).pipe(
+            Effect.zipRight(Effect.fail(new PeerConnectionError({ address, reason: "Transport", cause })))
+          )),
+        Effect.timeoutFail({
+          duration: options?.timeout ?? defaultTimeout,
+          onTimeout: () => new PeerConnectionError({ address, reason: "Timeout" })
+        }),
+        Effect.scoped
+      ) as Effect.Effect<A, Exclude<E, RpcClientError.RpcClientError> | PeerConnectionError>
+    const call = <A, E>(peer: Peer, f: (client: Client<Rpcs>) => Effect.Effect<A, E>, options?: CallOptions) =>
+      callAddress(peer.address, f, options).pipe(
+        Effect.catchIf(
+          (e): e is PeerConnectionError => e instanceof PeerConnectionError,
+          (e) => Effect.zipRight(Effect.logDebug(e.message), Effect.fail(new PeerUnavailable({ nodeId: peer.nodeId })))
+        )
+      ) as Effect.Effect<A, Exclude<E, RpcClientError.RpcClientError> | PeerUnavailable>
+    return { call, callAddress }
+  })

@@ -1,0 +1,46 @@
+/**
+ * Serving peer RPCs. A node serves ONE RPC group on its peer port: the composition root merges the
+ * subsystems' groups (`GossipRpcs.merge(ReplicationRpcs, …)`) and provides each subsystem's handler
+ * layer, the `ClusterAuth` middleware, and one protocol layer:
+ *
+ *   PeerServer.layer(Group).pipe(
+ *     Layer.provide([handlers…, ClusterAuth.layer(secret)]),
+ *     Layer.provide(PeerServer.layerProtocolSocket({ host, port })))   // or layerProtocolSim(address)
+ */
+import { type SocketServer } from "@effect/platform"
+import { NodeSocketServer } from "@effect/platform-node"
+import { type Rpc, type RpcGroup, RpcSerialization, RpcServer } from "@effect/rpc"
+import { Effect, Layer } from "effect"
+import { SimNetwork } from "./SimNetwork.ts"
+
+/**
+ * Serves `group` on whatever `RpcServer.Protocol` is provided. A handler defect fails only its own
+ * request (not every request of the connection), and gossip is not traced.
+ */
+export const layer = <Rpcs extends Rpc.Any>(
+  group: RpcGroup.RpcGroup<Rpcs>,
+  options?: { readonly concurrency?: number | "unbounded" | undefined }
+): Layer.Layer<never, never, RpcServer.Protocol | Rpc.ToHandler<Rpcs> | Rpc.Context<Rpcs> | Rpc.Middleware<Rpcs>> =>
+  RpcServer.layer(group, {
+    disableTracing: true,
+    disableFatalDefects: true,
+    spanPrefix: "PeerServer",
+    concurrency: options?.concurrency
+  })
+
+/**
+ * TCP on `host:port` (port 0 picks a free one; read it from `SocketServer.address`), msgpack framing.
+ * The listening socket closes with the layer.
+ */
+export const layerProtocolSocket = (options: {
+  readonly host: string
+  readonly port: number
+}): Layer.Layer<RpcServer.Protocol | SocketServer.SocketServer, SocketServer.SocketServerError> =>
+  RpcServer.layerProtocolSocketServer.pipe(
+    Layer.provideMerge(NodeSocketServer.layer({ host: options.host, port: options.port })),
+    Layer.provide(RpcSerialization.layerMsgPack)
+  )
+
+/** Registers this node's server at `address` in the simulated network until the layer is released. */
+export const layerProtocolSim = (address: string): Layer.Layer<RpcServer.Protocol, never, SimNetwork> =>
+  Layer.scoped(RpcServer.Protocol, Effect.flatMap(SimNetwork, (network) => network.listen(address)))
