@@ -117,7 +117,7 @@ export const runInsert = (ctx: EngineContext, session: Session, stmt: Insert, pa
       session.rowCount = affected
       return ok(affected, (changes > 0n ? generated ?? ids.lastExplicit : undefined) ?? 0n)
     } catch (e) {
-      throw duplicateEntry(e, conn, stmt, args) ?? fromSqlite(e, handle.name)
+      throw duplicateEntry(e, conn, handle.tableInfo(stmt.target.table), stmt, args) ?? fromSqlite(e, handle.name)
     } finally {
       conn.capture = undefined
     }
@@ -165,7 +165,13 @@ export const runUpdateOrDelete = (
  * MySQL names the duplicate value and the key; SQLite names only the columns. For a VALUES
  * insert the clashing row is found again to say which value it was.
  */
-const duplicateEntry = (e: unknown, conn: SqliteConnection, stmt: Insert, args: ReadonlyArray<unknown>): MysqlError | undefined => {
+const duplicateEntry = (
+  e: unknown,
+  conn: SqliteConnection,
+  shape: TableInfo | undefined,
+  stmt: Insert,
+  args: ReadonlyArray<unknown>
+): MysqlError | undefined => {
   const m = (e instanceof Error ? e.message : "").match(/^(?:UNIQUE|PRIMARY KEY) constraint failed: (.+)$/)
   if (m === null) return undefined
   const columns = m[1]!.split(",").map((c) => c.trim().replace(/^[^.]*\./, ""))
@@ -180,7 +186,7 @@ const duplicateEntry = (e: unknown, conn: SqliteConnection, stmt: Insert, args: 
       key = index.origin === "pk" ? "PRIMARY" : index.name.startsWith(table + "__") ? index.name.slice(table.length + 2) : index.name
       break
     }
-    if (columns.length === 1 && (rowidColumn(conn, table) === columns[0])) key = "PRIMARY"
+    if (columns.length === 1 && shape?.autoIncrement === columns[0]) key = "PRIMARY"
   } catch {
     // the message stays without the key name
   }
@@ -203,11 +209,6 @@ const duplicateEntry = (e: unknown, conn: SqliteConnection, stmt: Insert, args: 
   return Errors.duplicateEntry(value, `${table}.${key}`)
 }
 
-const rowidColumn = (conn: SqliteConnection, table: string): string | undefined => {
-  const cols = conn.db.prepare(`PRAGMA main.table_info(${quoteIdent(table)})`).all() as Array<{ name: string; type: string; pk: unknown }>
-  const pks = cols.filter((c) => Number(c.pk) > 0)
-  return pks.length === 1 && pks[0]!.type.toUpperCase() === "INTEGER" ? pks[0]!.name : undefined
-}
 
 /** MySQL's TRUNCATE starts AUTO_INCREMENT over. */
 const resetAutoIncrement = (conn: SqliteConnection, table: string): void => {
