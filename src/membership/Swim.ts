@@ -205,7 +205,10 @@ export const receive = (
     return refuse(state, "SenderRemoved")
   }
   const edit = new Edit(state)
-  for (const record of incoming) {
+  // Oldest first, so the outcome does not depend on the order within the batch (REMOVED is sticky
+  // until a DEAD above it arrives: later records must not be judged before it).
+  const ordered = [...incoming].sort((a, b) => a.incarnation - b.incarnation || a.heartbeat - b.heartbeat)
+  for (const record of ordered) {
     if (record.nodeId === state.self) edit.putSelf(mergeSelf(edit.self(), record))
     else edit.put(record.nodeId, mergeOther(edit.entry(record.nodeId), record, nowMs))
   }

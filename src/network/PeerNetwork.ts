@@ -35,16 +35,23 @@ export interface Peer {
   readonly address: string
 }
 
-/** Splits `host:port` (or `[v6]:port`). */
-export const parseAddress = (address: string): { readonly host: string; readonly port: number } => {
+/** Splits `host:port` (or `[v6]:port`); undefined when it is not one. */
+export const parseAddress = (address: string): { readonly host: string; readonly port: number } | undefined => {
   const colon = address.lastIndexOf(":")
   const host = address.slice(0, colon).replace(/^\[(.*)\]$/, "$1")
   const port = Number(address.slice(colon + 1))
-  if (colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new Error(`invalid peer address ${JSON.stringify(address)} (want host:port)`)
-  }
-  return { host, port }
+  return colon <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535 ? undefined : { host, port }
 }
+
+/** A protocol whose every request fails at once (an address that cannot be dialled). */
+const unreachable = (message: string) =>
+  RpcClient.Protocol.make(() =>
+    Effect.succeed({
+      send: () => Effect.fail(new RpcClientError.RpcClientError({ reason: "Protocol", message })),
+      supportsAck: true,
+      supportsTransferables: false
+    })
+  )
 
 /**
  * Opens the RPC client protocol to one peer address. The protocol lives as long as the scope; a
@@ -60,7 +67,9 @@ export class PeerClientProtocol extends Context.Tag("marmot/network/PeerClientPr
   > =>
     Layer.succeed(PeerClientProtocol, (address) =>
       Effect.gen(function*() {
-        const { host, port } = parseAddress(address)
+        const parsed = parseAddress(address)
+        if (parsed === undefined) return yield* unreachable(`invalid peer address ${JSON.stringify(address)}`)
+        const { host, port } = parsed
         const socket = yield* NodeSocket.makeNet({ host, port, openTimeout: options?.openTimeoutMs ?? 1000 })
         return yield* RpcClient.makeProtocolSocket().pipe(
           Effect.provideService(Socket.Socket, socket),

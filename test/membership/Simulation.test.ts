@@ -3,9 +3,9 @@
  * on the simulated network; time from TestClock; network faults and gossip targets from Randoms
  * seeded by the scenario seed (see `scenario` in SimCluster.ts for SEED/SEEDS and replay).
  */
-import { assert, describe } from "@effect/vitest"
-import { Effect } from "effect"
-import { addressOf, allSee, eventually, makeCluster, everyone } from "./SimCluster.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, TestContext } from "effect"
+import { addressOf, advance, allSee, eventually, everyone, makeCluster } from "./SimCluster.ts"
 import { scenario as run } from "./Scenario.ts"
 
 const file = "test/membership/Simulation.test.ts"
@@ -49,5 +49,27 @@ describe("membership simulation", () => {
       yield* eventually("everyone ALIVE after healing", allSee(cluster, everyone(cluster), everyone(cluster), "ALIVE"), 10_000)
       const after = yield* cluster.record(0, 2)
       assert.isAbove(after.incarnation, before.incarnation, "node 2 refuted its death with a higher incarnation")
+    }))
+
+  it.effect("the same seed replays the same run (network decisions, incarnations, heartbeats)", () =>
+    Effect.gen(function*() {
+      const trace = (seed: string) =>
+        Effect.gen(function*() {
+          const cluster = yield* makeCluster({ size: 3, seed, network: { dropRate: 0.1 } })
+          yield* advance(3000)
+          yield* cluster.network.partition([addressOf(0)], [addressOf(1), addressOf(2)])
+          yield* advance(4000)
+          yield* cluster.network.heal
+          yield* advance(3000)
+          const records = yield* Effect.forEach(cluster.indexes, (i) =>
+            Effect.flatMap(cluster.membership(i), (m) => m.members))
+          return JSON.stringify([
+            yield* cluster.network.stats,
+            records.map((rs) => rs.map((m) => [m.nodeId, m.status, m.incarnation, m.heartbeat]))
+          ])
+        }).pipe(Effect.scoped, Effect.provide(TestContext.TestContext))
+      const first = yield* trace("replay")
+      assert.strictEqual(yield* trace("replay"), first)
+      assert.notStrictEqual(yield* trace("another seed"), first)
     }))
 })

@@ -51,7 +51,7 @@ describe("Swim: merge rules", () => {
   it("adds an unknown member, whatever its status", () => {
     const t = receive(stateWith(), [member(2), member(3, "DEAD", 4), member(4, "REMOVED", 1)])
     assert.deepStrictEqual(Swim.members(t.state).map((m) => m.status), ["ALIVE", "ALIVE", "DEAD", "REMOVED"])
-    assert.deepStrictEqual(t.changes.map((c) => `${c.previous?.status}→${c.current.nodeId}`), [
+    assert.deepStrictEqual(t.changes.map((c) => `${c.previous?.status}→${c.current.nodeId}`).sort(), [
       "undefined→2",
       "undefined→3",
       "undefined→4"
@@ -135,6 +135,15 @@ describe("Swim: REMOVED", () => {
     assert.strictEqual(status(receive(state, [member(2, "DEAD", 4)]).state, 2), "DEAD")
     assert.strictEqual(incarnation(receive(state, [member(2, "REMOVED", 6)]).state, 2), 6)
     assert.strictEqual(status(receive(state, [member(2, "DEAD", 3)]).state, 2), "REMOVED")
+  })
+
+  it("within one batch, order does not matter: records are judged oldest first", () => {
+    const state = stateWith(member(2, "REMOVED", 0))
+    const batch = [member(2, "JOINING", 4), member(2, "DEAD", 1), member(2, "LEAVING", 3)]
+    const once = receive(state, batch).state
+    assert.deepStrictEqual([status(once, 2), incarnation(once, 2)], ["JOINING", 4])
+    assert.deepStrictEqual(receive(once, batch).changes, [])
+    assert.strictEqual(status(receive(state, [...batch].reverse()).state, 2), "JOINING")
   })
 
   it("gossip from a REMOVED member is refused and merges nothing", () => {

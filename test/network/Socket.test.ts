@@ -120,6 +120,8 @@ describe("peer transport over TCP", () => {
       assert.strictEqual(afterStop._tag, "PeerConnectionError")
       const nowhere = yield* Effect.flip(ping("127.0.0.1:1"))
       assert.deepStrictEqual(nowhere._tag === "PeerConnectionError" ? nowhere.reason : nowhere._tag, "Transport")
+      const garbage = yield* Effect.flip(ping("no port here"))
+      assert.strictEqual(garbage._tag, "PeerConnectionError")
       // The same failure for a known member is the wire error PeerUnavailable, with its node id.
       const member = yield* Effect.flip(peers.call({ nodeId: nodeId(5), address: "127.0.0.1:1" }, (c) => c.Ping(new PingRequest({ from: nodeId(7) }))))
       assert.deepStrictEqual(member, new PeerUnavailable({ nodeId: nodeId(5) }))
