@@ -52,7 +52,10 @@ class Cur {
   rest(): string { const t = this.peek(); return t === undefined ? "" : this.src.slice(t.s) }
 }
 
-const NOOPS = new Set(["ANALYZE", "OPTIMIZE", "FLUSH", "DO", "UNLOCK"])
+const NOOPS = new Set(["ANALYZE", "OPTIMIZE", "REPAIR", "FLUSH", "DO", "UNLOCK"])
+
+/** Account statements: users and passwords come from the config file, and privileges are not enforced. */
+const usersInConfig = "(users and passwords are set in the [[mysql.users]] section of the config file)"
 
 /** The statement, or undefined when the first keyword is not one of ours. */
 export const preRoute = (toks: ReadonlyArray<Token>, src: string, deps: PreRouterDeps): Statement | undefined => {
@@ -60,7 +63,10 @@ export const preRoute = (toks: ReadonlyArray<Token>, src: string, deps: PreRoute
   const first = toks[0]
   if (first === undefined || first.k !== "word") return undefined
   switch (first.u) {
-    case "SET": c.i = 1; return { kind: "set", assignments: parseSet(c, deps) }
+    case "SET":
+      if (c.is("PASSWORD", 1) || c.is("ROLE", 1) || c.is("DEFAULT", 1) && c.is("ROLE", 2)) throw new Unsupported(`SET ${c.peek(1)!.u} ${usersInConfig}`)
+      c.i = 1
+      return { kind: "set", assignments: parseSet(c, deps) }
     case "SHOW": c.i = 1; return { kind: "show", show: parseShow(c, deps) }
     case "DESCRIBE": case "DESC": case "EXPLAIN": {
       c.i = 1
@@ -97,7 +103,15 @@ export const preRoute = (toks: ReadonlyArray<Token>, src: string, deps: PreRoute
     }
     case "SAVEPOINT": { c.i = 1; const name = c.name(); c.end(); return { kind: "savepoint", name } }
     case "RELEASE": { c.i = 1; c.expect("SAVEPOINT"); const name = c.name(); c.end(); return { kind: "release", name } }
+    // Every configured user may do everything, so a GRANT asks for what already holds.
+    case "GRANT": return { kind: "noop", what: "GRANT" }
+    case "REVOKE": throw new Unsupported("REVOKE (privileges are not enforced: every configured user has all of them)")
+    case "XA": throw new Unsupported("XA transactions")
+    case "RENAME": case "ALTER":
+      if (c.is("USER", 1)) throw new Unsupported(`${first.u} USER ${usersInConfig}`)
+      return undefined
     case "CREATE": case "DROP": {
+      if (c.is("USER", 1) || c.is("ROLE", 1)) throw new Unsupported(`${first.u} ${c.peek(1)!.u} ${usersInConfig}`)
       if (first.u === "DROP" && c.is("PREPARE", 1)) {
         c.i = 2
         const name = c.name()

@@ -139,3 +139,28 @@ describe("transactions, USE, databases, no-ops", () => {
     expect(ok("/* nothing */")).toEqual({ kind: "noop", what: "comment" })
   })
 })
+
+describe("account and XA statements", () => {
+  it("answers GRANT with OK: privileges are not enforced, every configured user has them all", () => {
+    expect(ok("GRANT ALL PRIVILEGES ON *.* TO 'app'@'%'")).toEqual({ kind: "noop", what: "GRANT" })
+  })
+
+  it("refuses user management and REVOKE with 1235 and says where users live", () => {
+    for (const sql of ["CREATE USER 'x'@'%' IDENTIFIED BY 'p'", "DROP USER 'x'@'%'", "ALTER USER 'root'@'%' IDENTIFIED BY 'x'", "RENAME USER a TO b", "SET PASSWORD = 'x'"]) {
+      const e = errorOf(sql)
+      expect(e.code).toBe(1235)
+      expect(e.message).toContain("[[mysql.users]]")
+    }
+    expect(errorOf("REVOKE ALL ON *.* FROM 'x'@'%'")).toMatchObject({ code: 1235, sqlState: "42000" })
+  })
+
+  it("refuses XA with 1235 rather than a parse error", () => {
+    expect(errorOf("XA START 'a'")).toMatchObject({ code: 1235, message: expect.stringContaining("XA") })
+  })
+
+  it("still routes tables named like the keywords", () => {
+    expect(ok("CREATE TABLE user (id INT)").kind).toBe("ddl")
+    expect(ok("ALTER TABLE user ADD COLUMN x INT").kind).toBe("ddl")
+    expect(ok("RENAME TABLE user TO account").kind).toBe("ddl")
+  })
+})
