@@ -11,6 +11,7 @@ import { DatabaseExists, InvalidDatabaseName, Storage } from "../storage/Storage
 import { stringShape } from "./ColumnTypes.ts"
 import { bindArgs, type EngineContext, requireDatabase } from "./Context.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
+import { runExplain } from "./Explain.ts"
 import { columnsBeforeExecution, prepareRead, runSelect, type Rows } from "./Reads.ts"
 import { Session } from "./Session.ts"
 import { runShow } from "./Show.ts"
@@ -219,6 +220,8 @@ const execute = (ctx: EngineContext, session: Session, s: Statement, params: Rea
       const values = s.using.map((v) => (session.userVariables.get(v) ?? null) as ParamValue)
       return execute(ctx, session, prepared.statement, values)
     }
+    case "explain":
+      return runExplain(ctx, session, s.statement, params)
     case "deallocate_sql":
       if (!session.sqlPrepared.delete(s.name)) throw Errors.unknownStatementHandler(s.name, "DEALLOCATE PREPARE")
       return ok()

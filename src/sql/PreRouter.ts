@@ -12,6 +12,8 @@ export interface PreRouterDeps {
   readonly selectOf: (exprText: string, placeholdersBefore: number) => Sqlite
   /** the SQLite text (literals inlined) of a WHERE condition */
   readonly whereOf: (condText: string) => string
+  /** the translation of a whole statement (what EXPLAIN explains) */
+  readonly statementOf: (text: string) => Statement
 }
 
 class Cur {
@@ -71,8 +73,15 @@ export const preRoute = (toks: ReadonlyArray<Token>, src: string, deps: PreRoute
     case "DESCRIBE": case "DESC": case "EXPLAIN": {
       c.i = 1
       const nx = c.peek()
-      if (nx !== undefined && nx.k === "word" && ["SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "FORMAT", "ANALYZE", "EXTENDED", "PARTITIONS"].includes(nx.u)) {
-        throw new Unsupported("EXPLAIN of a statement")
+      if (nx !== undefined && nx.k === "word" && ["FORMAT", "ANALYZE", "EXTENDED", "PARTITIONS"].includes(nx.u)) {
+        throw new Unsupported(`EXPLAIN ${nx.u}`)
+      }
+      if (nx !== undefined && nx.k === "word" && ["SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"].includes(nx.u)) {
+        const inner = deps.statementOf(c.rest())
+        if (inner.kind !== "select" && inner.kind !== "insert" && inner.kind !== "replace" && inner.kind !== "update" && inner.kind !== "delete") {
+          throw new Unsupported(`EXPLAIN of ${inner.kind}`)
+        }
+        return { kind: "explain", statement: inner }
       }
       const table = c.tableRef()
       const like = c.done() ? undefined : c.peek()?.k === "str" ? c.str() : c.name()

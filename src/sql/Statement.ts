@@ -96,6 +96,8 @@ export type Statement =
   | { readonly kind: "prepare_sql"; readonly name: string; readonly text: string | undefined; readonly fromVariable: string | undefined }
   | { readonly kind: "execute_sql"; readonly name: string; readonly using: ReadonlyArray<string> }
   | { readonly kind: "deallocate_sql"; readonly name: string }
+  /** EXPLAIN <statement>: the plan SQLite would use, in MySQL's EXPLAIN columns */
+  | { readonly kind: "explain"; readonly statement: Extract<Statement, { kind: "select" | "insert" | "replace" | "update" | "delete" }> }
 
 export type DdlOp =
   | "create_table"

@@ -217,6 +217,11 @@ const deps = (base: number): PreRouterDeps => ({
     const o = new Out("inline", norm.slots)
     emitExpr(o, ast.where)
     return o.sql
+  },
+  statementOf: (text: string): Statement => {
+    const r = translateUncached(text, base)
+    if (r instanceof TranslateError) throw r
+    return r
   }
 })
 

@@ -32,7 +32,8 @@ export class SqliteConnection {
     else this.db.pragma("recursive_triggers = ON")
     this.db.defaultSafeIntegers(true)
     registerFunctions(this.db)
-    if (!options.readonly) registerCapture(this.db, () => this.capture)
+    // The reader never writes, but statements it only plans (EXPLAIN UPDATE) compile the triggers.
+    registerCapture(this.db, () => this.capture)
   }
 
   prepare(sql: string): Prepared {

@@ -75,6 +75,27 @@ describe("databases", () => {
   })
 })
 
+describe("EXPLAIN", () => {
+  it("answers with SQLite's plan in MySQL's columns, and runs nothing", async () => {
+    const c = await connect({ database: "e_one" })
+    await c.query("CREATE TABLE ex (id INT AUTO_INCREMENT PRIMARY KEY, k INT, name VARCHAR(10), KEY kk (k))")
+    await c.query("INSERT INTO ex (k, name) VALUES (1, 'a'), (2, 'b')")
+    const plan = async (sql: string) => {
+      const [rows] = await c.query<RowDataPacket[]>(sql)
+      return rows.map((r) => ({ table: r["table"], type: r["type"], key: r["key"], Extra: r["Extra"] }))
+    }
+    expect(await plan("EXPLAIN SELECT * FROM ex WHERE id = 1")).toEqual([{ table: "ex", type: "const", key: "PRIMARY", Extra: null }])
+    expect(await plan("EXPLAIN SELECT * FROM ex WHERE k = 2 ORDER BY name")).toEqual([{ table: "ex", type: "ref", key: "kk", Extra: "Using filesort" }])
+    expect(await plan("EXPLAIN SELECT * FROM ex")).toEqual([{ table: "ex", type: "ALL", key: null, Extra: null }])
+    expect(await plan("EXPLAIN DELETE FROM ex WHERE id > 0")).toEqual([{ table: "ex", type: "range", key: "PRIMARY", Extra: null }])
+    expect(await plan("EXPLAIN SELECT 1")).toEqual([{ table: null, type: null, key: null, Extra: "No tables used" }])
+    const [n] = await c.query<RowDataPacket[]>("SELECT count(*) AS n FROM ex")
+    expect(n[0]!["n"]).toBe(2)
+    expect(await errorOf(c.query("EXPLAIN SELECT * FROM nope"))).toMatchObject({ errno: 1146 })
+    await c.end()
+  })
+})
+
 describe("raw SQLite mode", () => {
   it("passes statements to SQLite untranslated until it is turned back on", async () => {
     const c = await connect({ database: "e_one" })
