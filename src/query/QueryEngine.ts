@@ -317,7 +317,7 @@ const make = Effect.gen(function*() {
       return { statement, paramCount, columns }
     },
     useDatabase: (session, name) => useDatabase(ctx, session, name),
-    closeSession: (session) => Tx.abandon(session, storage.list().map((n) => storage.get(n)!).filter((h) => h !== undefined)),
+    closeSession: (session) => Tx.abandon(session),
     resetSession: (session) => {
       Tx.rollback(session)
       session.resetState()

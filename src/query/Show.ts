@@ -98,8 +98,9 @@ const showRows = (ctx: EngineContext, session: Session, show: ShowStatement): Ro
     }
     case "columns": {
       const { info } = tableOf(ctx, session, show.table)
+      const like = show.like === undefined ? undefined : likeToRegExp(show.like)
       const rows = info.columns
-        .filter((c) => show.like === undefined || likeToRegExp(show.like).test(c.name))
+        .filter((c) => like === undefined || like.test(c.name))
         .map((c) => {
           const key = c.primaryKey ? "PRI" : c.unique ? "UNI" : c.multipleKey ? "MUL" : ""
           const dflt = c.autoIncrement ? null : unquoteDefault(c.defaultValue)

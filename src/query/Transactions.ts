@@ -190,7 +190,7 @@ export const releaseSavepoint = (session: Session, name: string): void => {
 }
 
 /** A connection closed: undo its open transaction and drop any lock wait. */
-export const abandon = (session: Session, handles: Iterable<DatabaseHandle>): void => {
+export const abandon = (session: Session): void => {
+  session.waitingFor?.cancel(session)
   rollback(session)
-  for (const h of handles) h.lock.cancel(session)
 }
