@@ -28,6 +28,8 @@ export const Errors = {
   deadlock: () => err(1213, "40001", "Deadlock found when trying to get lock; try restarting transaction"),
   accessDenied: (user: string, host: string, usingPassword: boolean) =>
     err(1045, "28000", `Access denied for user '${user}'@'${host}' (using password: ${usingPassword ? "YES" : "NO"})`),
+  secureTransportRequired: () =>
+    err(3159, "HY000", "Connections using insecure transport are prohibited while --require_secure_transport=ON."),
   tooManyConnections: () => err(1040, "08004", "Too many connections"),
   unknownCommand: () => err(1047, "08S01", "Unknown command"),
   malformedPacket: () => err(1835, "HY000", "Malformed communication packet."),

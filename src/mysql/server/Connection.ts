@@ -1,4 +1,5 @@
 import type { Socket } from "node:net"
+import { type SecureContext, TLSSocket } from "node:tls"
 import type { Statement } from "../../sql/Statement.ts"
 import { splitStatements } from "../../sql/Translator.ts"
 import { Errors, MysqlError } from "../../query/Errors.ts"
@@ -40,6 +41,10 @@ export interface ConnectionDeps {
   readonly engine: QueryEngineService
   readonly authenticator: Authenticator
   readonly maxPacketBytes: number
+  /** TLS for connections that send an SSLRequest (the authenticator offers CLIENT_SSL then). */
+  readonly secureContext?: SecureContext | undefined
+  /** The socket is the unix socket (a secure transport, as in MySQL). */
+  readonly unixSocket?: boolean
   readonly log: (level: "debug" | "warning", message: string) => void
   readonly onClose: () => void
 }
@@ -62,16 +67,47 @@ export class Connection {
   private nextStatementId = 1
   /** The payload of the command being run (COM_QUERY text is re-read from it when not UTF-8). */
   private rawQuery: Buffer = Buffer.alloc(0)
+  private socket: Socket
+  private tls = false
 
-  constructor(private readonly socket: Socket, readonly id: number, private readonly deps: ConnectionDeps) {
+  constructor(socket: Socket, readonly id: number, private readonly deps: ConnectionDeps) {
     this.reader = new PacketReader(deps.maxPacketBytes)
-    socket.setNoDelay(true)
+    this.socket = socket
+    if (deps.unixSocket !== true) socket.setNoDelay(true)
+    this.listen(socket)
+  }
+
+  private listen(socket: Socket): void {
     socket.on("data", (chunk: Buffer) => {
       this.reader.push(chunk)
       this.pump()
     })
     socket.on("error", () => this.close())
     socket.on("close", () => this.close())
+  }
+
+  /** TLS or the unix socket. */
+  get secure(): boolean {
+    return this.tls || this.deps.unixSocket === true
+  }
+
+  /**
+   * After an SSLRequest: the rest of the stream is TLS. Bytes already read past the request (the
+   * ClientHello may share its chunk) go back into the socket, which node:tls reads first.
+   */
+  private startTls(): void {
+    const raw = this.socket
+    raw.removeAllListeners("data")
+    raw.removeAllListeners("close")
+    raw.removeAllListeners("error")
+    raw.on("error", () => this.close())
+    raw.pause()
+    const rest = this.reader.takeRemaining()
+    if (rest.length > 0) raw.unshift(rest)
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.deps.secureContext! })
+    this.socket = secure
+    this.tls = true
+    this.listen(secure)
   }
 
   /** Sends the greeting; `reject` answers ER_CON_COUNT_ERROR (too many connections) instead. */
@@ -82,7 +118,7 @@ export class Connection {
       this.socket.end()
       return
     }
-    this.auth = startAuthentication(this.deps.authenticator, this.out, this.id, this.remoteHost())
+    this.auth = startAuthentication(this.deps.authenticator, this.out, this.id, this.remoteHost(), { secure: () => this.secure })
     this.flush()
   }
 
@@ -124,6 +160,10 @@ export class Connection {
     const step = auth.step(packet, this.out)
     this.flush()
     if (step._tag === "Continue") return undefined
+    if (step._tag === "StartTls") {
+      this.startTls()
+      return undefined
+    }
     if (step._tag === "Failed") {
       this.deps.log("warning", `connection ${this.id}: ${step.reason}`)
       this.close()
@@ -133,6 +173,7 @@ export class Connection {
     this.multiStatements = (step.capabilities & Capability.MULTI_STATEMENTS) !== 0
     const session = this.deps.engine.newSession(this.id, step.user, this.remoteHost())
     session.foundRowsFlag = (step.capabilities & Capability.FOUND_ROWS) !== 0
+    if (this.socket instanceof TLSSocket) session.tls = { cipher: this.socket.getCipher().name, version: this.socket.getProtocol() ?? "" }
     this.out.sequenceId = step.nextSequenceId
     if (step.database !== undefined) {
       try {
