@@ -2,6 +2,7 @@ import { Context, Effect, Layer, Runtime } from "effect"
 import { NodeConfig } from "../config/NodeConfig.ts"
 import type { ColumnDef } from "../mysql/protocol/Encode.ts"
 import type { ParamValue } from "../mysql/protocol/Decode.ts"
+import type { LoadDataSpec } from "../sql/LoadData.ts"
 import type { SetAssignment, Statement } from "../sql/Statement.ts"
 import { placeholderCount, translate, translateRaw } from "../sql/Translator.ts"
 import { resetStatementClock } from "../functions/index.ts"
@@ -12,6 +13,7 @@ import { stringShape } from "./ColumnTypes.ts"
 import { bindArgs, type EngineContext, requireDatabase } from "./Context.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
 import { runExplain } from "./Explain.ts"
+import { prepareLoadData } from "./LoadData.ts"
 import { columnsBeforeExecution, prepareRead, runSelect, type Rows } from "./Reads.ts"
 import { Session } from "./Session.ts"
 import { runShow } from "./Show.ts"
@@ -38,6 +40,8 @@ export interface QueryEngineService {
   /** The connection is gone: roll back and drop lock waits. */
   readonly closeSession: (session: Session) => void
   readonly resetSession: (session: Session) => void
+  /** LOAD DATA LOCAL INFILE: checks the table (throws MysqlError), then loads the file's bytes. */
+  readonly loadData: (session: Session, spec: LoadDataSpec) => (data: Buffer) => Ok | Promise<Ok>
 }
 
 const parse = (session: Session, sql: string): Statement => {
@@ -222,6 +226,10 @@ const execute = (ctx: EngineContext, session: Session, s: Statement, params: Rea
     }
     case "explain":
       return runExplain(ctx, session, s.statement, params)
+    case "load_data":
+      // LOCAL arrives through the connection (loadData); the server's own files are off limits.
+      if (s.load.local) throw new MysqlError({ code: 1295, sqlState: "HY000", message: "This command is not supported in the prepared statement protocol yet" })
+      throw Errors.secureFilePriv()
     case "deallocate_sql":
       if (!session.sqlPrepared.delete(s.name)) throw Errors.unknownStatementHandler(s.name, "DEALLOCATE PREPARE")
       return ok()
@@ -321,7 +329,9 @@ const make = Effect.gen(function*() {
     resetSession: (session) => {
       Tx.rollback(session)
       session.resetState()
-    }
+    },
+    loadData: (session, spec) =>
+      prepareLoadData(ctx, session, spec, { parse: (sql) => parse(session, sql), execute: (st, params) => execute(ctx, session, st, params) })
   }
   return service
 })

@@ -1,5 +1,6 @@
 import type { Socket } from "node:net"
 import { type SecureContext, TLSSocket } from "node:tls"
+import type { LoadDataSpec } from "../../sql/LoadData.ts"
 import type { Statement } from "../../sql/Statement.ts"
 import { splitStatements } from "../../sql/Translator.ts"
 import { Errors, MysqlError } from "../../query/Errors.ts"
@@ -16,6 +17,7 @@ import {
   writeErr,
   writeOk,
   writeStmtPrepareOk,
+  writeLocalInfileRequest,
   writeTextRow
 } from "../protocol/Encode.ts"
 import { type Packet, PacketReader } from "../protocol/PacketReader.ts"
@@ -27,6 +29,16 @@ import { paramDefinition } from "./ParamDefinition.ts"
 
 /** The reader reports the id of a long payload's last 16 MiB fragment; this is its first one's. */
 const firstSequenceId = (p: Packet): number => (p.sequenceId - Math.floor(p.payload.length / MAX_PACKET_CHUNK)) & 0xff
+
+interface InfileTransfer {
+  readonly load: (data: Buffer) => Outcome | Promise<Outcome>
+  readonly chunks: Array<Buffer>
+  bytes: number
+  /** Past max_local_infile_bytes: the rest is read and dropped, then the statement fails. */
+  tooLarge: boolean
+  /** The statements after this one in a multi-statement query. */
+  readonly rest: { readonly texts: ReadonlyArray<string>; readonly next: number; readonly binary: boolean }
+}
 
 interface PreparedStatement {
   readonly id: number
@@ -41,6 +53,8 @@ export interface ConnectionDeps {
   readonly engine: QueryEngineService
   readonly authenticator: Authenticator
   readonly maxPacketBytes: number
+  /** LOAD DATA LOCAL INFILE: the largest file accepted (0 = refused). */
+  readonly maxLocalInfileBytes?: number
   /** TLS for connections that send an SSLRequest (the authenticator offers CLIENT_SSL then). */
   readonly secureContext?: SecureContext | undefined
   /** The socket is the unix socket (a secure transport, as in MySQL). */
@@ -69,6 +83,8 @@ export class Connection {
   private rawQuery: Buffer = Buffer.alloc(0)
   private socket: Socket
   private tls = false
+  /** Receiving a LOAD DATA LOCAL INFILE file: packets until an empty one are its bytes. */
+  private infile: InfileTransfer | undefined = undefined
 
   constructor(socket: Socket, readonly id: number, private readonly deps: ConnectionDeps) {
     this.reader = new PacketReader(deps.maxPacketBytes)
@@ -133,7 +149,7 @@ export class Connection {
       if (packet === undefined) return
       if (packet instanceof ProtocolError) return this.fail(packet.tooLarge === true ? Errors.packetTooLarge() : Errors.malformedPacket(), packet.message)
       if (firstSequenceId(packet) !== this.expectedSequenceId()) return this.fail(Errors.packetsOutOfOrder(), `sequence id ${packet.sequenceId}`)
-      const pending = this.session === undefined ? this.authenticate(packet) : this.command(packet)
+      const pending = this.session === undefined ? this.authenticate(packet) : this.infile !== undefined ? this.infileData(this.infile, packet) : this.command(packet)
       if (pending !== undefined) {
         this.busy = true
         pending.then(
@@ -152,7 +168,7 @@ export class Connection {
 
   /** A command starts at 0; during authentication the client answers with the id after ours. */
   private expectedSequenceId(): number {
-    return this.session === undefined ? this.out.sequenceId : 0
+    return this.session === undefined || this.infile !== undefined ? this.out.sequenceId : 0
   }
 
   private authenticate(packet: Packet): Promise<void> | undefined {
@@ -300,6 +316,7 @@ export class Connection {
       let outcome: Outcome | Promise<Outcome>
       try {
         const parsed = this.deps.engine.parse(session, texts[i]!)
+        if (parsed.kind === "load_data" && parsed.load.local) return this.requestInfile(session, parsed.load, { texts, next: i + 1, binary })
         outcome = this.deps.engine.execute(session, binary ? restoreBinaryLiterals(parsed) : parsed, [])
       } catch (e) {
         this.writeError(e)
@@ -318,6 +335,63 @@ export class Connection {
       this.writeOutcome(outcome, false, more)
     }
     return undefined
+  }
+
+  /** LOAD DATA LOCAL INFILE: checks the table, then asks the client for the file (0xFB + name). */
+  private requestInfile(session: Session, spec: LoadDataSpec, rest: InfileTransfer["rest"]): undefined {
+    const max = this.deps.maxLocalInfileBytes ?? 0
+    if (max === 0 || (this.capabilities & Capability.LOCAL_FILES) === 0) throw Errors.localInfileDisabled()
+    const load = this.deps.engine.loadData(session, spec)
+    writeLocalInfileRequest(this.out, spec.file)
+    this.infile = { load, chunks: [], bytes: 0, tooLarge: false, rest }
+    return undefined
+  }
+
+  /** One packet of the file; the empty one ends it and runs the load. */
+  private infileData(transfer: InfileTransfer, packet: Packet): Promise<void> | undefined {
+    this.out.sequenceId = (packet.sequenceId + 1) & 0xff
+    if (packet.payload.length > 0) {
+      if (transfer.tooLarge) return undefined
+      transfer.bytes += packet.payload.length
+      if (transfer.bytes > (this.deps.maxLocalInfileBytes ?? 0)) {
+        transfer.tooLarge = true
+        transfer.chunks.length = 0
+      } else transfer.chunks.push(packet.payload)
+      return undefined
+    }
+    this.infile = undefined
+    const session = this.session!
+    const { texts, next, binary } = transfer.rest
+    const more = next < texts.length
+    const after = (): Promise<void> | undefined => {
+      const pending = more ? this.runSequence(session, texts, next, binary) : undefined
+      if (pending !== undefined) return pending.then(() => this.flush())
+      this.flush()
+      return undefined
+    }
+    let outcome: Outcome | Promise<Outcome>
+    try {
+      if (transfer.tooLarge) throw Errors.localInfileTooLarge(this.deps.maxLocalInfileBytes ?? 0)
+      outcome = transfer.load(transfer.chunks.length === 1 ? transfer.chunks[0]! : Buffer.concat(transfer.chunks))
+    } catch (e) {
+      this.writeError(e)
+      this.flush()
+      return undefined
+    }
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (o) => {
+          this.writeOutcome(o, false, more)
+          return after()
+        },
+        (e: unknown) => {
+          this.writeError(e)
+          this.flush()
+        }
+      )
+    }
+    this.writeOutcome(outcome, false, more)
+    return after()
   }
 
   private writeOutcome(o: Outcome, binary: boolean, more: boolean): void {

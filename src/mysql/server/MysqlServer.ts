@@ -48,7 +48,7 @@ const make = Effect.gen(function*() {
     randomBytes,
     tls: secureContext !== undefined,
     requireSecureTransport: config.mysql.requireSecureTransport,
-    localInfile: false,
+    localInfile: config.mysql.maxLocalInfileBytes > 0,
     defaultPlugin: config.mysql.defaultAuthenticationPlugin,
     ...(config.mysql.cachingSha2PreloadCache ? {} : { sha2Cache: new Set<string>() })
   }
@@ -67,6 +67,7 @@ const make = Effect.gen(function*() {
       maxPacketBytes: config.mysql.maxAllowedPacket,
       secureContext,
       unixSocket,
+      maxLocalInfileBytes: config.mysql.maxLocalInfileBytes,
       log,
       onClose: () => connections.delete(connection)
     })
