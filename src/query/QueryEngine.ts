@@ -7,6 +7,7 @@ import type { SetAssignment, Statement } from "../sql/Statement.ts"
 import { placeholderCount, translate, translateRaw } from "../sql/Translator.ts"
 import { resetStatementClock } from "../functions/index.ts"
 import { ensureCaptureTriggers } from "../storage/Capture.ts"
+import { loadInto } from "../storage/Extensions.ts"
 import { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { DatabaseExists, InvalidDatabaseName, Storage } from "../storage/Storage.ts"
 import { stringShape } from "./ColumnTypes.ts"
@@ -230,6 +231,9 @@ const execute = (ctx: EngineContext, session: Session, s: Statement, params: Rea
       // LOCAL arrives through the connection (loadData); the server's own files are off limits.
       if (s.load.local) throw new MysqlError({ code: 1295, sqlState: "HY000", message: "This command is not supported in the prepared statement protocol yet" })
       throw Errors.secureFilePriv()
+    case "load_extension":
+      ctx.storage.loadExtension(s.name)
+      return ok()
     case "deallocate_sql":
       if (!session.sqlPrepared.delete(s.name)) throw Errors.unknownStatementHandler(s.name, "DEALLOCATE PREPARE")
       return ok()
@@ -262,9 +266,10 @@ const make = Effect.gen(function*() {
   const storage = yield* Storage
   const config = yield* NodeConfig
   const scratch = yield* Effect.acquireRelease(
-    Effect.sync(() => new SqliteConnection(":memory:", { readonly: false })),
+    Effect.sync(() => new SqliteConnection(":memory:", { readonly: false, extensions: storage.extensions() })),
     (c) => Effect.sync(() => c.close())
   )
+  storage.onExtensionLoaded((name, path) => loadInto(scratch.db, name, path))
   const ctx: EngineContext = {
     storage,
     scratch,

@@ -92,6 +92,7 @@ export const preRoute = (toks: ReadonlyArray<Token>, src: string, deps: PreRoute
     case "LOAD":
       c.i = 1
       if (c.is("XML")) throw new Unsupported("LOAD XML")
+      if (c.kw("EXTENSION")) { const name = c.peek()?.k === "str" ? c.str() : c.name(); c.end(); return { kind: "load_extension", name } }
       return { kind: "load_data", load: parseLoadData(c) }
     case "USE": { c.i = 1; const database = c.name(); c.end(); return { kind: "use", database } }
     case "BEGIN": { c.i = 1; c.kw("WORK"); c.end(); return { kind: "begin", readOnly: false } }

@@ -100,6 +100,8 @@ export type Statement =
   | { readonly kind: "deallocate_sql"; readonly name: string }
   /** LOAD DATA [LOCAL] INFILE (the rows arrive from the client; see src/query/LoadData.ts) */
   | { readonly kind: "load_data"; readonly load: LoadDataSpec }
+  /** LOAD EXTENSION name | 'name': a SQLite extension from [extensions] directory */
+  | { readonly kind: "load_extension"; readonly name: string }
   /** EXPLAIN <statement>: the plan SQLite would use, in MySQL's EXPLAIN columns */
   | { readonly kind: "explain"; readonly statement: Extract<Statement, { kind: "select" | "insert" | "replace" | "update" | "delete" }> }
 

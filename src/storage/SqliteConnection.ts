@@ -21,7 +21,7 @@ export class SqliteConnection {
   /** Where the capture triggers of a write on this connection put their row images. */
   capture: CaptureSink | undefined = undefined
 
-  constructor(readonly path: string, options: { readonly readonly: boolean }) {
+  constructor(readonly path: string, options: { readonly readonly: boolean; readonly extensions?: ReadonlyArray<string> }) {
     this.db = new Database(path, { readonly: false, fileMustExist: false })
     this.db.pragma("journal_mode = WAL")
     this.db.pragma("synchronous = NORMAL")
@@ -34,6 +34,8 @@ export class SqliteConnection {
     registerFunctions(this.db)
     // The reader never writes, but statements it only plans (EXPLAIN UPDATE) compile the triggers.
     registerCapture(this.db, () => this.capture)
+    // SQLite loadable extensions (resolved inside [extensions] directory by Storage)
+    for (const path of options.extensions ?? []) this.db.loadExtension(path)
   }
 
   prepare(sql: string): Prepared {

@@ -43,3 +43,12 @@ describe("[mysql] TLS, authentication and LOCAL INFILE keys", () => {
     expect(() => fromToml({ mysql: { max_local_infile_bytes: -1 } })).toThrowError(/mysql\.max_local_infile_bytes: must be between/)
   })
 })
+
+describe("[extensions]", () => {
+  it("reads the directory and always_loaded, and names bad keys", () => {
+    expect(fromToml({ extensions: { directory: "/x", always_loaded: ["a", "b"] } }).extensions).toEqual({ directory: "/x", alwaysLoaded: ["a", "b"] })
+    expect(() => fromToml({ extensions: { always_loaded: ["a"] } })).toThrowError(/^config: extensions\.always_loaded: needs extensions\.directory$/)
+    expect(() => fromToml({ extensions: { directory: "/x", always_loaded: "a" } })).toThrowError(/^config: extensions\.always_loaded: must be an array of strings$/)
+    expect(() => fromToml({ extensions: { dir: "/x" } })).toThrowError(/^config: extensions\.dir: unknown key$/)
+  })
+})
