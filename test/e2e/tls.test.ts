@@ -10,6 +10,9 @@
  * every login meets the same cache.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import net from "node:net"
+import { Duplex } from "node:stream"
+import tls from "node:tls"
 import os from "node:os"
 import path from "node:path"
 import mysql from "mysql2/promise"
@@ -175,6 +178,61 @@ describe("TLS with caching_sha2_password full authentication", { timeout: 30_000
     const tls = await php(server.port, "php", true)
     expect(tls.stderr).toBe("")
     expect(JSON.parse(tls.stdout)).toEqual({ user: "php@%", ssl: expect.stringMatching(/^TLSv1\.[23]$/) })
+  })
+})
+
+/** One framed packet. */
+const frame = (seq: number, payload: Buffer) => {
+  const h = Buffer.alloc(4)
+  h.writeUIntLE(payload.length, 0, 3)
+  h[3] = seq
+  return Buffer.concat([h, payload])
+}
+
+describe("the TLS upgrade at the byte level", { timeout: 30_000 }, () => {
+  it("accepts a ClientHello that arrives in the same write as the SSLRequest", async () => {
+    const PROTOCOL_41 = 0x200, SSL = 0x800, SECURE = 0x8000, PLUGIN_AUTH = 0x80000
+    const caps = PROTOCOL_41 | SSL | SECURE | PLUGIN_AUTH
+    const fixed = Buffer.alloc(32)
+    fixed.writeUInt32LE(caps, 0)
+    fixed.writeUInt32LE(1 << 24, 4)
+    fixed[8] = 45
+    const raw = net.connect({ host: "127.0.0.1", port: server.port })
+    const greeting = await new Promise<Buffer>((resolve) => raw.once("data", resolve))
+    expect(greeting[4]).toBe(10)
+    expect(greeting.readUInt16LE(greeting.indexOf(0, 5) + 14) & SSL).toBe(SSL)
+    // the TLS client writes into `wire`; its first write (the ClientHello) goes out glued to the SSLRequest
+    let first = true
+    const wire = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        raw.write(first ? Buffer.concat([frame(1, fixed), chunk]) : chunk, () => cb())
+        first = false
+      }
+    })
+    raw.on("data", (d: Buffer) => wire.push(d))
+    raw.on("end", () => wire.push(null))
+    const secure = tls.connect({ socket: wire, ca, checkServerIdentity: () => undefined })
+    await new Promise<void>((resolve, reject) => {
+      secure.once("secureConnect", resolve)
+      secure.once("error", reject)
+    })
+    const replies: Array<Buffer> = []
+    secure.on("data", (d: Buffer) => replies.push(d))
+    const next = async () => {
+      while (replies.length === 0) await new Promise((r) => setTimeout(r, 10))
+      return replies.shift()!
+    }
+    // HandshakeResponse41 over TLS: root, empty mysql_native_password response
+    secure.write(frame(2, Buffer.concat([fixed, Buffer.from("root\0"), Buffer.from([0]), Buffer.from("mysql_native_password\0")])))
+    const ok = await next()
+    expect(ok[3]).toBe(3)
+    expect(ok[4]).toBe(0x00)
+    secure.write(frame(0, Buffer.concat([Buffer.from([0x03]), Buffer.from("SHOW STATUS LIKE 'Ssl_version'")])))
+    const rows = await next()
+    expect(rows.toString("latin1")).toMatch(/TLSv1\.[23]/)
+    secure.destroy()
+    raw.destroy()
   })
 })
 
