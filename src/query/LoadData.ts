@@ -24,6 +24,7 @@ const ident = (name: string) => "`" + name.replaceAll("`", "``") + "`"
 const MAX_PARAMS = 8000
 const MAX_BATCH = 500
 const SAVEPOINT = "__marmot_load_data"
+const NUMERIC = /INT|DOUBLE|FLOAT|REAL|DEC|NUMERIC|BIT|BOOL/i
 
 /**
  * Checks the statement before the file is requested (MySQL opens the table first) and returns the
@@ -46,6 +47,8 @@ export const prepareLoadData = (
   const verb = spec.duplicates === "replace" ? "REPLACE" : spec.duplicates === "ignore" ? "INSERT IGNORE" : "INSERT"
   const target = `${ident(handle.name)}.${ident(spec.table.table)}`
   const usesVariables = fields.some((f) => f.variable) || spec.set.length > 0
+  // MySQL: an empty field of a numeric column is 0 (with a warning), of a string column ''.
+  const numeric = fields.map((f) => !f.variable && NUMERIC.test(info.byName.get(f.name.toLowerCase())?.declared ?? ""))
 
   return (data) => {
     const text = data.toString(spec.charset === "latin1" || spec.charset === "binary" ? "latin1" : "utf8")
@@ -83,8 +86,13 @@ export const prepareLoadData = (
       const values: Array<ParamValue> = []
       const vars: Array<[string, Field]> = []
       for (let k = 0; k < count; k++) {
-        if (fields[k]!.variable) vars.push([fields[k]!.name, row[k]!])
-        else values.push(row[k]!)
+        let value = row[k]!
+        if (value === "" && numeric[k]) {
+          value = "0"
+          warnings.push({ level: "Warning", code: 1265, message: `Data truncated for column '${fields[k]!.name}' at row ${line}` })
+        }
+        if (fields[k]!.variable) vars.push([fields[k]!.name, value])
+        else values.push(value)
       }
       if (usesVariables) {
         jobs.push({ statement: shape(count, 1), params: values, vars })

@@ -99,17 +99,20 @@ describe("mariadb CLI --local-infile=1", { timeout: 30_000 }, () => {
   })
 
   it("fills missing fields with defaults and warns (1261), ignores extra ones (1262); REPLACE counts Deleted", async () => {
-    const f = file("short.tsv", "20\tshort\n21\tlong\tnote\t3\textra\n")
+    const f = file("short.tsv", "20\tshort\n21\tlong\tnote\t3\textra\n22\t\t\t\n")
     const r = await cli(`LOAD DATA LOCAL INFILE '${f}' INTO TABLE people; SHOW WARNINGS`, ["--local-infile=1", "-vvv"])
-    expect(r.stdout).toContain("Records: 2  Deleted: 0  Skipped: 0  Warnings: 2")
+    expect(r.stdout).toContain("Records: 3  Deleted: 0  Skipped: 0  Warnings: 3")
     expect(r.stdout).toMatch(/Warning \| 1261 \| Row 1 doesn't contain data for all columns/)
     expect(r.stdout).toMatch(/Warning \| 1262 \| Row 2 was truncated; it contained more data than there were input columns/)
-    expect((await cli("SELECT id, name, note IS NULL FROM people WHERE id >= 20 ORDER BY id")).stdout).toBe("20\tshort\t1\n21\tlong\t0\n")
+    // an empty numeric field is 0 (with a warning), an empty string field ''
+    expect(r.stdout).toMatch(/Warning \| 1265 \| Data truncated for column 'score' at row 3/)
+    expect((await cli("SELECT id, name, note IS NULL, score, typeof(score), note FROM people WHERE id >= 20 ORDER BY id")).stdout)
+      .toBe("20\tshort\t1\tNULL\tnull\tNULL\n21\tlong\t0\t3\treal\tnote\n22\t\t0\t0\treal\t\n")
     const again = await cli(`LOAD DATA LOCAL INFILE '${f}' REPLACE INTO TABLE people (id, name)`, ["--local-infile=1", "-vvv"])
-    expect(again.stdout).toContain("Records: 2  Deleted: 2  Skipped: 0  Warnings: 1")
+    expect(again.stdout).toContain("Records: 3  Deleted: 3  Skipped: 0  Warnings: 2")
     const dup = await cli(`LOAD DATA LOCAL INFILE '${f}' INTO TABLE people (id, name)`, ["--local-infile=1", "-vvv"])
     expect(dup.stdout).toContain("Query OK, 0 rows affected")
-    expect(dup.stdout).toContain("Records: 2  Deleted: 0  Skipped: 2")
+    expect(dup.stdout).toContain("Records: 3  Deleted: 0  Skipped: 3")
   })
 
   it("refuses a file past max_local_infile_bytes with 1153, and the same connection keeps working", async () => {
