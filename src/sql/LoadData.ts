@@ -161,8 +161,15 @@ export const parseRows = (text: string, f: FileFormat): Array<Array<Field>> => {
   const lt = f.linesTerminatedBy
   const enc = f.enclosedBy
   const esc = f.escapedBy
+  // first characters, so the scan compares numbers and calls startsWith only on a match
+  const ft0 = ft.charCodeAt(0)
+  const lt0 = lt.charCodeAt(0)
+  const enc0 = enc === "" ? -1 : enc.charCodeAt(0)
+  const esc0 = esc === "" ? -1 : esc.charCodeAt(0)
+  const isFt = (p: number) => text.charCodeAt(p) === ft0 && (ft.length === 1 || text.startsWith(ft, p))
+  const isLt = (p: number) => text.charCodeAt(p) === lt0 && (lt.length === 1 || text.startsWith(lt, p))
+  const isEnc = (p: number) => enc0 >= 0 && text.charCodeAt(p) === enc0
   let pos = 0
-  const at = (s: string, p: number) => s !== "" && text.startsWith(s, p)
   while (pos < n) {
     if (f.linesStartingBy !== "") {
       const found = text.indexOf(f.linesStartingBy, pos)
@@ -179,53 +186,61 @@ export const parseRows = (text: string, f: FileFormat): Array<Array<Field>> => {
     for (;;) {
       let value = ""
       let isNull = false
-      if (at(enc, pos)) {
-        pos += enc.length
+      if (isEnc(pos)) {
+        pos += 1
+        let seg = pos
         for (;;) {
-          if (pos >= n) break
-          if (esc !== "" && text[pos] === esc && pos + 1 < n) {
-            value += unescape(text[pos + 1]!)
+          if (pos >= n) {
+            value += text.slice(seg, pos)
+            break
+          }
+          const c = text.charCodeAt(pos)
+          // (an escape character that is also the quote only doubles, below)
+          if (c === esc0 && esc0 !== enc0 && pos + 1 < n) {
+            value += text.slice(seg, pos) + unescape(text[pos + 1]!)
             pos += 2
+            seg = pos
             continue
           }
-          if (at(enc, pos)) {
-            if (at(enc, pos + enc.length)) {
-              value += enc
-              pos += 2 * enc.length
+          if (c === enc0) {
+            if (isEnc(pos + 1)) {
+              value += text.slice(seg, pos + 1)
+              pos += 2
+              seg = pos
               continue
             }
-            const after = pos + enc.length
-            if (after >= n || at(ft, after) || at(lt, after)) {
+            const after = pos + 1
+            if (after >= n || isFt(after) || isLt(after)) {
+              value += text.slice(seg, pos)
               pos = after
               break
             }
-            value += enc
-            pos = after
-            continue
           }
-          value += text[pos]!
           pos++
         }
       } else {
         const start = pos
-        while (pos < n && !at(ft, pos) && !at(lt, pos)) {
-          if (esc !== "" && text[pos] === esc && pos + 1 < n) {
-            value += unescape(text[pos + 1]!)
+        let seg = pos
+        while (pos < n && !isFt(pos) && !isLt(pos)) {
+          if (text.charCodeAt(pos) === esc0 && pos + 1 < n) {
+            value += text.slice(seg, pos) + unescape(text[pos + 1]!)
             pos += 2
+            seg = pos
             continue
           }
-          value += text[pos]!
           pos++
         }
-        const raw = text.slice(start, pos)
-        isNull = (esc !== "" && raw === esc + "N") || (enc !== "" && raw === "NULL")
+        value += text.slice(seg, pos)
+        const raw = pos - start
+        isNull = (raw === 2 && esc0 >= 0 && text.charCodeAt(start) === esc0 && text[start + 1] === "N") ||
+          (raw === 4 && enc0 >= 0 && text.startsWith("NULL", start))
       }
       row.push(isNull ? null : value)
-      if (at(ft, pos)) {
+      if (pos < n && isFt(pos)) {
         pos += ft.length
         continue
       }
-      if (at(lt, pos)) pos += lt.length
+      if (pos < n && isLt(pos)) pos += lt.length
       else if (pos < n) {
         // text after a closing quote that is not a terminator: skip to the end of the line
         const next = text.indexOf(lt, pos)

@@ -69,3 +69,9 @@ describe("LOAD DATA file rules", () => {
     expect(parseRows("a\\tb\t\\N\n", { ...defaultFormat, escapedBy: "" })).toEqual([["a\\tb", "\\N"]])
   })
 })
+
+describe("LOAD DATA file rules, edge cases", () => {
+  it("an escape character equal to the quote acts as doubling only", () => {
+    expect(parseRows('"a""b","c"\n', { ...csv, escapedBy: "\"" })).toEqual([['a"b', "c"]])
+  })
+})
