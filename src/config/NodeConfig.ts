@@ -1,14 +1,19 @@
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { parse as parseToml } from "smol-toml"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { ConfigError } from "./ConfigError.ts"
+import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
+import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
+
+export { ConfigError }
 
 export interface MysqlUser {
   readonly name: string
   readonly password: string
 }
 
-export interface MysqlSettings {
+export interface MysqlSettings extends MysqlOptions {
   readonly bindAddress: string
   readonly port: number
   readonly maxConnections: number
@@ -67,12 +72,7 @@ export interface NodeSettings {
   readonly replication: ReplicationSettings
   readonly transaction: TransactionSettings
   readonly logging: LoggingSettings
-}
-
-export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly key: string; readonly reason: string }> {
-  override get message() {
-    return `config: ${this.key}: ${this.reason}`
-  }
+  readonly extensions: ExtensionSettings
 }
 
 export const defaults: NodeSettings = {
@@ -86,7 +86,8 @@ export const defaults: NodeSettings = {
     maxAllowedPacket: 64 * 1024 * 1024,
     lockWaitTimeoutSeconds: 50,
     workers: 0,
-    users: [{ name: "root", password: "" }]
+    users: [{ name: "root", password: "" }],
+    ...mysqlOptionDefaults
   },
   cluster: {
     grpcPort: 0,
@@ -101,7 +102,8 @@ export const defaults: NodeSettings = {
   },
   replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000 },
   transaction: { heartbeatTimeoutSeconds: 10 },
-  logging: { level: "info" }
+  logging: { level: "info" },
+  extensions: extensionDefaults
 }
 
 /** What the command line can override; each maps to one config key. */
@@ -123,11 +125,11 @@ type Table = Record<string, unknown>
 const isTable = (v: unknown): v is Table => typeof v === "object" && v !== null && !Array.isArray(v)
 
 /** Reads a TOML table strictly: every key must be consumed, so a misspelt key is named in the error. */
-class Reader {
+export class Reader {
   private readonly seen = new Set<string>()
   constructor(private readonly table: Table, private readonly path: string) {}
 
-  private key(k: string) {
+  key(k: string) {
     return this.path === "" ? k : `${this.path}.${k}`
   }
 
@@ -149,6 +151,20 @@ class Reader {
     const v = this.take(k)
     if (v === undefined) return fallback
     if (typeof v !== "string") throw new ConfigError({ key: this.key(k), reason: "must be a string" })
+    return v
+  }
+
+  bool(k: string, fallback: boolean): boolean {
+    const v = this.take(k)
+    if (v === undefined) return fallback
+    if (typeof v !== "boolean") throw new ConfigError({ key: this.key(k), reason: "must be true or false" })
+    return v
+  }
+
+  strings(k: string, fallback: ReadonlyArray<string>): ReadonlyArray<string> {
+    const v = this.take(k)
+    if (v === undefined) return fallback
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) throw new ConfigError({ key: this.key(k), reason: "must be an array of strings" })
     return v
   }
 
@@ -174,15 +190,6 @@ class Reader {
       throw new ConfigError({ key: this.key(k), reason: "must be an array of tables" })
     }
     return v.map((t, i) => new Reader(t, `${this.key(k)}[${i}]`))
-  }
-
-  strings(k: string, fallback: ReadonlyArray<string>): ReadonlyArray<string> {
-    const v = this.take(k)
-    if (v === undefined) return fallback
-    if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
-      throw new ConfigError({ key: this.key(k), reason: "must be an array of strings" })
-    }
-    return v
   }
 
   /** Fails on the first key nobody asked for. */
@@ -211,7 +218,8 @@ const readMysql = (r: Reader): MysqlSettings => {
     maxAllowedPacket: r.int("max_allowed_packet", d.maxAllowedPacket, 1024, 1024 * 1024 * 1024),
     lockWaitTimeoutSeconds: r.int("lock_wait_timeout_seconds", d.lockWaitTimeoutSeconds, 1, 31_536_000),
     workers: r.int("workers", d.workers, 0, 256),
-    users
+    users,
+    ...readMysqlOptions(r)
   }
   r.done()
   return settings
@@ -274,7 +282,8 @@ export const fromToml = (doc: Table): NodeSettings => {
       const level = l.oneOf("level", defaults.logging.level, ["debug", "info", "warning", "error"])
       l.done()
       return { level }
-    })()
+    })(),
+    extensions: readExtensions(r.section("extensions"))
   }
   r.done()
   return settings

@@ -9,6 +9,7 @@ import type { ReplicateMessage } from "../replication/Replicator.ts"
 export type BusMessage =
   | { readonly _tag: "DatabaseDropped"; readonly name: string }
   | { readonly _tag: "SchemaChanged"; readonly database: string }
+  | { readonly _tag: "ExtensionLoaded"; readonly name: string; readonly path: string }
 
 /** Worker → supervisor only. */
 export type SupervisorMessage =
@@ -25,8 +26,10 @@ export interface ProcessBusService {
   readonly announceReady: (host: string, port: number) => void
 }
 
+const busTags = new Set(["DatabaseDropped", "SchemaChanged", "ExtensionLoaded"])
+
 export const isBusMessage = (u: unknown): u is BusMessage =>
-  typeof u === "object" && u !== null && ((u as { _tag?: unknown })._tag === "DatabaseDropped" || (u as { _tag?: unknown })._tag === "SchemaChanged")
+  typeof u === "object" && u !== null && busTags.has(String((u as { _tag?: unknown })._tag))
 
 export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<ProcessBus, ProcessBusService>() {
   /** A node that is one process: nothing to tell anyone; the ready line goes to stdout. */

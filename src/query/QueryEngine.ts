@@ -2,16 +2,19 @@ import { Context, Effect, Layer, Runtime } from "effect"
 import { NodeConfig } from "../config/NodeConfig.ts"
 import type { ColumnDef } from "../mysql/protocol/Encode.ts"
 import type { ParamValue } from "../mysql/protocol/Decode.ts"
+import type { LoadDataSpec } from "../sql/LoadData.ts"
 import type { SetAssignment, Statement } from "../sql/Statement.ts"
 import { placeholderCount, translate, translateRaw } from "../sql/Translator.ts"
 import { resetStatementClock } from "../functions/index.ts"
 import { ensureCaptureTriggers } from "../storage/Capture.ts"
+import { loadInto } from "../storage/Extensions.ts"
 import { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { DatabaseExists, InvalidDatabaseName, Storage, validDatabaseName } from "../storage/Storage.ts"
 import { stringShape } from "./ColumnTypes.ts"
 import { bindArgs, type EngineContext, requireDatabase } from "./Context.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
 import { runExplain } from "./Explain.ts"
+import { prepareLoadData } from "./LoadData.ts"
 import { columnsBeforeExecution, prepareRead, runSelect, type Rows } from "./Reads.ts"
 import { Session } from "./Session.ts"
 import { runShow } from "./Show.ts"
@@ -42,6 +45,8 @@ export interface QueryEngineService {
   /** The connection is gone: roll back and drop lock waits. */
   readonly closeSession: (session: Session) => void
   readonly resetSession: (session: Session) => void
+  /** LOAD DATA LOCAL INFILE: checks the table (throws MysqlError), then loads the file's bytes. */
+  readonly loadData: (session: Session, spec: LoadDataSpec) => (data: Buffer) => Ok | Promise<Ok>
 }
 
 const parse = (session: Session, sql: string): Statement => {
@@ -263,6 +268,13 @@ const execute = (ctx: EngineContext, session: Session, s: Statement, params: Rea
     }
     case "explain":
       return runExplain(ctx, session, s.statement, params)
+    case "load_data":
+      // LOCAL arrives through the connection (loadData); the server's own files are off limits.
+      if (s.load.local) throw new MysqlError({ code: 1295, sqlState: "HY000", message: "This command is not supported in the prepared statement protocol yet" })
+      throw Errors.secureFilePriv()
+    case "load_extension":
+      ctx.storage.loadExtension(s.name)
+      return ok()
     case "deallocate_sql":
       if (!session.sqlPrepared.delete(s.name)) throw Errors.unknownStatementHandler(s.name, "DEALLOCATE PREPARE")
       return ok()
@@ -300,9 +312,10 @@ const make = Effect.gen(function*() {
   const config = yield* NodeConfig
   const replicator = yield* Effect.serviceOption(WorkerReplicator)
   const scratch = yield* Effect.acquireRelease(
-    Effect.sync(() => new SqliteConnection(":memory:", { readonly: false })),
+    Effect.sync(() => new SqliteConnection(":memory:", { readonly: false, extensions: storage.extensions() })),
     (c) => Effect.sync(() => c.close())
   )
+  storage.onExtensionLoaded((name, path) => loadInto(scratch.db, name, path))
   const ctx: EngineContext = {
     storage,
     scratch,
@@ -370,7 +383,9 @@ const make = Effect.gen(function*() {
     resetSession: (session) => {
       Tx.rollback(session)
       session.resetState()
-    }
+    },
+    loadData: (session, spec) =>
+      prepareLoadData(ctx, session, spec, { parse: (sql) => parse(session, sql), execute: (st, params) => execute(ctx, session, st, params) })
   }
   return service
 })

@@ -40,6 +40,8 @@ export class Session implements LockOwner {
   readonly sqlPrepared = new Map<string, { readonly statement: Statement; readonly paramCount: number }>()
   /** The client set CLIENT_FOUND_ROWS: UPDATE reports matched rather than changed rows. */
   foundRowsFlag = false
+  /** The connection's TLS cipher and protocol (SHOW STATUS LIKE 'Ssl_%'); undefined over plaintext. */
+  tls: { readonly cipher: string; readonly version: string } | undefined = undefined
   /** The text of the last statement parsed (COM_QUERY), for the failed-statement log. */
   lastText: string | undefined = undefined
 
