@@ -110,7 +110,7 @@ describe("a 3-node cluster on loopback", { timeout: 120_000 }, () => {
     }
     let acknowledged = 0
     let conflicts = 0
-    const perClient = 12
+    const perClient = 8
     const client = async (node: number, style: "autocommit" | "transaction") => {
       const c = await connect(node, "ctr")
       for (let k = 0; k < perClient; k++) {
@@ -196,5 +196,22 @@ describe("a 3-node cluster on loopback", { timeout: 120_000 }, () => {
     nodes[2] = { ...victim, server: restarted }
     const c2 = await connect(2, "crash")
     expect(await until(async () => Number((await rowsOf(c2, "SELECT count(*) AS n FROM t"))[0]!["n"]) === 10, 30_000)).toBe(true)
+  })
+
+  it("with two of three nodes down, QUORUM writes are refused with a clear error and SET marmot_write_consistency = 'ONE' writes", async () => {
+    const c = await connect(0, "crash")
+    expect((await rowsOf(c, "SELECT @@marmot_write_consistency AS level"))[0]!["level"]).toBe("QUORUM")
+    await expect(c.query("SET marmot_write_consistency = 'TWO'")).rejects.toMatchObject({ errno: 1231 })
+    nodes[1]!.server.kill("SIGKILL")
+    nodes[2]!.server.kill("SIGKILL")
+    expect(await until(async () => !nodes[1]!.server.alive() && !nodes[2]!.server.alive(), 5000)).toBe(true)
+    const refused = await c.query("INSERT INTO t VALUES (100, 'quorum')").then(() => undefined, (e: { errno?: number; message?: string }) => e)
+    expect(refused?.errno).toBe(1105)
+    expect(refused?.message).toMatch(/quorum not achieved: 1 of 3 nodes prepared, QUORUM needs 2; nothing was written/)
+    expect(await rowsOf(c, "SELECT * FROM t WHERE id = 100")).toEqual([])
+    await c.query("SET marmot_write_consistency = 'one'")
+    expect((await rowsOf(c, "SELECT @@marmot_write_consistency AS level"))[0]!["level"]).toBe("ONE")
+    await c.query("INSERT INTO t VALUES (101, 'one')")
+    expect(await rowsOf(c, "SELECT v FROM t WHERE id = 101")).toEqual([{ v: "one" }])
   })
 })
