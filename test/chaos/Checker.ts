@@ -19,6 +19,8 @@ export interface FinalState {
 export interface CheckResult {
   readonly name: string
   readonly anomalies: Array<string>
+  /** What the level's model allows and was seen (at ONE: lost increments and appends). */
+  readonly allowed: Array<string>
   /** Figures for the report (e.g. how many rows were checked). */
   readonly stats: Record<string, number>
 }
@@ -49,7 +51,7 @@ export function checkSets(history: History, final: FinalState): CheckResult {
     }
   }
   for (const id of present) if (!inserts.has(id)) anomalies.push(`phantom: row ${id} was never inserted`)
-  return { name: "sets", anomalies, stats: { rows: present.size, mustExist, mustBeGone } }
+  return { name: "sets", anomalies, allowed: [], stats: { rows: present.size, mustExist, mustBeGone } }
 }
 
 /** Counters: acknowledged ≤ final ≤ acknowledged + unknown, per key. */
@@ -66,7 +68,7 @@ export function checkCounters(history: History, final: FinalState, level: string
     if (v < ok) (level === "ONE" ? allowed : anomalies).push(`lost increments: counter ${row.k} = ${v}, ${ok} acknowledged (${info} unknown)`)
     if (v > ok + info) anomalies.push(`extra increments: counter ${row.k} = ${v}, but only ${ok} acknowledged + ${info} unknown`)
   }
-  return { name: "counters", anomalies, stats: { keys: final.counters.length, acknowledged, allowedAtOne: allowed.length } }
+  return { name: "counters", anomalies, allowed, stats: { keys: final.counters.length, acknowledged, allowedAtOne: allowed.length } }
 }
 
 /** Appends: every acknowledged element exactly once, unknown ones at most once, failed ones never. */
@@ -113,6 +115,7 @@ export function checkAppends(history: History, final: FinalState, level: string)
   return {
     name: "appends",
     anomalies: anomalies.slice(0, 50).concat(anomalies.length > 50 ? [`… ${anomalies.length - 50} more`] : []),
+    allowed,
     stats: { acknowledged, textElements: count.size, rows: final.appends.length, allowedAtOne: allowed.length }
   }
 }

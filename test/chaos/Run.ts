@@ -13,7 +13,7 @@ import { checkAppends, checkCounters, checkSets, type CheckResult, type FinalSta
 import { History } from "./History.ts"
 import { chooseTopology } from "./Net.ts"
 import { ALL_FAULTS, describeFault, type FaultKind, type NemesisLogEntry, schedule, startNemesis } from "./Nemesis.ts"
-import { DB, SCHEMA, SEED_ROWS, sleep, startWorkload, TABLES } from "./Workload.ts"
+import { DB, SCHEMA, SEED_ROWS, sleep, startWorkload, TABLES, withTimeout } from "./Workload.ts"
 
 export interface ChaosOptions {
   readonly seed: number
@@ -64,7 +64,7 @@ async function dump(cluster: ChaosCluster, i: number): Promise<Dump> {
   try {
     const out: Dump = {}
     for (const t of TABLES) {
-      const [rows] = await c.query<Array<RowDataPacket>>(`SELECT * FROM ${t.name} ORDER BY ${t.orderBy}`)
+      const [rows] = await withTimeout(c.query<Array<RowDataPacket>>(`SELECT * FROM ${t.name} ORDER BY ${t.orderBy}`), 10_000)
       out[t.name] = rows.map((r) => ({ ...r }))
     }
     return out
@@ -236,7 +236,10 @@ export function formatReport(r: ChaosReport): string {
     `errors seen:`,
     ...r.errors.slice(0, 12).map(([e, n]) => `  ${n} × ${e}`),
     `convergence: ${r.convergence.converged ? "yes" : "NO"} (${r.convergence.ms} ms), checksums ${r.convergence.checksums.join(" ")}`,
-    ...r.checks.map((c) => `check ${c.name}: ${c.anomalies.length === 0 ? "ok" : `${c.anomalies.length} anomalies`} ${JSON.stringify(c.stats)}`),
+    ...r.checks.flatMap((c) => [
+      `check ${c.name}: ${c.anomalies.length === 0 ? "ok" : `${c.anomalies.length} anomalies`} ${JSON.stringify(c.stats)}`,
+      ...(c.allowed.length === 0 ? [] : [`  allowed at ${r.level} (${c.allowed.length}), e.g.:`, ...c.allowed.slice(0, 5).map((a) => `    ${a}`)])
+    ]),
     r.anomalies.length === 0 ? "RESULT: no anomalies" : `RESULT: ${r.anomalies.length} anomalies (node logs and history kept in ${r.keptDir})`,
     ...r.anomalies.slice(0, 40).map((a) => `  ${a}`)
   ]

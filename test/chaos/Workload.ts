@@ -65,7 +65,7 @@ class OpTimeout extends Error {
   }
 }
 
-const withTimeout = <A>(p: Promise<A>, ms: number): Promise<A> =>
+export const withTimeout = <A>(p: Promise<A>, ms: number): Promise<A> =>
   new Promise<A>((resolve, reject) => {
     const t = setTimeout(() => reject(new OpTimeout(ms)), ms)
     p.then((a) => {
