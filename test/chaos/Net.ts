@@ -74,6 +74,9 @@ export function netnsTopology(size: number, tag: string): Topology {
     destroy()
     throw e
   }
+  // If the run dies without destroy() (an uncaught error, process.exit on a signal), the namespaces
+  // go with it. Servers.ts's exit hook, registered earlier, has SIGKILLed the nodes by then.
+  process.once("exit", destroy)
   const key = (a: number, b: number) => (a < b ? `${a}-${b}` : `${b}-${a}`)
   return {
     kind: "netns",

@@ -100,6 +100,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const t0 = Date.now()
   const tag = `${process.pid}${Math.floor(Math.random() * 1000)}`
   const runDir = mkdtempSync(path.join(os.tmpdir(), "marmot-chaos-"))
+  let keep = false
+  // a run killed by a signal (main.ts exits on SIGINT/SIGTERM) still removes its data
+  const removeRunDir = () => {
+    if (!keep) rmSync(runDir, { recursive: true, force: true })
+  }
+  process.once("exit", removeRunDir)
   const { topology, note } = chooseTopology(3, tag, options.topology ?? "auto")
   const faketime = faketimeAvailable()
   const level = options.level ?? "QUORUM"
@@ -107,7 +113,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   log(`chaos: seed ${options.seed}, ${options.durationMs} ms, ${options.clients} clients at ${level}; ${note}; clock skew ${faketime ? "by libfaketime" : "unavailable (no libfaketime)"}`)
   log(`chaos: schedule ${faults.map(describeFault).join("; ")}`)
   let cluster: ChaosCluster | undefined
-  let keep = false
   const history = new History()
   try {
     cluster = await ChaosCluster.start({ size: 3, topology, runDir, useFaketime: faketime, log })
@@ -221,7 +226,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     await cluster?.destroy()
     if (cluster === undefined) topology.destroy()
-    if (!keep) rmSync(runDir, { recursive: true, force: true })
+    process.off("exit", removeRunDir)
+    removeRunDir()
   }
 }
 

@@ -21,6 +21,11 @@ for (const f of faults) if (!ALL_FAULTS.includes(f)) throw new Error(`unknown fa
 if (!Number.isInteger(seed) || !(duration > 0) || !(clients > 0)) throw new Error("--seed must be an integer, --duration and --clients positive")
 if (level !== undefined && !["ONE", "QUORUM", "ALL"].includes(level)) throw new Error("--level ONE | QUORUM | ALL")
 
+// Ctrl-C or a kill: exit through the process exit hooks, which SIGKILL the nodes by pid and delete
+// the network namespaces.
+process.once("SIGINT", () => process.exit(130))
+process.once("SIGTERM", () => process.exit(143))
+
 console.log(`chaos seed ${seed}`)
 const report = await runChaos({
   seed,
