@@ -12,7 +12,7 @@ import { ChaosCluster, faketimeAvailable } from "./ChaosCluster.ts"
 import { checkAppends, checkCounters, checkSets, type CheckResult, type FinalState } from "./Checker.ts"
 import { History } from "./History.ts"
 import { chooseTopology } from "./Net.ts"
-import { ALL_FAULTS, describeFault, type FaultKind, type NemesisLogEntry, schedule, startNemesis } from "./Nemesis.ts"
+import { DEFAULT_FAULTS, describeFault, type FaultKind, type NemesisLogEntry, schedule, startNemesis } from "./Nemesis.ts"
 import { DB, SCHEMA, SEED_ROWS, sleep, startWorkload, TABLES, withTimeout } from "./Workload.ts"
 
 export interface ChaosOptions {
@@ -109,7 +109,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const { topology, note } = chooseTopology(3, tag, options.topology ?? "auto")
   const faketime = faketimeAvailable()
   const level = options.level ?? "QUORUM"
-  const faults = schedule(options.seed, options.durationMs, 3, options.faults ?? ALL_FAULTS)
+  const faults = schedule(options.seed, options.durationMs, 3, options.faults ?? DEFAULT_FAULTS)
   log(`chaos: seed ${options.seed}, ${options.durationMs} ms, ${options.clients} clients at ${level}; ${note}; clock skew ${faketime ? "by libfaketime" : "unavailable (no libfaketime)"}`)
   log(`chaos: schedule ${faults.map(describeFault).join("; ")}`)
   let cluster: ChaosCluster | undefined

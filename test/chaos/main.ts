@@ -1,9 +1,9 @@
 /**
  * The long chaos run: `npm run chaos -- --seed S --duration 600 [--clients 6] [--level QUORUM]
- * [--faults kill,pause,isolate,cut,skew] [--topology auto|netns|loopback]`. Duration in seconds.
+ * [--faults kill,pause,isolate,cut,skew (the default),kill-all,crash-isolated] [--topology auto|netns|loopback]`. Duration in seconds.
  * Prints the seed first (a run without --seed picks one), the report last; exit code 1 on anomalies.
  */
-import { ALL_FAULTS, type FaultKind } from "./Nemesis.ts"
+import { ALL_FAULTS, DEFAULT_FAULTS, type FaultKind } from "./Nemesis.ts"
 import { formatReport, runChaos } from "./Run.ts"
 
 const args = process.argv.slice(2)
@@ -15,7 +15,7 @@ const seed = Number(flag("seed") ?? Math.floor(Math.random() * 2 ** 31))
 const duration = Number(flag("duration") ?? 120)
 const clients = Number(flag("clients") ?? 6)
 const level = flag("level") as "ONE" | "QUORUM" | "ALL" | undefined
-const faults = (flag("faults")?.split(",") ?? ALL_FAULTS) as Array<FaultKind>
+const faults = (flag("faults")?.split(",") ?? DEFAULT_FAULTS) as Array<FaultKind>
 const topology = (flag("topology") ?? "auto") as "auto" | "netns" | "loopback"
 for (const f of faults) if (!ALL_FAULTS.includes(f)) throw new Error(`unknown fault ${f}; known: ${ALL_FAULTS.join(",")}`)
 if (!Number.isInteger(seed) || !(duration > 0) || !(clients > 0)) throw new Error("--seed must be an integer, --duration and --clients positive")
