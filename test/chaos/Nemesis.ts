@@ -54,7 +54,7 @@ export function schedule(seed: number, durationMs: number, size: number, kinds: 
 }
 
 export const describeFault = (f: Fault) =>
-  `${f.kind} ${f.nodes.map((n) => `n${n + 1}`).join("-")}${f.skewMs === undefined ? "" : ` ${f.skewMs > 0 ? "+" : ""}${f.skewMs} ms`} for ${f.holdMs} ms after ${f.gapMs} ms`
+  `${f.kind}${f.kind === "kill-all" ? "" : ` ${f.nodes.map((n) => `n${n + 1}`).join("-")}`}${f.skewMs === undefined ? "" : ` ${f.skewMs > 0 ? "+" : ""}${f.skewMs} ms`} for ${f.holdMs} ms after ${f.gapMs} ms`
 
 export interface NemesisLogEntry {
   readonly fault: Fault
