@@ -16,6 +16,7 @@ import * as ClusterAuth from "../network/ClusterAuth.ts"
 import { PeerClientProtocol } from "../network/PeerNetwork.ts"
 import * as PeerServer from "../network/PeerServer.ts"
 import { AntiEntropy, AntiEntropyConfig } from "../replication/AntiEntropy.ts"
+import { CursorStore } from "../replication/CursorStore.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
 import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
@@ -85,4 +86,5 @@ export const socketTransport = (host: string, port: number): Layer.Layer<
   unknown
 > => Layer.merge(PeerServer.layerProtocolSocket({ host, port }), PeerClientProtocol.layerSocket())
 
-export const fileMembershipStore = (dataDir: string) => MembershipStore.layerFile(dataDir)
+/** The node's durable state files: membership and anti-entropy cursors. */
+export const fileStores = (dataDir: string) => Layer.merge(MembershipStore.layerFile(dataDir), CursorStore.layerFile(dataDir))

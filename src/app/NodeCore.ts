@@ -10,7 +10,7 @@ import { type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
 import { type ReplicateReply, reviveRequest, runWrite } from "../replication/Replicator.ts"
 import { WriteCoordinator, type WriteRequest } from "../replication/WriteCoordinator.ts"
 import { Storage } from "../storage/Storage.ts"
-import { coreLayer, coreOptions, fileMembershipStore, socketTransport } from "./CoreLayer.ts"
+import { coreLayer, coreOptions, fileStores, socketTransport } from "./CoreLayer.ts"
 
 /** How the core's storage talks to the MySQL side of the node. */
 export interface BusHub {
@@ -33,7 +33,7 @@ export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<Ru
   const peerAddress = advertiseAddressOf(settings)
   const layer = coreLayer(coreOptions(settings, peerAddress)).pipe(
     Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort)),
-    Layer.provide(fileMembershipStore(settings.dataDir)),
+    Layer.provide(fileStores(settings.dataDir)),
     Layer.provideMerge(Storage.layer),
     Layer.provide(NodeConfig.layer(settings)),
     Layer.provide(ProcessBus.layerSupervisor(hub)),
