@@ -3,6 +3,7 @@ import type { Statement } from "../sql/Statement.ts"
 import type { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
 import type { TableInfo } from "../storage/TableInfo.ts"
+import { applyColumnChange } from "./AlterTable.ts"
 import { bindArgs, type EngineContext, localizeSql, requireDatabase } from "./Context.ts"
 import { CaptureSink, ensureCaptureTriggers, unchanged } from "../storage/Capture.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
@@ -252,6 +253,10 @@ export const runDdl = (ctx: EngineContext, session: Session, stmt: Ddl, params: 
   return withWriter(ctx, session, handle, (conn): Ok => {
     const apply = () => {
       for (const s of stmt.statements) {
+        if (s.change !== undefined) {
+          applyColumnChange(conn, handle.name, { ...s, change: s.change })
+          continue
+        }
         const sql = localizeSql(ctx, conn, handle.name, s.sql, [stmt.target])
         conn.exec(inlineArgs(sql, bindArgs(ctx, session, s.args, params)))
       }

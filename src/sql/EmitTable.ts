@@ -47,7 +47,7 @@ const inlineExpr = (e: N): string => {
   return o.sql
 }
 
-const defaultSql = (v: N): string => {
+export const defaultSql = (v: N): string => {
   if (v?.type === "function") {
     const fn = nameOf(v.name?.name?.[0]).toUpperCase()
     if (fn === "CURRENT_TIMESTAMP" || fn === "NOW" || fn === "LOCALTIMESTAMP" || fn === "LOCALTIME") return "CURRENT_TIMESTAMP"

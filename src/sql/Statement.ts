@@ -72,7 +72,7 @@ export type Statement =
     readonly kind: "ddl"
     readonly op: DdlOp
     /** CREATE TABLE … with KEY/INDEX → the CREATE TABLE plus CREATE INDEX statements */
-    readonly statements: ReadonlyArray<Sqlite>
+    readonly statements: ReadonlyArray<DdlStep>
     readonly target: TableRef
     /** every table the statement touches (DROP TABLE a, b; RENAME TABLE a TO b: both names) */
     readonly tables: ReadonlyArray<TableRef>
@@ -98,6 +98,31 @@ export type Statement =
   | { readonly kind: "deallocate_sql"; readonly name: string }
   /** EXPLAIN <statement>: the plan SQLite would use, in MySQL's EXPLAIN columns */
   | { readonly kind: "explain"; readonly statement: Extract<Statement, { kind: "select" | "insert" | "replace" | "update" | "delete" }> }
+
+/**
+ * One step of a DDL statement: SQLite text to run, or (with `change`) a column change SQLite's
+ * ALTER TABLE cannot make, which the executor does by rebuilding the table (`src/query/AlterTable.ts`).
+ * For a change, `sql` is the new column definition (MODIFY/CHANGE) or the new DEFAULT clause.
+ */
+export interface DdlStep extends Sqlite {
+  readonly change?: ColumnChange
+}
+
+export type ColumnChange =
+  /** MODIFY [COLUMN] c def / CHANGE [COLUMN] old new def: `sql` is the definition without PRIMARY KEY */
+  | {
+    readonly kind: "modify"
+    readonly table: TableRef
+    readonly from: string
+    readonly to: string
+    /** the definition as a rowid alias (`"id" INTEGER /*mysql:BIGINT*\/ PRIMARY KEY AUTOINCREMENT`) when it says AUTO_INCREMENT */
+    readonly autoIncrementSql: string | undefined
+    /** the definition says PRIMARY KEY */
+    readonly primaryKey: boolean
+    readonly position: { readonly first: true } | { readonly after: string } | undefined
+  }
+  /** ALTER [COLUMN] c SET DEFAULT x (`sql` = `DEFAULT x`) / DROP DEFAULT (`sql` = "") */
+  | { readonly kind: "default"; readonly table: TableRef; readonly column: string }
 
 export type DdlOp =
   | "create_table"
