@@ -4,6 +4,7 @@ import type { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
 import type { TableInfo } from "../storage/TableInfo.ts"
 import { applyColumnChange } from "./AlterTable.ts"
+import { runMultiTable } from "./MultiTable.ts"
 import { bindArgs, type EngineContext, localizeSql, requireDatabase } from "./Context.ts"
 import { CaptureSink, ensureCaptureTriggers, unchanged } from "../storage/Capture.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
@@ -131,6 +132,7 @@ export const runUpdateOrDelete = (
   stmt: UpdateOrDelete,
   params: ReadonlyArray<ParamValue>
 ) => {
+  if (stmt.multi !== undefined) return runMultiTable(ctx, session, stmt, stmt.multi, params)
   const handle = requireDatabase(ctx, stmt.target.database ?? session.database)
   return withWriter(ctx, session, handle, (conn): Ok => {
     const sink = new CaptureSink()
@@ -151,15 +153,20 @@ export const runUpdateOrDelete = (
         if (!unchanged(image)) changed++
       }
       if (matched === 0) matched = changed = result.changes
-      const affected = session.foundRowsFlag ? matched : changed
-      session.rowCount = BigInt(affected)
-      return { ...ok(affected), info: `Rows matched: ${matched}  Changed: ${changed}  Warnings: 0` }
+      return updated(session, matched, changed)
     } catch (e) {
       throw fromSqlite(e, handle.name)
     } finally {
       conn.capture = undefined
     }
   })
+}
+
+/** An UPDATE's outcome: MySQL reports rows it changed, or rows it matched when the client set CLIENT_FOUND_ROWS. */
+export const updated = (session: Session, matched: number, changed: number): Ok => {
+  const affected = session.foundRowsFlag ? matched : changed
+  session.rowCount = BigInt(affected)
+  return { ...ok(affected), info: `Rows matched: ${matched}  Changed: ${changed}  Warnings: 0` }
 }
 
 /**

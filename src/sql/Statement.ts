@@ -67,6 +67,8 @@ export type Statement =
     readonly sqlite: Sqlite
     readonly target: TableRef
     readonly tables: ReadonlyArray<TableRef>
+    /** set when SQLite cannot run it as one statement: `sqlite` is then the SELECT of the matched rows */
+    readonly multi?: MultiTable
   }
   | {
     readonly kind: "ddl"
@@ -123,6 +125,24 @@ export type ColumnChange =
   }
   /** ALTER [COLUMN] c SET DEFAULT x (`sql` = `DEFAULT x`) / DROP DEFAULT (`sql` = "") */
   | { readonly kind: "default"; readonly table: TableRef; readonly column: string }
+
+/**
+ * A multi-table UPDATE/DELETE that changes several tables, or joins with LEFT/RIGHT JOIN: the
+ * statement's `sqlite` SELECTs, per matched row and per target in order, the target's rowid and
+ * (UPDATE) the values of its SET assignments; the executor then runs each target's `sql` once per
+ * distinct rowid (`?`s: the SET values, then the rowid). See src/query/MultiTable.ts.
+ */
+export interface MultiTable {
+  readonly targets: ReadonlyArray<MultiTarget>
+}
+
+export interface MultiTarget {
+  readonly table: TableRef
+  /** UPDATE t SET a = ?, b = ? WHERE rowid = ? | DELETE FROM t WHERE rowid = ? */
+  readonly sql: string
+  /** how many SET values follow the rowid in the SELECT's columns */
+  readonly values: number
+}
 
 export type DdlOp =
   | "create_table"

@@ -4,6 +4,7 @@
  */
 import mysql, { type Connection, type RowDataPacket } from "mysql2/promise"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { errorOf } from "../support/Mysql2.ts"
 import { startMarmot, type RunningServer } from "../support/Servers.ts"
 
 let server: RunningServer
@@ -21,15 +22,6 @@ afterAll(async () => {
   await server?.stop()
 })
 
-const errorOf = async (p: Promise<unknown>) => {
-  try {
-    await p
-  } catch (e) {
-    const err = e as { errno?: number; message: string }
-    return { errno: err.errno, message: err.message }
-  }
-  throw new Error("expected an error")
-}
 
 const createTable = async (name: string): Promise<string> => {
   const [rows] = await c.query<RowDataPacket[]>(`SHOW CREATE TABLE ${name}`)
