@@ -18,6 +18,8 @@ export interface MysqlSettings {
   /** MySQL worker processes; 0 = one per CPU. */
   readonly workers: number
   readonly users: ReadonlyArray<MysqlUser>
+  /** AUTO_INCREMENT id layout (marmot.md §10): compact = 53-bit (JS-safe), extended = 64-bit */
+  readonly autoIdMode: "compact" | "extended"
 }
 
 export interface LoggingSettings {
@@ -48,7 +50,8 @@ export const defaults: NodeSettings = {
     maxAllowedPacket: 64 * 1024 * 1024,
     lockWaitTimeoutSeconds: 50,
     workers: 0,
-    users: [{ name: "root", password: "" }]
+    users: [{ name: "root", password: "" }],
+    autoIdMode: "compact"
   },
   logging: { level: "info" }
 }
@@ -147,7 +150,8 @@ const readMysql = (r: Reader): MysqlSettings => {
     maxAllowedPacket: r.int("max_allowed_packet", d.maxAllowedPacket, 1024, 1024 * 1024 * 1024),
     lockWaitTimeoutSeconds: r.int("lock_wait_timeout_seconds", d.lockWaitTimeoutSeconds, 1, 31_536_000),
     workers: r.int("workers", d.workers, 0, 256),
-    users
+    users,
+    autoIdMode: r.oneOf("auto_id_mode", d.autoIdMode, ["compact", "extended"])
   }
   r.done()
   return settings

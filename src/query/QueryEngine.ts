@@ -8,9 +8,12 @@ import { resetStatementClock } from "../functions/index.ts"
 import { ensureCaptureTriggers } from "../storage/Capture.ts"
 import { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { DatabaseExists, InvalidDatabaseName, Storage } from "../storage/Storage.ts"
+import { ProcessBus } from "../process/ProcessBus.ts"
+import { AutoIdGenerator } from "./AutoId.ts"
 import { stringShape } from "./ColumnTypes.ts"
 import { bindArgs, type EngineContext, requireDatabase } from "./Context.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
+import { configureAutoIds } from "./InsertIds.ts"
 import { runExplain } from "./Explain.ts"
 import { columnsBeforeExecution, prepareRead, runSelect, type Rows } from "./Reads.ts"
 import { Session } from "./Session.ts"
@@ -253,6 +256,8 @@ const runRaw = (ctx: EngineContext, session: Session, sql: string): Outcome | Pr
 const make = Effect.gen(function*() {
   const storage = yield* Storage
   const config = yield* NodeConfig
+  const bus = yield* ProcessBus
+  configureAutoIds(new AutoIdGenerator({ mode: config.mysql.autoIdMode, nodeId: config.nodeId, workerIndex: bus.workerIndex, workerCount: bus.workerCount }))
   const scratch = yield* Effect.acquireRelease(
     Effect.sync(() => new SqliteConnection(":memory:", { readonly: false })),
     (c) => Effect.sync(() => c.close())

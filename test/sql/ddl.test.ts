@@ -9,7 +9,7 @@ describe("CREATE TABLE", () => {
   it("sysbench table: AUTO_INCREMENT PRIMARY KEY (id) folds into a rowid alias; executable comment dropped", () => {
     const st = ok("CREATE TABLE sbtest1(\n  id INTEGER NOT NULL AUTO_INCREMENT,\n  k INTEGER DEFAULT '0' NOT NULL,\n  c CHAR(120) DEFAULT '' NOT NULL,\n  pad CHAR(60) DEFAULT '' NOT NULL,\n  PRIMARY KEY (id)\n) /*! ENGINE = innodb */")
     expect(st.kind === "ddl" && st.op).toBe("create_table")
-    expect(sqls(st)).toEqual([`CREATE TABLE "sbtest1" ("id" INTEGER /*mysql:INTEGER*/ PRIMARY KEY AUTOINCREMENT NOT NULL, "k" INTEGER NOT NULL DEFAULT '0', "c" CHAR(120) NOT NULL DEFAULT '' COLLATE NOCASE, "pad" CHAR(60) NOT NULL DEFAULT '' COLLATE NOCASE)`])
+    expect(sqls(st)).toEqual([`CREATE TABLE "sbtest1" ("id" INTEGER /*mysql:BIGINT*/ PRIMARY KEY AUTOINCREMENT NOT NULL, "k" INTEGER NOT NULL DEFAULT '0', "c" CHAR(120) NOT NULL DEFAULT '' COLLATE NOCASE, "pad" CHAR(60) NOT NULL DEFAULT '' COLLATE NOCASE)`])
     expect(st.kind === "ddl" && st.target).toEqual({ database: undefined, table: "sbtest1" })
   })
   it("AUTO_INCREMENT=N (mysqldump) seeds the AUTOINCREMENT counter; ignored with IF NOT EXISTS or without a rowid alias", () => {
@@ -92,7 +92,7 @@ describe("other DDL", () => {
       [`"a" BIGINT NOT NULL DEFAULT 3`, { kind: "modify", table: { database: undefined, table: "t" }, from: "a", to: "a", autoIncrementSql: undefined, primaryKey: false, position: { first: true } }],
       [`"c" INT UNSIGNED`, {
         kind: "modify", table: { database: undefined, table: "t" }, from: "b", to: "c",
-        autoIncrementSql: `"c" INTEGER /*mysql:INT UNSIGNED*/ PRIMARY KEY AUTOINCREMENT`, primaryKey: false, position: { after: "a" }
+        autoIncrementSql: `"c" INTEGER /*mysql:BIGINT UNSIGNED*/ PRIMARY KEY AUTOINCREMENT`, primaryKey: false, position: { after: "a" }
       }],
       [`ALTER TABLE "t" RENAME TO "u"`, undefined],
       [`"d" VARCHAR(5) COLLATE NOCASE`, { kind: "modify", table: { database: undefined, table: "u" }, from: "d", to: "d", autoIncrementSql: undefined, primaryKey: false, position: undefined }],
