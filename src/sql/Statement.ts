@@ -185,7 +185,8 @@ export type ShowStatement =
   | { readonly what: "tables"; readonly database: string | undefined; readonly full: boolean; readonly like: string | undefined; readonly where?: string | undefined }
   /** SHOW [FULL] COLUMNS|FIELDS FROM t [FROM db] [LIKE], DESCRIBE t, DESC t, EXPLAIN t */
   | { readonly what: "columns"; readonly table: TableRef; readonly full: boolean; readonly like: string | undefined; readonly where?: string | undefined }
-  | { readonly what: "create_table"; readonly table: TableRef }
+  /** SHOW CREATE TABLE t (a view answers as SHOW CREATE VIEW does), SHOW CREATE VIEW v (`view`) */
+  | { readonly what: "create_table"; readonly table: TableRef; readonly view?: boolean }
   | { readonly what: "index"; readonly table: TableRef; readonly where?: string | undefined }
   /**
    * where: the WHERE condition as SQLite expression text with literals inlined, over the
