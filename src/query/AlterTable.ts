@@ -4,11 +4,13 @@
  *
  * They use SQLite's documented table rebuild (https://sqlite.org/lang_altertable.html, "Making
  * Other Kinds Of Table Schema Changes"), inside the caller's transaction: create the new table
- * under a temporary name, copy the rows, drop the old table, rename the new one, recreate the
- * table's indexes (and triggers other than the capture triggers, which the caller regenerates),
- * and carry the AUTO_INCREMENT high-water mark over in sqlite_sequence. Foreign keys are not
- * enforced on our connections, so dropping the old table touches no other table. A renamed column
- * is renamed first with ALTER TABLE … RENAME COLUMN, which rewrites the indexes that use it.
+ * under a temporary name, set the rows aside, drop the old table, rename the new one, put the rows
+ * in, recreate the table's indexes (and triggers other than the capture triggers, which the caller
+ * regenerates), and carry the AUTO_INCREMENT high-water mark over in sqlite_sequence. Foreign keys
+ * stay enforced (deferred to the COMMIT while the table is rebuilt, see `rebuild`); a table that other
+ * tables reference with an ON DELETE action cannot be rebuilt (1235). A renamed column
+ * is renamed first with ALTER TABLE … RENAME COLUMN, which rewrites the indexes, CHECKs and
+ * foreign keys that use it.
  */
 import { lex, type Token } from "../sql/Lexer.ts"
 import type { ColumnChange, DdlStep } from "../sql/Statement.ts"
@@ -36,6 +38,7 @@ export const applyColumnChange = (conn: SqliteConnection, database: string, step
     // SQLite renames the column in the table, its indexes, triggers and views
     db.exec(`ALTER TABLE main.${quoteIdent(table)} RENAME COLUMN ${quoteIdent(existing.name)} TO ${quoteIdent(change.to)}`)
   }
+  refuseReferencedWithActions(conn, table)
   const createSql = db.prepare("SELECT sql FROM main.sqlite_schema WHERE type = 'table' AND name = ?").pluck().get(table) as string
   const parts = splitCreateTable(createSql)
   if (parts === undefined) throw Errors.notSupported(`changing a column of table '${table}'`)
@@ -75,6 +78,26 @@ export const applyColumnChange = (conn: SqliteConnection, database: string, step
   rebuild(conn, table, items, parts.tail)
 }
 
+/**
+ * Dropping the old table deletes its rows first, which fires the ON DELETE actions of other
+ * tables' foreign keys (and RESTRICT refuses at once, deferred or not); foreign_keys cannot be
+ * switched off inside the DDL's transaction. So a table another table references with an action
+ * (CASCADE, SET NULL, SET DEFAULT, RESTRICT) is not rebuilt; NO ACTION references are fine.
+ */
+const refuseReferencedWithActions = (conn: SqliteConnection, table: string): void => {
+  const tables = (conn.db.prepare("PRAGMA main.table_list").all() as Array<{ name: string; type: string }>).filter((t) => t.type === "table")
+  for (const t of tables) {
+    if (t.name.toLowerCase() === table.toLowerCase() || t.name.startsWith("sqlite_")) continue
+    const keys = conn.db.prepare(`PRAGMA main.foreign_key_list(${quoteIdent(t.name)})`).all() as Array<{ table: string; on_delete: string }>
+    const acting = keys.find((k) => k.table.toLowerCase() === table.toLowerCase() && k.on_delete !== "NO ACTION")
+    if (acting !== undefined) {
+      throw Errors.notSupported(
+        `changing a column of table '${table}' while table '${t.name}' references it with ON DELETE ${acting.on_delete} (a rebuild would fire it)`
+      )
+    }
+  }
+}
+
 const multiplePrimaryKeys = () => new MysqlError({ code: 1068, sqlState: "42000", message: "Multiple primary key defined" })
 
 /** The tokens of one column definition (the MySQL lexer: `"x"` reads as a string, which is fine here). */
@@ -110,38 +133,50 @@ const withDefault = (def: string, clause: string): string => {
   return clause === "" ? def : `${def} ${clause}`
 }
 
-/** SQLite's table rebuild: `items` are the new column list of `table`, `tail` the text from its closing parenthesis on. */
+/**
+ * SQLite's table rebuild: `items` are the new column list of `table`, `tail` the text from its
+ * closing parenthesis on. Foreign keys are enforced (better-sqlite3's default), and dropping a
+ * table other tables reference deletes its rows first; so the rows wait in a temp table, foreign
+ * keys are deferred, and they go back into the new table after the rename, which settles the
+ * references the drop left dangling (a row really missing still fails the COMMIT).
+ */
 const rebuild = (conn: SqliteConnection, table: string, items: ReadonlyArray<string>, tail: string): void => {
   const db = conn.db
-  const temp = `__marmot_rebuild_${table}`
+  const fresh = `__marmot_rebuild_${table}`
+  const saved = "__marmot_rebuild_rows"
   const objects = db.prepare("SELECT name, sql FROM main.sqlite_schema WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL").raw().all(table) as Array<
     [string, string]
   >
   const hasSequence = db.prepare("SELECT 1 FROM main.sqlite_schema WHERE name = 'sqlite_sequence'").get() !== undefined
   const seq = hasSequence ? db.prepare("SELECT seq FROM main.sqlite_sequence WHERE name = ?").pluck().get(table) as bigint | undefined : undefined
-  db.exec(`DROP TABLE IF EXISTS main.${quoteIdent(temp)}`)
-  db.exec(`CREATE TABLE main.${quoteIdent(temp)} (${items.join(",")}${tail}`)
-  const columns = (db.prepare(`PRAGMA main.table_xinfo(${quoteIdent(temp)})`).all() as Array<{ name: string; hidden: number | bigint }>)
+  db.exec(`DROP TABLE IF EXISTS main.${quoteIdent(fresh)}`)
+  db.exec(`CREATE TABLE main.${quoteIdent(fresh)} (${items.join(",")}${tail}`)
+  const columns = (db.prepare(`PRAGMA main.table_xinfo(${quoteIdent(fresh)})`).all() as Array<{ name: string; hidden: number | bigint }>)
     .filter((c) => Number(c.hidden) === 0)
     .map((c) => quoteIdent(c.name))
     .join(", ")
+  db.pragma("defer_foreign_keys = ON")
+  db.exec(`DROP TABLE IF EXISTS temp.${quoteIdent(saved)}`)
+  db.exec(`CREATE TEMP TABLE ${quoteIdent(saved)} AS SELECT ${columns} FROM main.${quoteIdent(table)}`)
+  db.exec(`DROP TABLE main.${quoteIdent(table)}`)
+  // Without the legacy rename, SQLite re-checks every view and trigger against the schema.
+  const legacy = Number(db.pragma("legacy_alter_table", { simple: true })) === 1
+  db.pragma("legacy_alter_table = ON")
   try {
-    db.exec(`INSERT INTO main.${quoteIdent(temp)} (${columns}) SELECT ${columns} FROM main.${quoteIdent(table)}`)
+    db.exec(`ALTER TABLE main.${quoteIdent(fresh)} RENAME TO ${quoteIdent(table)}`)
+  } finally {
+    if (!legacy) db.pragma("legacy_alter_table = OFF")
+  }
+  try {
+    db.exec(`INSERT INTO main.${quoteIdent(table)} (${columns}) SELECT ${columns} FROM temp.${quoteIdent(saved)}`)
   } catch (e) {
     // MySQL's answer when a column made NOT NULL holds NULLs
     if (e instanceof Error && e.message.startsWith("NOT NULL constraint failed")) {
       throw new MysqlError({ code: 1138, sqlState: "22004", message: "Invalid use of NULL value" })
     }
     throw e
-  }
-  db.exec(`DROP TABLE main.${quoteIdent(table)}`)
-  // Without the legacy rename, SQLite re-checks every view and trigger against the schema.
-  const legacy = Number(db.pragma("legacy_alter_table", { simple: true })) === 1
-  db.pragma("legacy_alter_table = ON")
-  try {
-    db.exec(`ALTER TABLE main.${quoteIdent(temp)} RENAME TO ${quoteIdent(table)}`)
   } finally {
-    if (!legacy) db.pragma("legacy_alter_table = OFF")
+    db.exec(`DROP TABLE IF EXISTS temp.${quoteIdent(saved)}`)
   }
   for (const [name, sql] of objects) if (!name.startsWith(capturePrefix)) db.exec(sql)
   if (seq !== undefined && /\bAUTOINCREMENT\b/i.test(items.join(","))) {

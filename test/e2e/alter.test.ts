@@ -142,6 +142,33 @@ describe("ALTER TABLE … MODIFY / CHANGE", () => {
     expect(await createTable("nn")).toBe(before)
   })
 
+  it("rebuilds a table other tables reference: rows and references survive, foreign keys still hold", async () => {
+    await c.query("CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(10), CHECK (length(name) > 0))")
+    await c.query("CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id))")
+    await c.query("CREATE VIEW parent_names AS SELECT id, name FROM parent")
+    await c.query("INSERT INTO parent VALUES (1, 'a'), (2, 'b')")
+    await c.query("INSERT INTO child VALUES (10, 1), (11, 2), (12, 2)")
+    await c.query("ALTER TABLE parent CHANGE name label VARCHAR(20) NOT NULL, MODIFY id BIGINT NOT NULL")
+    const [kids] = await c.query<RowDataPacket[]>("SELECT id, parent_id FROM child ORDER BY id")
+    expect(kids.map((r) => [r["id"], Number(r["parent_id"])])).toEqual([[10, 1], [11, 2], [12, 2]])
+    expect(await createTable("parent")).toContain("`label` varchar(20) NOT NULL")
+    expect(await createTable("child")).toContain("FOREIGN KEY (`parent_id`) REFERENCES `parent` (`id`)")
+    expect(await errorOf(c.query("INSERT INTO child VALUES (13, 99)"))).toMatchObject({ errno: 1452 })
+    // the CHECK followed the renamed column
+    expect(await errorOf(c.query("INSERT INTO parent VALUES (3, '')"))).toMatchObject({ errno: 3819 })
+    // the child side too
+    await c.query("ALTER TABLE child MODIFY parent_id BIGINT NOT NULL")
+    expect(await errorOf(c.query("INSERT INTO child VALUES (14, 98)"))).toMatchObject({ errno: 1452 })
+    // a reference with an ON DELETE action would fire during the rebuild: refused, nothing changed
+    await c.query("CREATE TABLE owner (id INT PRIMARY KEY)")
+    await c.query("CREATE TABLE pet (id INT PRIMARY KEY, owner_id INT, FOREIGN KEY (owner_id) REFERENCES owner (id) ON DELETE CASCADE)")
+    await c.query("INSERT INTO owner VALUES (1)")
+    await c.query("INSERT INTO pet VALUES (5, 1)")
+    expect(await errorOf(c.query("ALTER TABLE owner MODIFY id BIGINT NOT NULL"))).toMatchObject({ errno: 1235 })
+    const [pets] = await c.query<RowDataPacket[]>("SELECT id FROM pet")
+    expect(pets).toEqual([{ id: 5 }])
+  })
+
   it("keeps change capture: writes after the rebuild are counted as before", async () => {
     await c.query("CREATE TABLE cap (id INT PRIMARY KEY, v INT)")
     await c.query("INSERT INTO cap VALUES (1, 1), (2, 2)")
