@@ -41,14 +41,17 @@ export const runInsert = (ctx: EngineContext, session: Session, stmt: Insert, pa
       conn.capture = sink
       const result = prepared.stmt.run(args)
       const changes = BigInt(result.changes)
-      const generated = firstGenerated()
-      if (generated !== undefined && changes > 0n) session.lastInsertId = generated
       // MySQL counts a REPLACE that deleted a row as 2, an upsert that changed a row as 2, an unchanged one as 0.
       let affected = 0n
+      let inserted = false
       for (const image of sink.images) {
         if (image.table !== stmt.target.table) continue
         affected += image.op === "U" ? (unchanged(image) ? 0n : 2n) : 1n
+        if (image.op === "I") inserted = true
       }
+      // an upsert that only updated rows generated ids it did not use: LAST_INSERT_ID() stays
+      const generated = inserted || sink.images.length === 0 ? firstGenerated() : undefined
+      if (generated !== undefined && changes > 0n) session.lastInsertId = generated
       session.rowCount = affected
       return ok(affected, (changes > 0n ? generated ?? ids.lastExplicit : undefined) ?? 0n)
     } catch (e) {

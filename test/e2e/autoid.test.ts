@@ -100,6 +100,13 @@ describe("compact ids from two worker processes", () => {
     // a generated id after an explicit one is still a generated one
     const [g] = await c.query<ResultSetHeader>("INSERT INTO t (conn, k) VALUES (0, 1)")
     expect(decodeAutoId("compact", BigInt(g.insertId)).node).toBe(NODE)
+    // an upsert that only updates uses no id: LAST_INSERT_ID() stays the last generated one
+    await c.query("CREATE TABLE u (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(5) UNIQUE, n INT NOT NULL DEFAULT 0)")
+    const [a] = await c.query<ResultSetHeader>("INSERT INTO u (name) VALUES ('a') ON DUPLICATE KEY UPDATE n = n + 1")
+    const [b] = await c.query<ResultSetHeader>("INSERT INTO u (name) VALUES ('a') ON DUPLICATE KEY UPDATE n = n + 1")
+    expect(b.affectedRows).toBe(2)
+    const [[last]] = await c.query<RowDataPacket[]>("SELECT LAST_INSERT_ID() AS id, (SELECT id FROM u) AS row_id, (SELECT n FROM u) AS n")
+    expect(last).toMatchObject({ id: String(a.insertId), row_id: String(a.insertId), n: 1 })
     await c.end()
   })
 })
