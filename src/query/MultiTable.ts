@@ -10,7 +10,7 @@ import type { ParamValue } from "../mysql/protocol/Decode.ts"
 import type { MultiTable, Statement } from "../sql/Statement.ts"
 import { CaptureSink, unchanged } from "../storage/Capture.ts"
 import { bindArgs, type EngineContext, localizeSql, requireDatabase } from "./Context.ts"
-import { fromSqlite } from "./Errors.ts"
+import { Errors, fromSqlite } from "./Errors.ts"
 import type { Session } from "./Session.ts"
 import { withWriter } from "./Transactions.ts"
 import { ok, type Ok, updated } from "./Writes.ts"
@@ -18,7 +18,12 @@ import { ok, type Ok, updated } from "./Writes.ts"
 type UpdateOrDelete = Extract<Statement, { kind: "update" | "delete" }>
 
 export const runMultiTable = (ctx: EngineContext, session: Session, stmt: UpdateOrDelete, multi: MultiTable, params: ReadonlyArray<ParamValue>) => {
-  const handle = requireDatabase(ctx, stmt.target.database ?? session.database)
+  const home = stmt.target.database ?? session.database
+  // every target is written under the first one's database lock
+  if (multi.targets.some((t) => (t.table.database ?? session.database) !== home)) {
+    throw Errors.notSupported(`multi-table ${stmt.kind.toUpperCase()} of tables in different databases`)
+  }
+  const handle = requireDatabase(ctx, home)
   return withWriter(ctx, session, handle, (conn): Ok => {
     const sink = new CaptureSink()
     try {

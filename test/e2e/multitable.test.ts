@@ -115,6 +115,14 @@ describe("multi-table DELETE", () => {
     expect(await rows("SELECT id FROM customers ORDER BY id")).toEqual([[1], [3]])
   })
 
+  it("targets in another database: the same one qualified is fine, a different one is 1235", async () => {
+    const r = await run("DELETE o, mt.c FROM mt.orders o JOIN customers c ON c.id = o.customer WHERE c.id = 2")
+    expect(r.affectedRows).toBe(2)
+    await c.query("CREATE DATABASE IF NOT EXISTS mt_other")
+    await c.query("CREATE TABLE IF NOT EXISTS mt_other.notes (id INT PRIMARY KEY, customer INT)")
+    expect(await errorOf(run("DELETE o, n FROM orders o JOIN mt_other.notes n ON n.customer = o.customer"))).toMatchObject({ errno: 1235 })
+  })
+
   it("an unknown target is 1109", async () => {
     expect(await errorOf(run("DELETE x FROM orders o JOIN customers c ON c.id = o.customer"))).toMatchObject({
       errno: 1109,

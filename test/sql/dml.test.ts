@@ -84,11 +84,11 @@ describe("UPDATE / DELETE", () => {
       { table: { database: undefined, table: "t" }, values: 0, sql: `DELETE FROM "t" WHERE rowid = ?` },
       { table: { database: undefined, table: "u" }, values: 0, sql: `DELETE FROM "u" WHERE rowid = ?` }
     ])
-    const upd = ok("UPDATE t a LEFT JOIN db.u b ON a.id = b.id SET a.c = b.x + 1, b.y = 2, a.d = 3")
+    const upd = ok("UPDATE db.t a LEFT JOIN db.u b ON a.id = b.id SET a.c = b.x + 1, b.y = 2, a.d = 3")
     if (upd.kind !== "update") throw new Error(upd.kind)
-    expect(upd.sqlite.sql).toBe(`SELECT "a".rowid, "b"."x" + ?, ?, "b".rowid, ? FROM "t" AS "a" LEFT JOIN "db"."u" AS "b" ON "a"."id" = "b"."id"`)
+    expect(upd.sqlite.sql).toBe(`SELECT "a".rowid, "b"."x" + ?, ?, "b".rowid, ? FROM "db"."t" AS "a" LEFT JOIN "db"."u" AS "b" ON "a"."id" = "b"."id"`)
     expect(upd.multi?.targets).toEqual([
-      { table: { database: undefined, table: "t" }, values: 2, sql: `UPDATE "t" SET "c" = ?, "d" = ? WHERE rowid = ?` },
+      { table: { database: "db", table: "t" }, values: 2, sql: `UPDATE "db"."t" SET "c" = ?, "d" = ? WHERE rowid = ?` },
       { table: { database: "db", table: "u" }, values: 1, sql: `UPDATE "db"."u" SET "y" = ? WHERE rowid = ?` }
     ])
     expectSql("DELETE FROM t1 USING t1 JOIN t2 ON t1.id = t2.id",
