@@ -197,5 +197,6 @@ describe("SELECT executes on SQLite", () => {
     expect(exec(db, sql)).toEqual([{ id: 3n, kind: "TABLE" }])
     // an aggregate query keeps its HAVING
     expect(exec(db, "SELECT COUNT(*) AS n FROM t HAVING n > 1")).toEqual([{ n: 3n }])
+    expect(exec(db, "SELECT 'many' AS x FROM t HAVING COUNT(*) > 2")).toEqual([{ x: "many" }])
   })
 })
