@@ -23,6 +23,8 @@ export interface MysqlSettings extends MysqlOptions {
   /** MySQL worker processes; 0 = one per CPU. */
   readonly workers: number
   readonly users: ReadonlyArray<MysqlUser>
+  /** AUTO_INCREMENT id layout (marmot.md §10): compact = 53-bit (JS-safe), extended = 64-bit */
+  readonly autoIdMode: "compact" | "extended"
 }
 
 export interface LoggingSettings {
@@ -87,7 +89,8 @@ export const defaults: NodeSettings = {
     lockWaitTimeoutSeconds: 50,
     workers: 0,
     users: [{ name: "root", password: "" }],
-    ...mysqlOptionDefaults
+    ...mysqlOptionDefaults,
+    autoIdMode: "compact"
   },
   cluster: {
     grpcPort: 0,
@@ -219,7 +222,8 @@ const readMysql = (r: Reader): MysqlSettings => {
     lockWaitTimeoutSeconds: r.int("lock_wait_timeout_seconds", d.lockWaitTimeoutSeconds, 1, 31_536_000),
     workers: r.int("workers", d.workers, 0, 256),
     users,
-    ...readMysqlOptions(r)
+    ...readMysqlOptions(r),
+    autoIdMode: r.oneOf("auto_id_mode", d.autoIdMode, ["compact", "extended"])
   }
   r.done()
   return settings
