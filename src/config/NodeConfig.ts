@@ -2,6 +2,7 @@ import { Context, Data, Effect, Layer } from "effect"
 import { parse as parseToml } from "smol-toml"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
 
 export interface MysqlUser {
   readonly name: string
@@ -29,6 +30,7 @@ export interface NodeSettings {
   readonly dataDir: string
   readonly mysql: MysqlSettings
   readonly logging: LoggingSettings
+  readonly publisher: PublisherSettings
 }
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly key: string; readonly reason: string }> {
@@ -50,7 +52,8 @@ export const defaults: NodeSettings = {
     workers: 0,
     users: [{ name: "root", password: "" }]
   },
-  logging: { level: "info" }
+  logging: { level: "info" },
+  publisher: publisherDefaults()
 }
 
 /** What the command line can override; each maps to one config key. */
@@ -68,15 +71,15 @@ type Table = Record<string, unknown>
 const isTable = (v: unknown): v is Table => typeof v === "object" && v !== null && !Array.isArray(v)
 
 /** Reads a TOML table strictly: every key must be consumed, so a misspelt key is named in the error. */
-class Reader {
+export class Reader {
   private readonly seen = new Set<string>()
   constructor(private readonly table: Table, private readonly path: string) {}
 
-  private key(k: string) {
+  key(k: string) {
     return this.path === "" ? k : `${this.path}.${k}`
   }
 
-  private take(k: string): unknown {
+  take(k: string): unknown {
     this.seen.add(k)
     return this.table[k]
   }
@@ -165,7 +168,8 @@ export const fromToml = (doc: Table): NodeSettings => {
       const level = l.oneOf("level", defaults.logging.level, ["debug", "info", "warning", "error"])
       l.done()
       return { level }
-    })()
+    })(),
+    publisher: readPublisher(r.section("publisher"))
   }
   r.done()
   return settings
