@@ -1,0 +1,290 @@
+/**
+ * CDC test support: commit logs written by the real Applier into real database files (the way a
+ * node writes them), and real brokers on loopback: Debian's nats-server with JetStream and
+ * librdkafka's mock Kafka cluster (test/support/kafka-mock-cluster.c, built with gcc into a temp
+ * dir). Every process started here is stopped by its own pid (SIGTERM, SIGKILL after 5 s), and a
+ * process `exit` hook SIGKILLs any that a failed test left behind.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import * as Hlc from "../../proto-schemas/src/Hlc.ts"
+import { nodeId } from "../../proto-schemas/src/NodeId.ts"
+import { RowChange } from "../../proto-schemas/src/RowChange.ts"
+import type { SqlValue } from "../../proto-schemas/src/Values.ts"
+import { CommittedTransaction, txnIdOf } from "../../proto-schemas/src/Transaction.ts"
+import { defaults, type NodeSettings } from "../../src/config/NodeConfig.ts"
+import { type SinkSettings, sinkDefaults } from "../../src/config/PublisherSettings.ts"
+import { Applier, ensureReplicationTables, primaryKeyOf } from "../../src/replication/Applier.ts"
+import { dmlKey } from "../../src/replication/IntentKey.ts"
+import { DatabaseHandle } from "../../src/storage/Storage.ts"
+import { freePort, repoRoot } from "../support/Servers.ts"
+
+export { freePort, repoRoot }
+
+// ---------------------------------------------------------------------------------------------
+// process bookkeeping
+
+const live = new Set<ChildProcess>()
+
+process.on("exit", () => {
+  for (const c of live) {
+    if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) {
+      try {
+        process.kill(c.pid, "SIGKILL")
+      } catch {
+        // gone
+      }
+    }
+  }
+})
+
+const exited = (c: ChildProcess): Promise<void> =>
+  c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((resolve) => c.once("exit", () => resolve()))
+
+/** Stops a child by its own pid: SIGTERM, then SIGKILL after 5 s. */
+export const stopChild = async (c: ChildProcess): Promise<void> => {
+  if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) {
+    c.kill("SIGTERM")
+    const timer = setTimeout(() => c.kill("SIGKILL"), 5_000)
+    await exited(c)
+    clearTimeout(timer)
+  }
+  live.delete(c)
+}
+
+const track = (c: ChildProcess): ChildProcess => {
+  live.add(c)
+  c.once("exit", () => live.delete(c))
+  return c
+}
+
+export const tempDir = (label: string): string => mkdtempSync(path.join(os.tmpdir(), `marmot-cdc-${label}-`))
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export const waitFor = async (what: string, ms: number, probe: () => boolean | Promise<boolean>): Promise<void> => {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await probe()) return
+    if (Date.now() > deadline) throw new Error(`${what}: not reached after ${ms} ms`)
+    await sleep(25)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// commit logs
+
+/** A node's database file written like the node writes it: DatabaseHandle (capture triggers) + Applier. */
+export class TestDatabase {
+  readonly handle: DatabaseHandle
+  private readonly applier: Applier
+  private wall = 1_700_000_000_000
+  private logical = 0
+
+  constructor(readonly dataDir: string, readonly name: string, ddl: ReadonlyArray<string>, readonly node = 1) {
+    mkdirSync(path.join(dataDir, "databases"), { recursive: true })
+    this.handle = new DatabaseHandle(name, path.join(dataDir, "databases", `${name}.db`))
+    for (const sql of ddl) this.handle.writer.exec(sql)
+    ensureReplicationTables(this.handle.writer.db)
+    this.applier = new Applier(this.handle.writer.db)
+  }
+
+  private nextHlc(wallMs?: number): Hlc.Hlc {
+    const now = wallMs ?? Date.now()
+    if (now > this.wall) {
+      this.wall = now
+      this.logical = 0
+    } else this.logical++
+    return Hlc.make(this.wall, this.logical, nodeId(this.node))
+  }
+
+  columns(table: string): Array<string> {
+    return (this.handle.writer.db.prepare(`PRAGMA table_info("${table}")`).all() as Array<{ name: string }>).map((c) => c.name)
+  }
+
+  change(table: string, op: "I" | "U" | "D", before: ReadonlyArray<SqlValue> | undefined, after: ReadonlyArray<SqlValue> | undefined): RowChange {
+    const columns = this.columns(table)
+    const pk = primaryKeyOf(this.handle.writer.db, table)
+    const image = (op === "I" ? after : before)!
+    return new RowChange({
+      database: this.name,
+      table,
+      op,
+      key: dmlKey(table, pk.map((c) => image[columns.indexOf(c)] as never)),
+      columns,
+      ...(before === undefined ? {} : { before }),
+      ...(after === undefined ? {} : { after })
+    })
+  }
+
+  /** Commits one transaction through the Applier (one SQLite transaction, like the node). */
+  commit(changes: ReadonlyArray<RowChange>, opts: { wallMs?: number; extraBody?: Record<string, unknown> } = {}): CommittedTransaction {
+    const hlc = this.nextHlc(opts.wallMs)
+    const txn = new CommittedTransaction({
+      txnId: txnIdOf(hlc),
+      commitHlc: hlc,
+      coordinator: nodeId(this.node),
+      database: this.name,
+      changes,
+      schemaVersion: 0
+    })
+    const db = this.handle.writer.db
+    db.transaction(() => {
+      this.applier.apply(txn)
+      if (opts.extraBody !== undefined) {
+        // A future DDL record: the body with extra fields (DESIGN.md "DDL records").
+        const body = JSON.parse(db.prepare("SELECT body FROM __marmot_commit_log WHERE txn_id = ?").pluck().get(txn.txnId) as string)
+        db.prepare("UPDATE __marmot_commit_log SET body = ? WHERE txn_id = ?").run(JSON.stringify({ ...body, ...opts.extraBody }), txn.txnId)
+      }
+    }).immediate()
+    return txn
+  }
+
+  insert(table: string, row: ReadonlyArray<SqlValue>) {
+    return this.commit([this.change(table, "I", undefined, row)])
+  }
+
+  update(table: string, before: ReadonlyArray<SqlValue>, after: ReadonlyArray<SqlValue>) {
+    return this.commit([this.change(table, "U", before, after)])
+  }
+
+  delete(table: string, row: ReadonlyArray<SqlValue>) {
+    return this.commit([this.change(table, "D", row, undefined)])
+  }
+
+  close() {
+    this.handle.close()
+  }
+}
+
+export const sink = (over: Partial<SinkSettings> & Pick<SinkSettings, "name" | "type">): SinkSettings => ({
+  ...sinkDefaults(),
+  brokers: [],
+  natsUrl: "",
+  topicPrefix: "cdc",
+  retryInitialMs: 20,
+  retryMaxMs: 200,
+  ...over
+})
+
+export const settingsFor = (dataDir: string, sinks: ReadonlyArray<SinkSettings>, node = 1): NodeSettings => ({
+  ...defaults,
+  nodeId: node,
+  dataDir,
+  publisher: { enabled: true, sinks }
+})
+
+// ---------------------------------------------------------------------------------------------
+// nats-server
+
+export interface NatsServer {
+  readonly url: string
+  readonly port: number
+  readonly storeDir: string
+  pid(): number | undefined
+  /** Stops the server (by its pid) and waits for it to exit. */
+  stop(): Promise<void>
+  /** Starts it again on the same port and store. */
+  start(): Promise<void>
+}
+
+const portOpen = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    import("node:net").then((net) => {
+      const s = net.connect(port, "127.0.0.1")
+      s.once("connect", () => {
+        s.destroy()
+        resolve(true)
+      })
+      s.once("error", () => resolve(false))
+    })
+  })
+
+export const startNats = async (): Promise<NatsServer> => {
+  const dir = tempDir("nats")
+  const port = await freePort()
+  let child: ChildProcess | undefined
+  const start = async () => {
+    const c = track(spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", path.join(dir, "js")], {
+      stdio: ["ignore", "pipe", "pipe"]
+    }))
+    let out = ""
+    c.stdout?.on("data", (b: Buffer) => (out += b))
+    c.stderr?.on("data", (b: Buffer) => (out += b))
+    child = c
+    await waitFor(`nats-server on ${port} (${out})`, 10_000, async () => {
+      if (c.exitCode !== null) throw new Error(`nats-server exited: ${out}`)
+      return /Server is ready/.test(out) && await portOpen(port)
+    })
+  }
+  await start()
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir: dir,
+    pid: () => child?.pid,
+    start,
+    stop: async () => {
+      if (child !== undefined) await stopChild(child)
+    }
+  }
+}
+
+export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true })
+
+// ---------------------------------------------------------------------------------------------
+// librdkafka mock cluster
+
+let mockBinary: string | undefined
+
+/** Builds test/support/kafka-mock-cluster.c with gcc against librdkafka-dev, once per test process. */
+export const kafkaMockBinary = (): string => {
+  if (mockBinary !== undefined) return mockBinary
+  const dir = tempDir("kmock-build")
+  const out = path.join(dir, "kafka-mock-cluster")
+  const r = spawnSync("gcc", ["-O2", "-o", out, path.join(repoRoot, "test/support/kafka-mock-cluster.c"), "-lrdkafka"], { encoding: "utf8" })
+  if (r.status !== 0) throw new Error(`gcc kafka-mock-cluster.c failed (is librdkafka-dev installed?): ${r.stderr}`)
+  process.on("exit", () => removeDir(dir))
+  mockBinary = out
+  return out
+}
+
+export interface KafkaMock {
+  readonly brokers: ReadonlyArray<string>
+  /** Sends a fault command ("down 1", "up 1", "err 0 6 3", "rtt 1 300") and waits for its answer. */
+  command(line: string): Promise<string>
+  stop(): Promise<void>
+}
+
+export const startKafkaMock = async (brokerCount: number, topics: ReadonlyArray<string>): Promise<KafkaMock> => {
+  const c = track(spawn(kafkaMockBinary(), [String(brokerCount), ...topics], { stdio: ["pipe", "pipe", "pipe"] }))
+  let out = ""
+  let err = ""
+  c.stdout?.on("data", (b: Buffer) => (out += b))
+  c.stderr?.on("data", (b: Buffer) => (err += b))
+  await waitFor("kafka mock BOOTSTRAP", 10_000, () => {
+    if (c.exitCode !== null) throw new Error(`kafka-mock-cluster exited: ${err}`)
+    return /BOOTSTRAP \S+\n/.test(out)
+  })
+  const brokers = /BOOTSTRAP (\S+)/.exec(out)![1]!.split(",")
+  return {
+    brokers,
+    command: async (line) => {
+      const mark = out.length
+      c.stdin!.write(line + "\n")
+      let answer = ""
+      await waitFor(`kafka mock command ${line}`, 5_000, () => {
+        const m = new RegExp(`^${line} -> (.*)$`, "m").exec(out.slice(mark))
+        if (m !== null) answer = m[1]!
+        return m !== null
+      })
+      return answer
+    },
+    stop: async () => {
+      c.stdin?.end()
+      await stopChild(c)
+    }
+  }
+}
