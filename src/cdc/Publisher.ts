@@ -45,7 +45,8 @@ export interface PublisherOptions {
   readonly afterPublish?: (sink: string, database: string, lastSeq: bigint) => Effect.Effect<void>
 }
 
-const connectByType: SinkConnector = (sink, nodeId) => sink.type === "kafka" ? connectKafka(sink, nodeId) : connectNats(sink, nodeId)
+/** The real clients, by sink type. */
+export const connectSink: SinkConnector = (sink, nodeId) => sink.type === "kafka" ? connectKafka(sink, nodeId) : connectNats(sink, nodeId)
 
 const retrySchedule = (s: SinkSettings) =>
   Schedule.exponential(Duration.millis(s.retryInitialMs), s.retryMultiplier).pipe(
@@ -197,7 +198,7 @@ export class Publisher extends Context.Tag("marmot/cdc/Publisher")<Publisher, Pu
   static readonly layerWith = (options: PublisherOptions) =>
     Layer.scoped(Publisher, make(options)).pipe(Layer.provide(CursorStore.layer))
   /** The node's publisher: sinks from `[publisher]` in NodeConfig, cursors under `<data_dir>/cdc`. */
-  static readonly layer = Publisher.layerWith({ connect: connectByType })
+  static readonly layer = Publisher.layerWith({ connect: connectSink })
   /** Publisher over in-memory sinks (`memory.events(name)`), same config, cursors and loop. */
   static readonly layerTest = (memory: MemorySinks) => Publisher.layerWith({ connect: memory.connect })
 }

@@ -288,3 +288,24 @@ export const startKafkaMock = async (brokerCount: number, topics: ReadonlyArray<
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// the crash child
+
+/** Runs test/cdc/crash-child.ts until it SIGKILLs itself after publishing up to `crashAtSeq`; returns its output. */
+export const runCrashChild = async (settings: NodeSettings, crashAtSeq: number): Promise<string> => {
+  const c = track(spawn(process.execPath, ["--import", "tsx", "test/cdc/crash-child.ts", JSON.stringify({ settings, crashAtSeq })], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"]
+  }))
+  let out = ""
+  c.stdout?.on("data", (b: Buffer) => (out += b))
+  c.stderr?.on("data", (b: Buffer) => (out += b))
+  const timer = setTimeout(() => c.kill("SIGKILL"), 30_000)
+  await exited(c)
+  clearTimeout(timer)
+  if (c.signalCode !== "SIGKILL" || !/crashing after publishing/.test(out)) {
+    throw new Error(`crash child ended with ${c.signalCode ?? c.exitCode} without crashing where asked: ${out}`)
+  }
+  return out
+}
