@@ -238,6 +238,14 @@ export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: 
 // librdkafka mock cluster
 
 let mockBinary: string | undefined
+let mockBuildDir: string | undefined
+
+/** Removes the built mock (call in afterAll). */
+export const removeKafkaMockBinary = () => {
+  if (mockBuildDir !== undefined) removeDir(mockBuildDir)
+  mockBinary = undefined
+  mockBuildDir = undefined
+}
 
 /** Builds test/support/kafka-mock-cluster.c with gcc against librdkafka-dev, once per test process. */
 export const kafkaMockBinary = (): string => {
@@ -245,8 +253,8 @@ export const kafkaMockBinary = (): string => {
   const dir = tempDir("kmock-build")
   const out = path.join(dir, "kafka-mock-cluster")
   const r = spawnSync("gcc", ["-O2", "-o", out, path.join(repoRoot, "test/support/kafka-mock-cluster.c"), "-lrdkafka"], { encoding: "utf8" })
+  mockBuildDir = dir
   if (r.status !== 0) throw new Error(`gcc kafka-mock-cluster.c failed (is librdkafka-dev installed?): ${r.stderr}`)
-  process.on("exit", () => removeDir(dir))
   mockBinary = out
   return out
 }
