@@ -3,14 +3,25 @@
  * (test/support/kafka-mock-cluster.c, built with gcc against Debian's librdkafka-dev), read back
  * with a kafkajs consumer. Its fault commands take a broker down and inject produce errors.
  */
-import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Queue } from "effect"
 import { Kafka, logLevel } from "kafkajs"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
-import { NodeConfig, type NodeSettings } from "../../src/config/NodeConfig.ts"
-import { CursorStore } from "../../src/cdc/CursorStore.ts"
 import { eventIdHeader } from "../../src/cdc/KafkaSink.ts"
-import { type Acked, Publisher } from "../../src/cdc/Publisher.ts"
-import { type KafkaMock, removeDir, removeKafkaMockBinary, runCrashChild, settingsFor, sink, sleep, startKafkaMock, TestDatabase, tempDir, waitFor } from "./support.ts"
+import {
+  type KafkaMock,
+  mixedWorkload,
+  removeDir,
+  removeKafkaMockBinary,
+  runCrashChild,
+  savedCursors,
+  settingsFor,
+  sink,
+  sleep,
+  startKafkaMock,
+  startPublisher,
+  TestDatabase,
+  tempDir,
+  waitFor
+} from "./support.ts"
 
 const dirs: Array<string> = []
 let mock: KafkaMock | undefined
@@ -27,25 +38,6 @@ const newDir = () => {
   const d = tempDir("kafka-data")
   dirs.push(d)
   return d
-}
-
-const quiet = Logger.minimumLogLevel(LogLevel.Error)
-
-const startPublisher = async (settings: NodeSettings) => {
-  const rt = ManagedRuntime.make(Publisher.layer.pipe(Layer.provide(NodeConfig.layer(settings)), Layer.provide(quiet)))
-  const pub = await rt.runPromise(Publisher)
-  const acks: Array<Acked> = []
-  const fiber = rt.runFork(Effect.scoped(Effect.gen(function*() {
-    const q = yield* pub.acks
-    for (;;) acks.push(yield* Queue.take(q))
-  })))
-  return {
-    acks,
-    stop: async () => {
-      await rt.runPromise(Effect.asVoid(fiber.interruptAsFork(fiber.id())))
-      await rt.dispose()
-    }
-  }
 }
 
 interface Consumed {
@@ -98,29 +90,8 @@ describe("Kafka sink (librdkafka mock cluster, kafkajs consumer)", () => {
     mock = await startKafkaMock(1, ["k1.shop.items:3", "k1.transaction:1"])
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v TEXT)"])
-    const history = new Map<number, Array<string>>()
-    const rows = new Map<number, string>()
-    let deletes = 0
-    for (let i = 0; i < 40; i++) {
-      const id = i % 6
-      const old = rows.get(id)
-      const list = history.get(id) ?? []
-      history.set(id, list)
-      if (old === undefined) {
-        db.insert("items", [BigInt(id), `v${i}`])
-        rows.set(id, `v${i}`)
-        list.push(`c:v${i}`)
-      } else if (i % 4 === 0) {
-        db.delete("items", [BigInt(id), old])
-        rows.delete(id)
-        list.push("d", "tombstone")
-        deletes++
-      } else {
-        db.update("items", [BigInt(id), old], [BigInt(id), `v${i}`])
-        rows.set(id, `v${i}`)
-        list.push(`u:v${i}`)
-      }
-    }
+    const { history, deletes } = mixedWorkload(db, 40, 6, 4)
+    for (const list of history.values()) list.splice(0, list.length, ...list.flatMap((h) => (h === "d" ? ["d", "tombstone"] : [h])))
     const pub = await startPublisher(settingsFor(dir, [kafkaSink(mock.brokers, "k1")]))
     const consumer = await consume(mock.brokers, ["k1.shop.items", "k1.transaction"])
     const expected = 40 * 3 + deletes
@@ -160,19 +131,19 @@ describe("Kafka sink (librdkafka mock cluster, kafkajs consumer)", () => {
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v INT)"])
     for (let i = 1n; i <= 10n; i++) db.insert("items", [i, 0n])
     const pub = await startPublisher(settingsFor(dir, [kafkaSink(mock.brokers, "k2", { batchSize: 4 })]))
-    await waitFor("first batches", 20_000, () => pub.acks.some((a) => a.txns.some((t) => t.seq === 10n)))
+    await waitFor("first batches", 20_000, () => pub.acked(10n))
 
     expect(await mock.command("down 1")).toBe("Success")
     for (let i = 11n; i <= 20n; i++) db.insert("items", [i, 0n])
     await sleep(1_500)
     expect(pub.acks.some((a) => a.txns.some((t) => t.seq > 10n))).toBe(false)
     expect(await mock.command("up 1")).toBe("Success")
-    await waitFor("after the broker came back", 30_000, () => pub.acks.some((a) => a.txns.some((t) => t.seq === 20n)))
+    await waitFor("after the broker came back", 30_000, () => pub.acked(20n))
 
     // NOT_LEADER_FOR_PARTITION (6) for the next 6 Produce requests (api key 0).
     expect(await mock.command("err 0 6 6")).toBe("Success")
     for (let i = 21n; i <= 30n; i++) db.insert("items", [i, 0n])
-    await waitFor("through the injected errors", 30_000, () => pub.acks.some((a) => a.txns.some((t) => t.seq === 30n)))
+    await waitFor("through the injected errors", 30_000, () => pub.acked(30n))
     await pub.stop()
 
     const consumer = await consume(mock.brokers, ["k2.shop.items"])
@@ -192,10 +163,10 @@ describe("Kafka sink (librdkafka mock cluster, kafkajs consumer)", () => {
     for (let i = 1n; i <= 12n; i++) db.insert("items", [i, "x"])
     const settings = settingsFor(dir, [kafkaSink(mock.brokers, "k3", { batchSize: 5 })])
     await runCrashChild(settings, 10)
-    const saved = await Effect.runPromise(Effect.scoped(Effect.flatMap(CursorStore.makeAt(`${dir}/cdc/cursors.db`), (s) => s.all)))
+    const saved = await savedCursors(dir)
     expect(saved.map((c) => c.seq)).toEqual([5n])
     const pub = await startPublisher(settings)
-    await waitFor("all 12", 30_000, () => pub.acks.some((a) => a.txns.some((t) => t.seq === 12n)))
+    await waitFor("all 12", 30_000, () => pub.acked(12n))
     await pub.stop()
     const consumer = await consume(mock.brokers, ["k3.shop.items"])
     await waitFor("17 messages", 30_000, () => consumer.messages.length >= 17)

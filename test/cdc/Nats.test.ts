@@ -5,13 +5,23 @@
  */
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
-import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Queue } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { NodeConfig, type NodeSettings } from "../../src/config/NodeConfig.ts"
-import { CursorStore } from "../../src/cdc/CursorStore.ts"
 import { streamNameFor } from "../../src/cdc/NatsSink.ts"
-import { type Acked, Publisher } from "../../src/cdc/Publisher.ts"
-import { type NatsServer, removeDir, runCrashChild, settingsFor, sink, sleep, startNats, TestDatabase, tempDir, waitFor } from "./support.ts"
+import {
+  mixedWorkload,
+  type NatsServer,
+  removeDir,
+  runCrashChild,
+  savedCursors,
+  settingsFor,
+  sink,
+  sleep,
+  startNats,
+  startPublisher,
+  TestDatabase,
+  tempDir,
+  waitFor
+} from "./support.ts"
 
 let nats: NatsServer
 const dirs: Array<string> = []
@@ -60,22 +70,6 @@ const streamCount = async (prefix: string): Promise<number> => {
   }
 }
 
-const quiet = Logger.minimumLogLevel(LogLevel.Error)
-
-const startPublisher = async (settings: NodeSettings) => {
-  const rt = ManagedRuntime.make(Publisher.layer.pipe(Layer.provide(NodeConfig.layer(settings)), Layer.provide(quiet)))
-  const pub = await rt.runPromise(Publisher)
-  const acks: Array<Acked> = []
-  const scope = rt.runFork(Effect.scoped(Effect.gen(function*() {
-    const q = yield* pub.acks
-    for (;;) acks.push(yield* Queue.take(q))
-  })))
-  return { pub, acks, stop: async () => {
-    await rt.runPromise(Effect.asVoid(scope.interruptAsFork(scope.id())))
-    await rt.dispose()
-  } }
-}
-
 const newDir = () => {
   const d = tempDir("nats-data")
   dirs.push(d)
@@ -88,29 +82,8 @@ describe("NATS JetStream sink (real nats-server)", () => {
   it("inserts, updates and deletes arrive in order per key with their envelopes and ids", async () => {
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v TEXT)"])
-    const history = new Map<number, Array<[string, string | null]>>()
-    const rows = new Map<number, string>()
-    let expected = 0
-    for (let i = 0; i < 60; i++) {
-      const id = i % 7
-      const old = rows.get(id)
-      const list = history.get(id) ?? []
-      history.set(id, list)
-      if (old === undefined) {
-        db.insert("items", [BigInt(id), `v${i}`])
-        rows.set(id, `v${i}`)
-        list.push(["c", `v${i}`])
-      } else if (i % 5 === 0) {
-        db.delete("items", [BigInt(id), old])
-        rows.delete(id)
-        list.push(["d", null])
-      } else {
-        db.update("items", [BigInt(id), old], [BigInt(id), `v${i}`])
-        rows.set(id, `v${i}`)
-        list.push(["u", `v${i}`])
-      }
-      expected += 3
-    }
+    const { history } = mixedWorkload(db, 60, 7, 5)
+    const expected = 60 * 3
     const pub = await startPublisher(settingsFor(dir, [sink({ name: "js", type: "nats", natsUrl: nats.url, topicPrefix: "t1", batchSize: 16 })]))
     await waitFor("60 transactions in the stream", 20_000, async () => (await streamCount("t1")) >= expected)
     await sleep(200)
@@ -123,13 +96,13 @@ describe("NATS JetStream sink (real nats-server)", () => {
     expect(msgs.filter((m) => m.subject === "t1.transaction").map((m) => m.value.payload.status)).toEqual(
       Array.from({ length: 120 }, (_, i) => (i % 2 === 0 ? "BEGIN" : "END"))
     )
-    const perKey = new Map<number, Array<[string, string | null]>>()
+    const perKey = new Map<number, Array<string>>()
     for (const m of data(msgs)) {
       const p = m.value.payload
       const id = (p.after ?? p.before).id as number
       const list = perKey.get(id) ?? []
       perKey.set(id, list)
-      list.push([p.op, p.after?.v ?? null])
+      list.push(p.op === "d" ? "d" : `${p.op}:${p.after.v}`)
       expect(m.value.schema.name).toBe("t1.shop.items.Envelope")
       expect(p.source).toMatchObject({ connector: "marmot", name: "t1", db: "shop", table: "items" })
       expect(m.id).toMatch(/^shop:[0-9a-f]{16}-00000001:0$/)
@@ -189,10 +162,10 @@ describe("NATS JetStream sink (real nats-server)", () => {
     await runCrashChild(settings, 16)
     // The child got seq 1..16 acknowledged; the second batch's cursor (seq 16) was never saved.
     expect(await streamCount("t3")).toBe(16 * 3)
-    const saved = await Effect.runPromise(Effect.scoped(Effect.flatMap(CursorStore.makeAt(`${dir}/cdc/cursors.db`), (s) => s.all)))
+    const saved = await savedCursors(dir)
     expect(saved.map((c) => c.seq)).toEqual([8n])
     const pub = await startPublisher(settings)
-    await waitFor("all 20", 20_000, async () => (await streamCount("t3")) >= 60 && pub.acks.some((a) => a.txns.some((t) => t.seq === 20n)))
+    await waitFor("all 20", 20_000, async () => (await streamCount("t3")) >= 60 && pub.acked(20n))
     await pub.stop()
     // The batch 9..16 went again: JetStream said duplicate for each of its 24 events.
     expect(pub.acks[0]!.txns[0]!.seq).toBe(9n)

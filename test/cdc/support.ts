@@ -5,6 +5,7 @@
  * dir). Every process started here is stopped by its own pid (SIGTERM, SIGKILL after 5 s), and a
  * process `exit` hook SIGKILLs any that a failed test left behind.
  */
+import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Queue } from "effect"
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import os from "node:os"
@@ -14,7 +15,9 @@ import { nodeId } from "../../proto-schemas/src/NodeId.ts"
 import { RowChange } from "../../proto-schemas/src/RowChange.ts"
 import type { SqlValue } from "../../proto-schemas/src/Values.ts"
 import { CommittedTransaction, txnIdOf } from "../../proto-schemas/src/Transaction.ts"
-import { defaults, type NodeSettings } from "../../src/config/NodeConfig.ts"
+import { CursorStore, cursorsPath } from "../../src/cdc/CursorStore.ts"
+import { type Acked, Publisher } from "../../src/cdc/Publisher.ts"
+import { defaults, NodeConfig, type NodeSettings } from "../../src/config/NodeConfig.ts"
 import { type SinkSettings, sinkDefaults } from "../../src/config/PublisherSettings.ts"
 import { Applier, ensureReplicationTables, primaryKeyOf } from "../../src/replication/Applier.ts"
 import { dmlKey } from "../../src/replication/IntentKey.ts"
@@ -317,3 +320,63 @@ export const runCrashChild = async (settings: NodeSettings, crashAtSeq: number):
   }
   return out
 }
+
+// ---------------------------------------------------------------------------------------------
+// workloads and a running publisher
+
+/**
+ * `count` transactions on `items (id INT PRIMARY KEY, v TEXT)` over `keys` keys: insert a missing
+ * row, else delete it when i % deleteEvery = 0, else update it. Returns each key's history as
+ * "c:v", "u:v" or "d", in commit order, and the number of deletes.
+ */
+export const mixedWorkload = (db: TestDatabase, count: number, keys: number, deleteEvery: number) => {
+  const history = new Map<number, Array<string>>()
+  const rows = new Map<number, string>()
+  let deletes = 0
+  for (let i = 0; i < count; i++) {
+    const id = i % keys
+    const old = rows.get(id)
+    const list = history.get(id) ?? []
+    history.set(id, list)
+    if (old === undefined) {
+      db.insert("items", [BigInt(id), `v${i}`])
+      rows.set(id, `v${i}`)
+      list.push(`c:v${i}`)
+    } else if (i % deleteEvery === 0) {
+      db.delete("items", [BigInt(id), old])
+      rows.delete(id)
+      list.push("d")
+      deletes++
+    } else {
+      db.update("items", [BigInt(id), old], [BigInt(id), `v${i}`])
+      rows.set(id, `v${i}`)
+      list.push(`u:v${i}`)
+    }
+  }
+  return { history, deletes }
+}
+
+/** The node's real Publisher layer in this process, with every acknowledged batch collected. */
+export const startPublisher = async (settings: NodeSettings) => {
+  const rt = ManagedRuntime.make(Publisher.layer.pipe(Layer.provide(NodeConfig.layer(settings)), Layer.provide(Logger.minimumLogLevel(LogLevel.Error))))
+  const pub = await rt.runPromise(Publisher)
+  const acks: Array<Acked> = []
+  const fiber = rt.runFork(Effect.scoped(Effect.gen(function*() {
+    const q = yield* pub.acks
+    for (;;) acks.push(yield* Queue.take(q))
+  })))
+  return {
+    pub,
+    acks,
+    /** True once a batch covering commit-log entry `seq` was acknowledged. */
+    acked: (seq: bigint) => acks.some((a) => a.txns.some((t) => t.seq === seq)),
+    stop: async () => {
+      await rt.runPromise(Effect.asVoid(fiber.interruptAsFork(fiber.id())))
+      await rt.dispose()
+    }
+  }
+}
+
+/** The cursors saved under `dataDir`. */
+export const savedCursors = (dataDir: string) =>
+  Effect.runPromise(Effect.scoped(Effect.flatMap(CursorStore.makeAt(cursorsPath(dataDir)), (s) => s.all)))
