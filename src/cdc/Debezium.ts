@@ -166,6 +166,27 @@ const rowObject = (cols: Columns, image: ReadonlyArray<SqlValue> | undefined): J
   return row
 }
 
+/**
+ * Schema JSON is the same for every event of a table shape and most of an event's bytes: it is
+ * written once per shape (bounded memo) and spliced in as text.
+ */
+const schemaMemo = new Map<string, string>()
+const memoSchema = (key: string, build: () => JsonValue): string => {
+  let text = schemaMemo.get(key)
+  if (text === undefined) {
+    if (schemaMemo.size >= 4096) schemaMemo.clear()
+    text = toJson(build())
+    schemaMemo.set(key, text)
+  }
+  return text
+}
+
+const withSchema = (schemaJson: string, payload: JsonValue): string => `{"schema":${schemaJson},"payload":${toJson(payload)}}`
+
+const envelopeSchemaJson = (prefix: string, db: string, table: string, cols: Columns): string =>
+  memoSchema(`env\0${prefix}\0${db}\0${table}\0${cols.names.join("\0")}\0${cols.types.map((t) => t.type + (t.optional ? "?" : "")).join(",")}`, () =>
+    envelopeSchema(prefix, db, table, cols))
+
 const envelopeSchema = (prefix: string, db: string, table: string, cols: Columns): Schema => {
   const valueName = `${dataTopic(prefix, db, table)}.Value`
   const valueFields = cols.names.map((c, i) => field(c, cols.types[i]!.type, cols.types[i]!.optional))
@@ -198,15 +219,15 @@ const keyOf = (change: RowChange, shape: TableShape | undefined, image: Readonly
 }
 
 const keyJson = (prefix: string, db: string, table: string, key: Array<[string, SqlValue, FieldType]>): string =>
-  toJson({
-    schema: {
+  withSchema(
+    memoSchema(`key\0${prefix}\0${db}\0${table}\0${key.map(([n, , t]) => `${n}:${t}`).join("\0")}`, () => ({
       type: "struct",
       name: `${dataTopic(prefix, db, table)}.Key`,
       optional: false,
       fields: key.map(([name, , type]) => field(name, type, false))
-    },
-    payload: Object.fromEntries(key.map(([name, value]) => [name, value]))
-  })
+    })),
+    Object.fromEntries(key.map(([name, value]) => [name, value]))
+  )
 
 const sameKey = (a: Array<[string, SqlValue, FieldType]>, b: Array<[string, SqlValue, FieldType]>): boolean =>
   toJson(a.map(([, v]) => v)) === toJson(b.map(([, v]) => v))
@@ -299,16 +320,13 @@ export const eventsOf = (entry: LogEntry, ctx: EventContext): Array<ChangeEvent>
         kind: "data",
         topic,
         key: ev.key,
-        value: toJson({
-          schema: envelopeSchema(p, db, change.table, cols),
-          payload: {
-            before: rowObject(cols, ev.before),
-            after: rowObject(cols, ev.after),
-            source: source(entry, ctx, change.table),
-            op: ev.op,
-            ts_ms: ctx.nowMs,
-            transaction: { id: txn.txnId, total_order: total, data_collection_order: order }
-          }
+        value: withSchema(envelopeSchemaJson(p, db, change.table, cols), {
+          before: rowObject(cols, ev.before),
+          after: rowObject(cols, ev.after),
+          source: source(entry, ctx, change.table),
+          op: ev.op,
+          ts_ms: ctx.nowMs,
+          transaction: { id: txn.txnId, total_order: total, data_collection_order: order }
         }),
         id: ev.id
       })
@@ -317,42 +335,39 @@ export const eventsOf = (entry: LogEntry, ctx: EventContext): Array<ChangeEvent>
   })
   if (total === 0) return out
 
-  const txKey = toJson({
-    schema: { type: "struct", name: "io.marmot.connector.TransactionMetadataKey", optional: false, fields: [field("id", "string", false)] },
-    payload: { id: txn.txnId }
-  })
-  const txSchema = {
-    type: "struct",
-    name: "io.marmot.connector.TransactionMetadataValue",
-    optional: false,
-    fields: [
-      field("status", "string", false),
-      field("id", "string", false),
-      field("event_count", "int64", true),
-      field("data_collections", "array", true, {
-        items: { type: "struct", optional: false, fields: [field("data_collection", "string", false), field("event_count", "int64", false)] }
-      }),
-      field("ts_ms", "int64", false)
-    ]
-  }
+  const txKey = withSchema(txKeySchemaJson, { id: txn.txnId })
   const txEvent = (status: "BEGIN" | "END"): ChangeEvent => ({
     kind: status === "BEGIN" ? "begin" : "end",
     topic: transactionTopic(p),
     key: txKey,
-    value: toJson({
-      schema: txSchema,
-      payload: {
-        status,
-        id: txn.txnId,
-        event_count: status === "END" ? total : null,
-        data_collections: status === "END"
-          ? [...perTable].map(([collection, n]) => ({ data_collection: collection, event_count: n }))
-          : null,
-        ts_ms: txn.commitHlc.wallMs
-      }
+    value: withSchema(txValueSchemaJson, {
+      status,
+      id: txn.txnId,
+      event_count: status === "END" ? total : null,
+      data_collections: status === "END"
+        ? [...perTable].map(([collection, n]) => ({ data_collection: collection, event_count: n }))
+        : null,
+      ts_ms: txn.commitHlc.wallMs
     }),
     id: `${base}:${status === "BEGIN" ? "begin" : "end"}`
   })
   out.push(txEvent("BEGIN"), ...data, txEvent("END"))
   return out
 }
+
+const txKeySchemaJson = toJson({ type: "struct", name: "io.marmot.connector.TransactionMetadataKey", optional: false, fields: [field("id", "string", false)] })
+
+const txValueSchemaJson = toJson({
+  type: "struct",
+  name: "io.marmot.connector.TransactionMetadataValue",
+  optional: false,
+  fields: [
+    field("status", "string", false),
+    field("id", "string", false),
+    field("event_count", "int64", true),
+    field("data_collections", "array", true, {
+      items: { type: "struct", optional: false, fields: [field("data_collection", "string", false), field("event_count", "int64", false)] }
+    }),
+    field("ts_ms", "int64", false)
+  ]
+})

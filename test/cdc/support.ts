@@ -103,13 +103,20 @@ export class TestDatabase {
     return Hlc.make(this.wall, this.logical, nodeId(this.node))
   }
 
-  columns(table: string): Array<string> {
-    return (this.handle.writer.db.prepare(`PRAGMA table_info("${table}")`).all() as Array<{ name: string }>).map((c) => c.name)
+  private readonly shapes = new Map<string, { columns: Array<string>; pk: Array<string> }>()
+
+  private shape(table: string) {
+    let s = this.shapes.get(table)
+    if (s === undefined) {
+      const columns = (this.handle.writer.db.prepare(`PRAGMA table_info("${table}")`).all() as Array<{ name: string }>).map((c) => c.name)
+      s = { columns, pk: [...primaryKeyOf(this.handle.writer.db, table)] }
+      this.shapes.set(table, s)
+    }
+    return s
   }
 
   change(table: string, op: "I" | "U" | "D", before: ReadonlyArray<SqlValue> | undefined, after: ReadonlyArray<SqlValue> | undefined): RowChange {
-    const columns = this.columns(table)
-    const pk = primaryKeyOf(this.handle.writer.db, table)
+    const { columns, pk } = this.shape(table)
     const image = (op === "I" ? after : before)!
     return new RowChange({
       database: this.name,
