@@ -38,7 +38,7 @@ const main = async () => {
     const payload = "x".repeat(100)
 
     // 1. drain a backlog
-    for (let i = 1; i <= backlog; i++) db.insert("items", [BigInt(i), payload, BigInt(i)])
+    for (let i = 1; i <= backlog; i++) await db.insert("items", [BigInt(i), payload, BigInt(i)])
     const t0 = performance.now()
     const drain = await startPublisher(settings)
     await waitFor("backlog drained", 600_000, () => drain.acked(BigInt(backlog)))
@@ -58,7 +58,7 @@ const main = async () => {
       // not starve the publisher (in the node, applies arrive as separate events too).
       const due = Math.min(backlog + total, backlog + Math.floor(((performance.now() - began) / 1000) * rate), next + burst - 1)
       while (next <= due) {
-        const txn = db.insert("items", [BigInt(next), payload, BigInt(next)])
+        const txn = await db.insert("items", [BigInt(next), payload, BigInt(next)])
         committedAt.set(txn.txnId, performance.now() + performance.timeOrigin)
         if (notify) await Effect.runPromise(live.pub.notify)
         next++

@@ -46,6 +46,15 @@ export const parseTxnId = (id: string): Hlc | undefined => {
 
 const SchemaVersion = Schema.NonNegativeInt
 
+/**
+ * Schema changes travel with a transaction: SQLite statements run in order before its row changes
+ * (`ddl`), or the creation or removal of the whole database file (`databaseOp`).
+ */
+const schemaFields = {
+  ddl: Schema.optional(Schema.Array(Schema.String)),
+  databaseOp: Schema.optional(Schema.Literal("create", "drop"))
+}
+
 /** Phase 1: the coordinator asks a participant to hold intents on `changes`' keys. */
 export class PrepareRequest extends Schema.Class<PrepareRequest>("PrepareRequest")({
   txnId: TxnId,
@@ -56,7 +65,8 @@ export class PrepareRequest extends Schema.Class<PrepareRequest>("PrepareRequest
   /** The schema version the changes were captured against; an older participant refuses. */
   schemaVersion: SchemaVersion,
   changes: Schema.Array(RowChange),
-  consistency: ConsistencyLevel
+  consistency: ConsistencyLevel,
+  ...schemaFields
 }) {}
 
 /** The participant holds intents on every key and has stored the images. */
@@ -89,7 +99,9 @@ export type PrepareVote = typeof PrepareVote.Type
 /** Phase 2: apply the prepared changes at `commitHlc` (the same on every node). */
 export class CommitRequest extends Schema.Class<CommitRequest>("CommitRequest")({
   txnId: TxnId,
-  commitHlc: Hlc
+  commitHlc: Hlc,
+  /** The transaction's database, so a participant that already applied it can say so. */
+  database: Schema.optional(Schema.String)
 }) {}
 
 /** Drop the transaction's intents and images. */
@@ -112,5 +124,6 @@ export class CommittedTransaction extends Schema.Class<CommittedTransaction>("Co
   /** The schema version the changes were captured against (as in PREPARE). */
   schemaVersion: SchemaVersion,
   /** The position in the shipping node's commit log, when it comes from one. */
-  seq: Schema.optional(Schema.BigInt)
+  seq: Schema.optional(Schema.BigInt),
+  ...schemaFields
 }) {}

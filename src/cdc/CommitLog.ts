@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { CommittedTransaction } from "../../proto-schemas/src/Transaction.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
 import { validDatabaseName } from "../storage/Storage.ts"
-import { type ColumnShape, type DdlEntry, fieldTypeOf, type LogEntry, type TableShape } from "./Debezium.ts"
+import { type ColumnShape, type DdlEntry, ddlEntriesOf, fieldTypeOf, type LogEntry, type TableShape } from "./Debezium.ts"
 
 export class CommitLogError extends Data.TaggedError("CommitLogError")<{ readonly database: string; readonly reason: string }> {
   override get message() {
@@ -31,16 +31,7 @@ export const listDatabases = (dataDir: string): Array<string> => {
     .sort()
 }
 
-/**
- * What the body of a commit-log row may carry besides the CommittedTransaction fields: DDL, in the
- * order it ran, before the transaction's row changes (DESIGN.md "DDL records").
- */
-const DdlPart = Schema.Struct({
-  ddl: Schema.optional(Schema.Array(Schema.Struct({ statement: Schema.String, table: Schema.optional(Schema.String) })))
-})
-
 const decodeTxn = Schema.decodeUnknownEither(CommittedTransaction)
-const decodeDdl = Schema.decodeUnknownEither(DdlPart)
 
 export const decodeBody = (body: string): Either.Either<{ txn: CommittedTransaction; ddl: ReadonlyArray<DdlEntry> }, string> => {
   let json: unknown
@@ -51,9 +42,7 @@ export const decodeBody = (body: string): Either.Either<{ txn: CommittedTransact
   }
   const txn = decodeTxn(json)
   if (Either.isLeft(txn)) return Either.left(`body is not a CommittedTransaction: ${txn.left.message}`)
-  const ddl = decodeDdl(json)
-  if (Either.isLeft(ddl)) return Either.left(`body has a malformed ddl field: ${ddl.left.message}`)
-  return Either.right({ txn: txn.right, ddl: ddl.right.ddl ?? [] })
+  return Either.right({ txn: txn.right, ddl: ddlEntriesOf(txn.right) })
 }
 
 interface PragmaColumn {

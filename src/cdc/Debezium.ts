@@ -26,12 +26,45 @@ export interface TableShape {
 }
 
 /**
- * A DDL statement carried by a commit-log entry (DESIGN.md "DDL records"): the body of the entry
- * may hold `ddl: [{statement, table?}]` next to the CommittedTransaction fields.
+ * A schema change of a commit-log entry: the transaction's `databaseOp` (create or drop of the
+ * database file) and its `ddl` statements (SQLite text, run in order before its row changes).
  */
 export interface DdlEntry {
   readonly statement: string
+  /** The table the statement creates, alters or drops, or indexes (read from the statement). */
   readonly table?: string | undefined
+}
+
+const quotedName = String.raw`("(?:[^"]|"")+"|\`(?:[^\`]|\`\`)+\`|\[[^\]]+\]|[A-Za-z0-9_$]+)`
+const ifExists = String.raw`(?:IF\s+(?:NOT\s+)?EXISTS\s+)?`
+const schemaPrefix = String.raw`(?:(?:"main"|main)\s*\.\s*)?`
+const tableStatement = new RegExp(
+  String.raw`^\s*(?:(?:CREATE\s+(?:TEMP(?:ORARY)?\s+)?(?:VIRTUAL\s+)?TABLE|ALTER\s+TABLE|DROP\s+TABLE)\s+` + ifExists +
+    String.raw`|CREATE\s+(?:UNIQUE\s+)?INDEX\s+` + ifExists + schemaPrefix + quotedName + String.raw`\s+ON\s+)` + schemaPrefix + quotedName,
+  "i"
+)
+
+const unquote = (name: string): string => {
+  const q = name[0]
+  if (q === '"') return name.slice(1, -1).replace(/""/g, '"')
+  if (q === "`") return name.slice(1, -1).replace(/``/g, "`")
+  if (q === "[") return name.slice(1, -1)
+  return name
+}
+
+/** The table a DDL statement is about, when it is a CREATE/ALTER/DROP TABLE or CREATE INDEX. */
+export const ddlTable = (statement: string): string | undefined => {
+  const m = tableStatement.exec(statement)
+  if (m === null) return undefined
+  return unquote((m[2] ?? m[1])!)
+}
+
+/** A transaction's schema changes, in the order they ran. */
+export const ddlEntriesOf = (txn: CommittedTransaction): Array<DdlEntry> => {
+  const out: Array<DdlEntry> = []
+  if (txn.databaseOp !== undefined) out.push({ statement: `${txn.databaseOp === "create" ? "CREATE" : "DROP"} DATABASE "${txn.database}"` })
+  for (const statement of txn.ddl ?? []) out.push({ statement, table: ddlTable(statement) })
+  return out
 }
 
 /** One commit-log row, decoded. */

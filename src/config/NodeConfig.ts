@@ -25,10 +25,48 @@ export interface LoggingSettings {
   readonly level: "debug" | "info" | "warning" | "error"
 }
 
+export type WriteConsistency = "ONE" | "QUORUM" | "ALL"
+
+/** `[cluster]`: peers, gossip and the cluster secret. A node without a grpc_port is standalone. */
+export interface ClusterSettings {
+  /** The peer (RPC) port; 0 = standalone: no peers, writes commit locally. */
+  readonly grpcPort: number
+  readonly grpcBindAddress: string
+  /** `host:port` peers dial; empty = grpc_bind_address:grpc_port. */
+  readonly grpcAdvertiseAddress: string
+  readonly seedNodes: ReadonlyArray<string>
+  /** Pre-shared key of the cluster (MARMOT_CLUSTER_SECRET wins); undefined = peers are not authenticated. */
+  readonly clusterSecret: string | undefined
+  readonly gossipIntervalMs: number
+  readonly gossipFanout: number
+  readonly suspectTimeoutMs: number
+  readonly deadTimeoutMs: number
+}
+
+/** `[replication]`: how writes reach the other nodes. */
+export interface ReplicationSettings {
+  readonly defaultWriteConsistency: WriteConsistency
+  /** Deadline of each PREPARE / COMMIT call to a peer. */
+  readonly writeTimeoutMs: number
+  /** How often each node pulls its peers' commit logs. */
+  readonly antiEntropyIntervalMs: number
+  /** A peer whose clock is further ahead than this is refused. */
+  readonly maxClockDriftMs: number
+}
+
+/** `[transaction]`. */
+export interface TransactionSettings {
+  /** Intents of a coordinator silent this long expire. */
+  readonly heartbeatTimeoutSeconds: number
+}
+
 export interface NodeSettings {
   readonly nodeId: number
   readonly dataDir: string
   readonly mysql: MysqlSettings
+  readonly cluster: ClusterSettings
+  readonly replication: ReplicationSettings
+  readonly transaction: TransactionSettings
   readonly logging: LoggingSettings
   readonly publisher: PublisherSettings
 }
@@ -52,6 +90,19 @@ export const defaults: NodeSettings = {
     workers: 0,
     users: [{ name: "root", password: "" }]
   },
+  cluster: {
+    grpcPort: 0,
+    grpcBindAddress: "127.0.0.1",
+    grpcAdvertiseAddress: "",
+    seedNodes: [],
+    clusterSecret: undefined,
+    gossipIntervalMs: 1000,
+    gossipFanout: 3,
+    suspectTimeoutMs: 5000,
+    deadTimeoutMs: 10000
+  },
+  replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000 },
+  transaction: { heartbeatTimeoutSeconds: 10 },
   logging: { level: "info" },
   publisher: publisherDefaults()
 }
@@ -64,6 +115,10 @@ export interface Overrides {
   readonly mysqlBind?: string | undefined
   readonly unixSocket?: string | undefined
   readonly workers?: number | undefined
+  readonly grpcPort?: number | undefined
+  readonly seedNodes?: ReadonlyArray<string> | undefined
+  /** From MARMOT_CLUSTER_SECRET, which wins over the file. */
+  readonly clusterSecret?: string | undefined
 }
 
 type Table = Record<string, unknown>
@@ -124,6 +179,15 @@ export class Reader {
     return v.map((t, i) => new Reader(t, `${this.key(k)}[${i}]`))
   }
 
+  strings(k: string, fallback: ReadonlyArray<string>): ReadonlyArray<string> {
+    const v = this.take(k)
+    if (v === undefined) return fallback
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+      throw new ConfigError({ key: this.key(k), reason: "must be an array of strings" })
+    }
+    return v
+  }
+
   /** Fails on the first key nobody asked for. */
   done(): void {
     for (const k of Object.keys(this.table)) {
@@ -156,6 +220,48 @@ const readMysql = (r: Reader): MysqlSettings => {
   return settings
 }
 
+const readCluster = (r: Reader): ClusterSettings => {
+  const d = defaults.cluster
+  const secret = r.string("cluster_secret", "")
+  const settings: ClusterSettings = {
+    grpcPort: r.int("grpc_port", d.grpcPort, 0, 65535),
+    grpcBindAddress: r.string("grpc_bind_address", d.grpcBindAddress),
+    grpcAdvertiseAddress: r.string("grpc_advertise_address", d.grpcAdvertiseAddress),
+    seedNodes: r.strings("seed_nodes", d.seedNodes),
+    clusterSecret: secret === "" ? undefined : secret,
+    gossipIntervalMs: r.int("gossip_interval_ms", d.gossipIntervalMs, 10, 600_000),
+    gossipFanout: r.int("gossip_fanout", d.gossipFanout, 1, 100),
+    suspectTimeoutMs: r.int("suspect_timeout_ms", d.suspectTimeoutMs, 20, 3_600_000),
+    deadTimeoutMs: r.int("dead_timeout_ms", d.deadTimeoutMs, 30, 3_600_000)
+  }
+  r.done()
+  if (settings.suspectTimeoutMs <= settings.gossipIntervalMs) {
+    throw new ConfigError({ key: "cluster.suspect_timeout_ms", reason: "must be greater than cluster.gossip_interval_ms" })
+  }
+  if (settings.deadTimeoutMs <= settings.suspectTimeoutMs) {
+    throw new ConfigError({ key: "cluster.dead_timeout_ms", reason: "must be greater than cluster.suspect_timeout_ms" })
+  }
+  return settings
+}
+
+const readReplication = (r: Reader): ReplicationSettings => {
+  const d = defaults.replication
+  const settings: ReplicationSettings = {
+    defaultWriteConsistency: r.oneOf("default_write_consistency", d.defaultWriteConsistency, ["ONE", "QUORUM", "ALL"]),
+    writeTimeoutMs: r.int("write_timeout_ms", d.writeTimeoutMs, 10, 600_000),
+    antiEntropyIntervalMs: r.int("anti_entropy_interval_ms", d.antiEntropyIntervalMs, 10, 3_600_000),
+    maxClockDriftMs: r.int("max_clock_drift_ms", d.maxClockDriftMs, 1, 3_600_000)
+  }
+  r.done()
+  return settings
+}
+
+const readTransaction = (r: Reader): TransactionSettings => {
+  const settings = { heartbeatTimeoutSeconds: r.int("heartbeat_timeout_seconds", defaults.transaction.heartbeatTimeoutSeconds, 1, 86_400) }
+  r.done()
+  return settings
+}
+
 /** Decodes a parsed TOML document into settings; throws ConfigError naming the bad key. */
 export const fromToml = (doc: Table): NodeSettings => {
   const r = new Reader(doc, "")
@@ -163,6 +269,9 @@ export const fromToml = (doc: Table): NodeSettings => {
     nodeId: r.int("node_id", defaults.nodeId, 1, 0xffff_ffff),
     dataDir: r.string("data_dir", defaults.dataDir),
     mysql: readMysql(r.section("mysql")),
+    cluster: readCluster(r.section("cluster")),
+    replication: readReplication(r.section("replication")),
+    transaction: readTransaction(r.section("transaction")),
     logging: (() => {
       const l = r.section("logging")
       const level = l.oneOf("level", defaults.logging.level, ["debug", "info", "warning", "error"])
@@ -185,6 +294,12 @@ export const applyOverrides = (s: NodeSettings, o: Overrides): NodeSettings => (
     bindAddress: o.mysqlBind ?? s.mysql.bindAddress,
     unixSocket: o.unixSocket ?? s.mysql.unixSocket,
     workers: o.workers ?? s.mysql.workers
+  },
+  cluster: {
+    ...s.cluster,
+    grpcPort: o.grpcPort ?? s.cluster.grpcPort,
+    seedNodes: o.seedNodes ?? s.cluster.seedNodes,
+    clusterSecret: o.clusterSecret ?? s.cluster.clusterSecret
   }
 })
 

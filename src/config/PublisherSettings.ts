@@ -74,15 +74,6 @@ function number(r: Reader, k: string, fallback: number, min: number, max: number
   return n
 }
 
-function strings(r: Reader, k: string, fallback: ReadonlyArray<string>): ReadonlyArray<string> {
-  const v = r.take(k)
-  if (v === undefined) return fallback
-  if (!Array.isArray(v) || !v.every((s) => typeof s === "string" && s !== "")) {
-    throw new ConfigError({ key: r.key(k), reason: "must be an array of non-empty strings" })
-  }
-  return v as ReadonlyArray<string>
-}
-
 function readSink(r: Reader): SinkSettings {
   const d = sinkDefaults()
   const name = r.string("name", "")
@@ -90,7 +81,7 @@ function readSink(r: Reader): SinkSettings {
   if (r.take("type") === undefined) throw new ConfigError({ key: r.key("type"), reason: "is required (kafka or nats)" })
   const type = r.oneOf<SinkType>("type", "kafka", ["kafka", "nats"])
   const format = r.oneOf("format", d.format, ["debezium"])
-  const brokers = strings(r, "brokers", [])
+  const brokers = r.strings("brokers", [])
   const natsUrl = r.string("nats_url", "")
   if (type === "kafka" && brokers.length === 0) throw new ConfigError({ key: r.key("brokers"), reason: "is required for a kafka sink" })
   if (type === "kafka" && natsUrl !== "") throw new ConfigError({ key: r.key("nats_url"), reason: "is only for a nats sink" })
@@ -108,8 +99,8 @@ function readSink(r: Reader): SinkSettings {
     brokers,
     natsUrl,
     topicPrefix,
-    filterTables: strings(r, "filter_tables", d.filterTables),
-    filterDatabases: strings(r, "filter_databases", d.filterDatabases),
+    filterTables: r.strings("filter_tables", d.filterTables),
+    filterDatabases: r.strings("filter_databases", d.filterDatabases),
     batchSize: r.int("batch_size", d.batchSize, 1, 100_000),
     pollIntervalMs: r.int("poll_interval_ms", d.pollIntervalMs, 1, 3_600_000),
     retryInitialMs,

@@ -141,6 +141,10 @@ export class Applier {
     return true
   }
 
+  isApplied(txnId: string): boolean {
+    return this.db.prepare("SELECT 1 FROM __marmot_applied_txn WHERE txn_id = ?").get(txnId) !== undefined
+  }
+
   /** Applies `txn` unless it was applied before; must run inside a SQLite transaction. */
   apply(txn: CommittedTransaction): ApplyResult {
     const done = this.db.prepare("SELECT 1 FROM __marmot_applied_txn WHERE txn_id = ?").get(txn.txnId)

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest"
 import { CommitLogReader } from "../../src/cdc/CommitLog.ts"
-import { type ChangeEvent, eventsOf, fieldTypeOf, type LogEntry } from "../../src/cdc/Debezium.ts"
+import { type ChangeEvent, ddlTable, eventsOf, fieldTypeOf, type LogEntry } from "../../src/cdc/Debezium.ts"
 import { globToRegExp, makeFilter } from "../../src/cdc/Filter.ts"
 import { toJson } from "../../src/cdc/Json.ts"
 import { removeDir, TestDatabase, tempDir } from "./support.ts"
@@ -33,8 +33,8 @@ const value = (e: ChangeEvent) => JSON.parse(e.value!) as { schema: any; payload
 const key = (e: ChangeEvent) => JSON.parse(e.key) as { schema: any; payload: any }
 
 describe("Debezium envelopes from the commit log", () => {
-  it("an insert: BEGIN, op c with after only, END with the count; key carries the primary key", () => {
-    const txn = shop.insert("items", [1n, "tea", 2.5, Buffer.from([0, 255])])
+  it("an insert: BEGIN, op c with after only, END with the count; key carries the primary key", async () => {
+    const txn = await shop.insert("items", [1n, "tea", 2.5, Buffer.from([0, 255])])
     const entry = lastEntry()
     expect(entry.txn.txnId).toBe(txn.txnId)
     const events = eventsOf(entry, ctx)
@@ -88,14 +88,14 @@ describe("Debezium envelopes from the commit log", () => {
     expect(key(events[0]!).payload).toEqual({ id: txn.txnId })
   })
 
-  it("an update has before and after (op u); a delete has before (op d) and is followed by a tombstone with its key", () => {
-    shop.update("items", [1n, "tea", 2.5, null], [1n, "green tea", 3, null])
+  it("an update has before and after (op u); a delete has before (op d) and is followed by a tombstone with its key", async () => {
+    await shop.update("items", [1n, "tea", 2.5, null], [1n, "green tea", 3, null])
     const upd = eventsOf(lastEntry(), ctx).filter((e) => e.kind === "data")
     expect(upd.map((e) => value(e).payload.op)).toEqual(["u"])
     expect(value(upd[0]!).payload.before).toEqual({ id: 1, name: "tea", price: 2.5, img: null })
     expect(value(upd[0]!).payload.after).toEqual({ id: 1, name: "green tea", price: 3, img: null })
 
-    shop.delete("items", [1n, "green tea", 3, null])
+    await shop.delete("items", [1n, "green tea", 3, null])
     const del = eventsOf(lastEntry(), ctx)
     expect(del.map((e) => e.kind)).toEqual(["begin", "data", "tombstone", "end"])
     expect(value(del[1]!).payload).toMatchObject({ op: "d", before: { id: 1, name: "green tea" }, after: null })
@@ -104,9 +104,9 @@ describe("Debezium envelopes from the commit log", () => {
     expect(del[2]!.topic).toBe("cdc.shop.items")
   })
 
-  it("an update that moves the primary key is a delete (with tombstone) of the old key and a create of the new one", () => {
-    shop.insert("items", [5n, "a", null, null])
-    shop.update("items", [5n, "a", null, null], [6n, "a", null, null])
+  it("an update that moves the primary key is a delete (with tombstone) of the old key and a create of the new one", async () => {
+    await shop.insert("items", [5n, "a", null, null])
+    await shop.update("items", [5n, "a", null, null], [6n, "a", null, null])
     const events = eventsOf(lastEntry(), ctx)
     expect(events.map((e) => e.kind)).toEqual(["begin", "data", "tombstone", "data", "end"])
     expect(key(events[1]!).payload).toEqual({ id: 5 })
@@ -117,9 +117,9 @@ describe("Debezium envelopes from the commit log", () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length)
   })
 
-  it("composite keys, a multi-table transaction's orders and counts, exact 64-bit integers", () => {
+  it("composite keys, a multi-table transaction's orders and counts, exact 64-bit integers", async () => {
     const big = 2n ** 62n + 1n
-    shop.commit([
+    await shop.commit([
       shop.change("pairs", "I", undefined, [1n, "x", "one"]),
       shop.change("items", "I", undefined, [big, "big", null, null]),
       shop.change("pairs", "I", undefined, [1n, "y", "two"])
@@ -140,7 +140,7 @@ describe("Debezium envelopes from the commit log", () => {
     ])
   })
 
-  it("ids are stable (same entry, same ids), distinct per event, and built from the commit HLC", () => {
+  it("ids are stable (same entry, same ids), distinct per event, and built from the commit HLC", async () => {
     const entry = lastEntry()
     const a = eventsOf(entry, ctx).map((e) => e.id)
     const b = eventsOf(entry, { ...ctx, nowMs: 99, nodeId: 3 }).map((e) => e.id)
@@ -151,7 +151,7 @@ describe("Debezium envelopes from the commit log", () => {
     expect(a[1]).toBe(`shop:${stamp}-00000001:0`)
   })
 
-  it("filters: tables by name or db.table glob; a transaction with nothing left has no BEGIN/END", () => {
+  it("filters: tables by name or db.table glob; a transaction with nothing left has no BEGIN/END", async () => {
     const entry = lastEntry()
     const only = (dbs: Array<string>, tables: Array<string>) =>
       eventsOf(entry, { ...ctx, filter: makeFilter(dbs, tables) }).filter((e) => e.kind === "data").map((e) => e.topic)
@@ -164,35 +164,70 @@ describe("Debezium envelopes from the commit log", () => {
     expect(value(end).payload.event_count).toBe(1)
   })
 
-  it("a table that is gone: columns typed from the values, the key from the intent key", () => {
-    shop.insert("pairs", [9n, "z", "gone"])
+  it("a table that is gone: columns typed from the values, the key from the intent key", async () => {
+    await shop.insert("pairs", [9n, "z", "gone"])
     const entry = lastEntry()
     const events = eventsOf(entry, { ...ctx, shapeOf: () => undefined }).filter((e) => e.kind === "data")
     expect(key(events[0]!).payload).toEqual({ pk0: 9, pk1: "z" })
     expect(value(events[0]!).payload.after).toEqual({ a: 9, b: "z", v: "gone" })
   })
 
-  it("DDL records (a `ddl` field in the body) become schema-change events before the row events", () => {
-    shop.commit([shop.change("items", "I", undefined, [20n, "after ddl", null, null])], {
-      extraBody: { ddl: [{ statement: "ALTER TABLE items ADD COLUMN note TEXT", table: "items" }, { statement: "CREATE TABLE z (id INT PRIMARY KEY)", table: "z" }] }
+  it("a transaction's DDL (run by the ApplyQueue before its rows) becomes schema-change events before its row events", async () => {
+    await shop.commit([shop.change("items", "I", undefined, [20n, "after ddl", null, null])], {
+      ddl: [`ALTER TABLE "items" ADD COLUMN "note" TEXT`, `CREATE TABLE "z" ("id" INT PRIMARY KEY)`]
     })
+    // The statements ran: the table has the new column and z exists.
+    expect(shop.handle.writer.db.prepare(`SELECT count(*) FROM z`).pluck().get()).toBe(0n)
+    reader.refreshShapes()
+    expect([...reader.shape("items")!.columns.keys()]).toEqual(["id", "name", "price", "img", "note"])
     const events = eventsOf(lastEntry(), ctx)
     expect(events.map((e) => e.kind)).toEqual(["ddl", "ddl", "begin", "data", "end"])
     expect(events[0]!.topic).toBe("cdc.schema_changes")
     expect(key(events[0]!).payload).toEqual({ databaseName: "shop" })
     expect(value(events[0]!).payload).toMatchObject({
       databaseName: "shop",
-      ddl: "ALTER TABLE items ADD COLUMN note TEXT",
+      schemaName: null,
+      ddl: `ALTER TABLE "items" ADD COLUMN "note" TEXT`,
       source: { db: "shop", table: "items" },
       tableChanges: []
     })
+    expect(value(events[1]!).payload.source.table).toBe("z")
     const filtered = eventsOf(lastEntry(), { ...ctx, filter: makeFilter(["*"], ["items"]) })
     expect(filtered.map((e) => e.kind)).toEqual(["ddl", "begin", "data", "end"])
   })
 
-  it("a body that is not a CommittedTransaction is a CommitLogError naming the seq, not skipped", () => {
+  it("a database created by a transaction (databaseOp create) starts its log with CREATE DATABASE and its tables", async () => {
+    const fresh = new TestDatabase(dir, "fresh", [])
+    await fresh.commit([], { databaseOp: "create", ddl: [`CREATE TABLE "t" ("id" INTEGER PRIMARY KEY, "v" TEXT)`] })
+    await fresh.insert("t", [1n, "one"])
+    const r = new CommitLogReader("fresh", fresh.handle.path)
+    const [first, second] = r.read(0n, 10)
+    const created = eventsOf(first!, { ...ctx, shapeOf: (_db, t) => r.shape(t) })
+    expect(created.map((e) => [e.kind, value(e).payload.ddl])).toEqual([
+      ["ddl", `CREATE DATABASE "fresh"`],
+      ["ddl", `CREATE TABLE "t" ("id" INTEGER PRIMARY KEY, "v" TEXT)`]
+    ])
+    expect(eventsOf(second!, { ...ctx, shapeOf: (_db, t) => r.shape(t) }).map((e) => e.kind)).toEqual(["begin", "data", "end"])
+    expect(eventsOf(first!, { ...ctx, filter: makeFilter(["other"], ["*"]) })).toEqual([])
+    r.close()
+    fresh.close()
+  })
+
+  it("reads the table out of SQLite DDL", () => {
+    expect([
+      `CREATE TABLE IF NOT EXISTS main."a""b" (x)`,
+      "DROP TABLE IF EXISTS `t2`",
+      `CREATE UNIQUE INDEX IF NOT EXISTS "ix" ON "tbl" (a)`,
+      `CREATE INDEX ix ON main.tbl2(a)`,
+      `ALTER TABLE [t3] RENAME TO t4`,
+      `DROP INDEX ix`,
+      `CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END`
+    ].map(ddlTable)).toEqual(['a"b', "t2", "tbl", "tbl2", "t3", undefined, undefined])
+  })
+
+  it("a body that is not a CommittedTransaction is a CommitLogError naming the seq, not skipped", async () => {
     const db = new TestDatabase(dir, "broken", ["CREATE TABLE t (id INT PRIMARY KEY)"])
-    db.insert("t", [1n])
+    await db.insert("t", [1n])
     db.handle.writer.exec(`INSERT INTO __marmot_commit_log (txn_id, commit_stamp, commit_node, body) VALUES ('x', 1, 1, '{"nope":1}')`)
     const r = new CommitLogReader("broken", db.handle.path)
     expect(r.read(0n, 1)).toHaveLength(1)
@@ -203,7 +238,7 @@ describe("Debezium envelopes from the commit log", () => {
 })
 
 describe("globs and JSON", () => {
-  it("matches whole names with * ? and classes", () => {
+  it("matches whole names with * ? and classes", async () => {
     expect(globToRegExp("item*").test("items")).toBe(true)
     expect(globToRegExp("item*").test("xitems")).toBe(false)
     expect(globToRegExp("t?").test("t1")).toBe(true)
@@ -215,7 +250,7 @@ describe("globs and JSON", () => {
     expect(globToRegExp("wp_$x").test("wp_$x")).toBe(true)
   })
 
-  it("maps declared types by SQLite affinity", () => {
+  it("maps declared types by SQLite affinity", async () => {
     expect(["BIGINT UNSIGNED", "VARCHAR(10)", "LONGBLOB", "DOUBLE", "DECIMAL(10,2)", "DATETIME", ""].map(fieldTypeOf)).toEqual([
       "int64",
       "string",
@@ -227,7 +262,7 @@ describe("globs and JSON", () => {
     ])
   })
 
-  it("writes bigints exactly and non-finite numbers as strings", () => {
+  it("writes bigints exactly and non-finite numbers as strings", async () => {
     expect(toJson({ a: 2n ** 63n - 1n, b: NaN, c: -Infinity, d: [1, "x", null], e: undefined })).toBe(
       `{"a":9223372036854775807,"b":"NaN","c":"-Infinity","d":[1,"x",null]}`
     )

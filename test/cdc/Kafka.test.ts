@@ -90,7 +90,7 @@ describe("Kafka sink (librdkafka mock cluster, kafkajs consumer)", () => {
     mock = await startKafkaMock(1, ["k1.shop.items:3", "k1.transaction:1"])
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v TEXT)"])
-    const { history, deletes } = mixedWorkload(db, 40, 6, 4)
+    const { history, deletes } = await mixedWorkload(db, 40, 6, 4)
     for (const list of history.values()) list.splice(0, list.length, ...list.flatMap((h) => (h === "d" ? ["d", "tombstone"] : [h])))
     const pub = await startPublisher(settingsFor(dir, [kafkaSink(mock.brokers, "k1")]))
     const consumer = await consume(mock.brokers, ["k1.shop.items", "k1.transaction"])
@@ -129,12 +129,12 @@ describe("Kafka sink (librdkafka mock cluster, kafkajs consumer)", () => {
     mock = await startKafkaMock(1, ["k2.shop.items:2", "k2.transaction:1"])
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v INT)"])
-    for (let i = 1n; i <= 10n; i++) db.insert("items", [i, 0n])
+    for (let i = 1n; i <= 10n; i++) await db.insert("items", [i, 0n])
     const pub = await startPublisher(settingsFor(dir, [kafkaSink(mock.brokers, "k2", { batchSize: 4 })]))
     await waitFor("first batches", 20_000, () => pub.acked(10n))
 
     expect(await mock.command("down 1")).toBe("Success")
-    for (let i = 11n; i <= 20n; i++) db.insert("items", [i, 0n])
+    for (let i = 11n; i <= 20n; i++) await db.insert("items", [i, 0n])
     await sleep(1_500)
     expect(pub.acks.some((a) => a.txns.some((t) => t.seq > 10n))).toBe(false)
     expect(await mock.command("up 1")).toBe("Success")
@@ -142,7 +142,7 @@ describe("Kafka sink (librdkafka mock cluster, kafkajs consumer)", () => {
 
     // NOT_LEADER_FOR_PARTITION (6) for the next 6 Produce requests (api key 0).
     expect(await mock.command("err 0 6 6")).toBe("Success")
-    for (let i = 21n; i <= 30n; i++) db.insert("items", [i, 0n])
+    for (let i = 21n; i <= 30n; i++) await db.insert("items", [i, 0n])
     await waitFor("through the injected errors", 30_000, () => pub.acked(30n))
     await pub.stop()
 
@@ -160,7 +160,7 @@ describe("Kafka sink (librdkafka mock cluster, kafkajs consumer)", () => {
     mock = await startKafkaMock(1, ["k3.shop.items:1", "k3.transaction:1"])
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v TEXT)"])
-    for (let i = 1n; i <= 12n; i++) db.insert("items", [i, "x"])
+    for (let i = 1n; i <= 12n; i++) await db.insert("items", [i, "x"])
     const settings = settingsFor(dir, [kafkaSink(mock.brokers, "k3", { batchSize: 5 })])
     await runCrashChild(settings, 10)
     const saved = await savedCursors(dir)

@@ -82,7 +82,7 @@ describe("NATS JetStream sink (real nats-server)", () => {
   it("inserts, updates and deletes arrive in order per key with their envelopes and ids", async () => {
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v TEXT)"])
-    const { history } = mixedWorkload(db, 60, 7, 5)
+    const { history } = await mixedWorkload(db, 60, 7, 5)
     const expected = 60 * 3
     const pub = await startPublisher(settingsFor(dir, [sink({ name: "js", type: "nats", natsUrl: nats.url, topicPrefix: "t1", batchSize: 16 })]))
     await waitFor("60 transactions in the stream", 20_000, async () => (await streamCount("t1")) >= expected)
@@ -114,13 +114,13 @@ describe("NATS JetStream sink (real nats-server)", () => {
   it("a broker outage mid-stream: every event arrives, none twice in the stream, order per key kept", async () => {
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v INT)"])
-    for (let k = 0; k < 10; k++) db.insert("items", [BigInt(k), 0n])
+    for (let k = 0; k < 10; k++) await db.insert("items", [BigInt(k), 0n])
     const pub = await startPublisher(settingsFor(dir, [sink({ name: "js", type: "nats", natsUrl: nats.url, topicPrefix: "t2", batchSize: 5, retryInitialMs: 20, retryMaxMs: 200 })]))
     const total = 300
     let acksDuringOutage = 0
     for (let i = 1; i <= total; i++) {
       const k = i % 10
-      db.update("items", [BigInt(k), BigInt(i - 10 > 0 ? i - 10 : 0)], [BigInt(k), BigInt(i)])
+      await db.update("items", [BigInt(k), BigInt(i - 10 > 0 ? i - 10 : 0)], [BigInt(k), BigInt(i)])
       if (i === 100) {
         await waitFor("some published before the outage", 10_000, () => pub.acks.length > 0)
         await nats.stop()
@@ -157,7 +157,7 @@ describe("NATS JetStream sink (real nats-server)", () => {
   it("a publisher killed between publish and cursor save: the batch is sent again and JetStream drops it by id", async () => {
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v TEXT)"])
-    for (let i = 1n; i <= 20n; i++) db.insert("items", [i, "x"])
+    for (let i = 1n; i <= 20n; i++) await db.insert("items", [i, "x"])
     const settings = settingsFor(dir, [sink({ name: "js", type: "nats", natsUrl: nats.url, topicPrefix: "t3", batchSize: 8 })])
     await runCrashChild(settings, 16)
     // The child got seq 1..16 acknowledged; the second batch's cursor (seq 16) was never saved.

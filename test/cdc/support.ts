@@ -19,7 +19,8 @@ import { CursorStore, cursorsPath } from "../../src/cdc/CursorStore.ts"
 import { type Acked, Publisher } from "../../src/cdc/Publisher.ts"
 import { defaults, NodeConfig, type NodeSettings } from "../../src/config/NodeConfig.ts"
 import { type SinkSettings, sinkDefaults } from "../../src/config/PublisherSettings.ts"
-import { Applier, ensureReplicationTables, primaryKeyOf } from "../../src/replication/Applier.ts"
+import { primaryKeyOf } from "../../src/replication/Applier.ts"
+import { ApplyQueue } from "../../src/replication/ApplyQueue.ts"
 import { dmlKey } from "../../src/replication/IntentKey.ts"
 import { DatabaseHandle } from "../../src/storage/Storage.ts"
 import { freePort, repoRoot } from "../support/Servers.ts"
@@ -79,19 +80,22 @@ export const waitFor = async (what: string, ms: number, probe: () => boolean | P
 // ---------------------------------------------------------------------------------------------
 // commit logs
 
-/** A node's database file written like the node writes it: DatabaseHandle (capture triggers) + Applier. */
+/**
+ * A node's database file written like the node writes it: a DatabaseHandle (capture triggers) and
+ * the replication ApplyQueue (group commits through the Applier, DDL run before the row changes).
+ */
 export class TestDatabase {
   readonly handle: DatabaseHandle
-  private readonly applier: Applier
+  private readonly queue: ApplyQueue
   private wall = 1_700_000_000_000
   private logical = 0
+  private readonly shapes = new Map<string, { columns: Array<string>; pk: Array<string> }>()
 
   constructor(readonly dataDir: string, readonly name: string, ddl: ReadonlyArray<string>, readonly node = 1) {
     mkdirSync(path.join(dataDir, "databases"), { recursive: true })
     this.handle = new DatabaseHandle(name, path.join(dataDir, "databases", `${name}.db`))
     for (const sql of ddl) this.handle.writer.exec(sql)
-    ensureReplicationTables(this.handle.writer.db)
-    this.applier = new Applier(this.handle.writer.db)
+    this.queue = new ApplyQueue(this.handle, () => this.shapes.clear())
   }
 
   private nextHlc(wallMs?: number): Hlc.Hlc {
@@ -102,8 +106,6 @@ export class TestDatabase {
     } else this.logical++
     return Hlc.make(this.wall, this.logical, nodeId(this.node))
   }
-
-  private readonly shapes = new Map<string, { columns: Array<string>; pk: Array<string> }>()
 
   private shape(table: string) {
     let s = this.shapes.get(table)
@@ -129,8 +131,8 @@ export class TestDatabase {
     })
   }
 
-  /** Commits one transaction through the Applier (one SQLite transaction, like the node). */
-  commit(changes: ReadonlyArray<RowChange>, opts: { wallMs?: number; extraBody?: Record<string, unknown> } = {}): CommittedTransaction {
+  /** Commits one transaction through the ApplyQueue; resolves once it is in the file and its log. */
+  async commit(changes: ReadonlyArray<RowChange>, opts: { wallMs?: number; ddl?: ReadonlyArray<string>; databaseOp?: "create" } = {}): Promise<CommittedTransaction> {
     const hlc = this.nextHlc(opts.wallMs)
     const txn = new CommittedTransaction({
       txnId: txnIdOf(hlc),
@@ -138,17 +140,11 @@ export class TestDatabase {
       coordinator: nodeId(this.node),
       database: this.name,
       changes,
-      schemaVersion: 0
+      schemaVersion: 0,
+      ...(opts.ddl === undefined ? {} : { ddl: opts.ddl }),
+      ...(opts.databaseOp === undefined ? {} : { databaseOp: opts.databaseOp })
     })
-    const db = this.handle.writer.db
-    db.transaction(() => {
-      this.applier.apply(txn)
-      if (opts.extraBody !== undefined) {
-        // A future DDL record: the body with extra fields (DESIGN.md "DDL records").
-        const body = JSON.parse(db.prepare("SELECT body FROM __marmot_commit_log WHERE txn_id = ?").pluck().get(txn.txnId) as string)
-        db.prepare("UPDATE __marmot_commit_log SET body = ? WHERE txn_id = ?").run(JSON.stringify({ ...body, ...opts.extraBody }), txn.txnId)
-      }
-    }).immediate()
+    await this.queue.push(txn)
     return txn
   }
 
@@ -336,7 +332,7 @@ export const runCrashChild = async (settings: NodeSettings, crashAtSeq: number):
  * row, else delete it when i % deleteEvery = 0, else update it. Returns each key's history as
  * "c:v", "u:v" or "d", in commit order, and the number of deletes.
  */
-export const mixedWorkload = (db: TestDatabase, count: number, keys: number, deleteEvery: number) => {
+export const mixedWorkload = async (db: TestDatabase, count: number, keys: number, deleteEvery: number) => {
   const history = new Map<number, Array<string>>()
   const rows = new Map<number, string>()
   let deletes = 0
@@ -346,16 +342,16 @@ export const mixedWorkload = (db: TestDatabase, count: number, keys: number, del
     const list = history.get(id) ?? []
     history.set(id, list)
     if (old === undefined) {
-      db.insert("items", [BigInt(id), `v${i}`])
+      await db.insert("items", [BigInt(id), `v${i}`])
       rows.set(id, `v${i}`)
       list.push(`c:v${i}`)
     } else if (i % deleteEvery === 0) {
-      db.delete("items", [BigInt(id), old])
+      await db.delete("items", [BigInt(id), old])
       rows.delete(id)
       list.push("d")
       deletes++
     } else {
-      db.update("items", [BigInt(id), old], [BigInt(id), `v${i}`])
+      await db.update("items", [BigInt(id), old], [BigInt(id), `v${i}`])
       rows.set(id, `v${i}`)
       list.push(`u:v${i}`)
     }

@@ -1,0 +1,88 @@
+/**
+ * The composition root of a node's cluster core, which exists once per node (in the supervisor
+ * process, or in the only process with `--workers 1`): membership, the peer server and clients,
+ * the participant, the write coordinator and anti-entropy. The transport is a parameter so the
+ * same wiring runs over TCP here and over the simulated network in tests.
+ */
+import type { RpcServer } from "@effect/rpc"
+import { Layer, Option, Redacted } from "effect"
+import { nodeId, type NodeId } from "../../proto-schemas/src/NodeId.ts"
+import { HlcClock } from "../clock/HlcClock.ts"
+import type { NodeSettings } from "../config/NodeConfig.ts"
+import { GossipRpcs } from "../membership/GossipRpcs.ts"
+import { Membership, MembershipConfig } from "../membership/Membership.ts"
+import { MembershipStore } from "../membership/MembershipStore.ts"
+import * as ClusterAuth from "../network/ClusterAuth.ts"
+import { PeerClientProtocol } from "../network/PeerNetwork.ts"
+import * as PeerServer from "../network/PeerServer.ts"
+import { AntiEntropy, AntiEntropyConfig } from "../replication/AntiEntropy.ts"
+import { Participant, ParticipantConfig } from "../replication/Participant.ts"
+import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
+import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
+import { CoordinatorConfig, WriteCoordinator } from "../replication/WriteCoordinator.ts"
+
+export const PeerRpcs = GossipRpcs.merge(ReplicationRpcs)
+
+export interface CoreOptions {
+  readonly nodeId: NodeId
+  readonly advertiseAddress: string
+  readonly seedNodes: ReadonlyArray<string>
+  readonly secret: string | undefined
+  readonly gossip: {
+    readonly gossipIntervalMs: number
+    readonly gossipFanout: number
+    readonly suspectTimeoutMs: number
+    readonly deadTimeoutMs: number
+  }
+  readonly heartbeatTimeoutMs: number
+  readonly writeTimeoutMs: number
+  readonly antiEntropyIntervalMs: number
+  readonly maxClockDriftMs: number
+}
+
+export const coreOptions = (settings: NodeSettings, advertiseAddress: string): CoreOptions => ({
+  nodeId: nodeId(settings.nodeId),
+  advertiseAddress,
+  seedNodes: settings.cluster.seedNodes,
+  secret: settings.cluster.clusterSecret,
+  gossip: settings.cluster,
+  heartbeatTimeoutMs: settings.transaction.heartbeatTimeoutSeconds * 1000,
+  writeTimeoutMs: settings.replication.writeTimeoutMs,
+  antiEntropyIntervalMs: settings.replication.antiEntropyIntervalMs,
+  maxClockDriftMs: settings.replication.maxClockDriftMs
+})
+
+/**
+ * Everything of the core but storage (the node's `Storage`) and the transport: the peer server
+ * protocol and the peer client protocol.
+ */
+export const coreLayer = (options: CoreOptions) => {
+  const secret = options.secret === undefined ? Option.none() : Option.some(Redacted.make(options.secret))
+  const configs = Layer.mergeAll(
+    MembershipConfig.layer({
+      nodeId: options.nodeId,
+      advertiseAddress: options.advertiseAddress,
+      seedNodes: options.seedNodes,
+      ...options.gossip
+    }),
+    Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+    Layer.succeed(CoordinatorConfig, { nodeId: options.nodeId, writeTimeoutMs: options.writeTimeoutMs }),
+    Layer.succeed(AntiEntropyConfig, { nodeId: options.nodeId, intervalMs: options.antiEntropyIntervalMs, batchSize: 500 }),
+    HlcClock.layer({ nodeId: options.nodeId, maxDriftMs: options.maxClockDriftMs }),
+    ClusterAuth.layer(secret)
+  )
+  return Layer.mergeAll(WriteCoordinator.layer, AntiEntropy.layer, PeerServer.layer(PeerRpcs)).pipe(
+    Layer.provideMerge(ReplicationHandlers.layer),
+    Layer.provideMerge(Participant.layer),
+    Layer.provideMerge(Membership.layer),
+    Layer.provideMerge(configs)
+  )
+}
+
+/** The TCP transport of a node serving peers on `host:port`. */
+export const socketTransport = (host: string, port: number): Layer.Layer<
+  RpcServer.Protocol | PeerClientProtocol,
+  unknown
+> => Layer.merge(PeerServer.layerProtocolSocket({ host, port }), PeerClientProtocol.layerSocket())
+
+export const fileMembershipStore = (dataDir: string) => MembershipStore.layerFile(dataDir)

@@ -1,0 +1,116 @@
+import type { CommittedTransaction } from "../../proto-schemas/src/Transaction.ts"
+import { ensureCaptureTriggers } from "../storage/Capture.ts"
+import type { DatabaseHandle } from "../storage/Storage.ts"
+import { Applier, type ApplyResult, ensureReplicationTables } from "./Applier.ts"
+
+interface Pending {
+  readonly txn: CommittedTransaction
+  readonly resolve: (result: ApplyResult) => void
+  readonly reject: (error: unknown) => void
+}
+
+const isBusy = (e: unknown): boolean => String((e as { code?: unknown }).code ?? "").startsWith("SQLITE_BUSY")
+
+/**
+ * Applies committed transactions to one database file in group commits: every transaction that
+ * arrives while the previous batch runs (or while another process holds the file's write lock)
+ * joins the next batch, which is ONE SQLite transaction with a savepoint per replicated
+ * transaction, so one that SQLite refuses fails alone. Capture is off on this connection (nothing
+ * sets its sink), so applied changes are not captured again.
+ */
+export class ApplyQueue {
+  private pending: Array<Pending> = []
+  private scheduled = false
+  private retryDelayMs = 1
+  private prepared = false
+  readonly applier: Applier
+
+  constructor(
+    private readonly handle: DatabaseHandle,
+    /** Called after a batch that changed the schema committed. */
+    private readonly onSchemaChanged: () => void
+  ) {
+    this.applier = new Applier(handle.writer.db)
+  }
+
+  push(txn: CommittedTransaction): Promise<ApplyResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ txn, resolve, reject })
+      if (!this.scheduled) {
+        this.scheduled = true
+        queueMicrotask(this.drain)
+      }
+    })
+  }
+
+  private readonly drain = (): void => {
+    const db = this.handle.writer.db
+    if (!db.open) return this.failAll(new Error(`database ${this.handle.name} is closed`))
+    try {
+      db.exec("BEGIN IMMEDIATE")
+    } catch (e) {
+      if (!isBusy(e)) return this.failAll(e)
+      // Another process of this node writes the file: try again shortly, with everything queued meanwhile.
+      setTimeout(this.drain, this.retryDelayMs)
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, 8)
+      return
+    }
+    this.retryDelayMs = 1
+    const batch = this.pending
+    this.pending = []
+    const outcomes: Array<{ ok: true; value: ApplyResult } | { ok: false; error: unknown }> = []
+    let schemaChanged = false
+    try {
+      if (!this.prepared) {
+        ensureReplicationTables(db)
+        this.prepared = true
+      }
+      for (const { txn } of batch) {
+        db.exec("SAVEPOINT marmot_apply")
+        try {
+          const ddl = txn.ddl ?? []
+          if (ddl.length > 0 && !this.applier.isApplied(txn.txnId)) {
+            for (const sql of ddl) db.exec(sql)
+            ensureCaptureTriggers(db)
+            this.applier.schemaChanged()
+            schemaChanged = true
+          }
+          outcomes.push({ ok: true, value: this.applier.apply(txn) })
+          db.exec("RELEASE marmot_apply")
+        } catch (error) {
+          db.exec("ROLLBACK TO marmot_apply")
+          db.exec("RELEASE marmot_apply")
+          outcomes.push({ ok: false, error })
+        }
+      }
+      db.exec("COMMIT")
+    } catch (error) {
+      if (db.inTransaction) db.exec("ROLLBACK")
+      for (const p of batch) p.reject(error)
+      this.next()
+      return
+    }
+    if (schemaChanged) {
+      this.handle.writer.clearStatements()
+      this.onSchemaChanged()
+    }
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i]!
+      if (outcome.ok) p.resolve(outcome.value)
+      else p.reject(outcome.error)
+    })
+    this.next()
+  }
+
+  private next(): void {
+    if (this.pending.length > 0) queueMicrotask(this.drain)
+    else this.scheduled = false
+  }
+
+  private failAll(error: unknown): void {
+    const batch = this.pending
+    this.pending = []
+    this.scheduled = false
+    for (const p of batch) p.reject(error)
+  }
+}

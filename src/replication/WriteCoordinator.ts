@@ -1,0 +1,230 @@
+/**
+ * Two-phase commit of one captured transaction from this node to the cluster (marmot research
+ * §4.2): PREPARE to this node and every ALIVE member in parallel, count the votes against the
+ * membership (ONE = 1, QUORUM = majority of every non-REMOVED member, ALL = all of them), decide
+ * the commit timestamp after the votes (later than every voter's clock), COMMIT, and answer once
+ * this node and enough others have applied it. Stragglers finish in the background; a member that
+ * missed the transaction gets it from anti-entropy. See DESIGN.md.
+ */
+import { Context, Data, Deferred, Duration, Effect, Exit, FiberSet, Layer } from "effect"
+import type { Hlc } from "../../proto-schemas/src/Hlc.ts"
+import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
+import type { RowChange } from "../../proto-schemas/src/RowChange.ts"
+import {
+  AbortRequest,
+  CommitRequest,
+  type ConsistencyLevel,
+  PrepareRequest,
+  type PrepareVote,
+  txnIdOf
+} from "../../proto-schemas/src/Transaction.ts"
+import { HlcClock } from "../clock/HlcClock.ts"
+import { Membership } from "../membership/Membership.ts"
+import { makePeerClient } from "../network/PeerNetwork.ts"
+import { Participant } from "./Participant.ts"
+import { ReplicationRpcs } from "./ReplicationRpcs.ts"
+
+/** What a worker hands over: the row images of one transaction on one database, or a schema change. */
+export interface WriteRequest {
+  readonly database: string
+  readonly changes: ReadonlyArray<RowChange>
+  readonly ddl?: ReadonlyArray<string> | undefined
+  readonly databaseOp?: "create" | "drop" | undefined
+  readonly consistency: ConsistencyLevel
+}
+
+export interface WriteCommitted {
+  readonly txnId: string
+  readonly commitHlc: Hlc
+  /** Nodes that had applied it when the answer was given (this one included). */
+  readonly acks: number
+}
+
+/** Another transaction holds a row, or the row changed since it was read: MySQL 1213. */
+export class WriteConflict extends Data.TaggedError("WriteConflict")<{ readonly reason: "intent" | "stale" }> {
+  override get message() {
+    return this.reason === "stale"
+      ? "Deadlock found when trying to get lock; try restarting transaction (a row changed on another node since it was read)"
+      : "Deadlock found when trying to get lock; try restarting transaction (a row is being written by another transaction)"
+  }
+}
+
+export class QuorumNotReached extends Data.TaggedError("QuorumNotReached")<{
+  readonly phase: "prepare" | "commit"
+  readonly level: ConsistencyLevel
+  readonly reached: number
+  readonly required: number
+  readonly total: number
+}> {
+  override get message() {
+    return this.phase === "prepare"
+      ? `quorum not achieved: ${this.reached} of ${this.total} nodes prepared, ${this.level} needs ${this.required}; nothing was written`
+      : `committed on ${this.reached} of ${this.total} nodes, ${this.level} needs ${this.required}; the other nodes catch up when they are reachable`
+  }
+}
+
+/** A participant refused deterministically (unknown database, ...): its MySQL error. */
+export class WriteRejected extends Data.TaggedError("WriteRejected")<{
+  readonly code: number
+  readonly sqlState: string
+  readonly message: string
+}> {}
+
+/** This node could not apply what it had voted for. */
+export class LocalApplyFailed extends Data.TaggedError("LocalApplyFailed")<{ readonly reason: string }> {
+  override get message() {
+    return `the transaction could not be applied here: ${this.reason}`
+  }
+}
+
+export type WriteError = WriteConflict | QuorumNotReached | WriteRejected | LocalApplyFailed
+
+/** The MySQL error a client gets for each failure (mapped once, here). */
+export const mysqlErrorOf = (e: WriteError): { readonly code: number; readonly sqlState: string; readonly message: string } => {
+  switch (e._tag) {
+    case "WriteConflict":
+      return { code: 1213, sqlState: "40001", message: e.message }
+    case "WriteRejected":
+      return { code: e.code, sqlState: e.sqlState, message: e.message }
+    case "QuorumNotReached":
+      return { code: 1105, sqlState: "HY000", message: e.message }
+    case "LocalApplyFailed":
+      return { code: 1105, sqlState: "HY000", message: e.message }
+  }
+}
+
+/** How many nodes must prepare and apply a write at `level` in a membership of `total`. */
+export const requiredAcks = (level: ConsistencyLevel, total: number): number =>
+  level === "ONE" ? 1 : level === "ALL" ? total : Math.floor(total / 2) + 1
+
+export interface CoordinatorSettings {
+  readonly nodeId: NodeId
+  /** Deadline of each PREPARE and COMMIT call to a peer. */
+  readonly writeTimeoutMs: number
+}
+
+export class CoordinatorConfig extends Context.Tag("marmot/replication/CoordinatorConfig")<
+  CoordinatorConfig,
+  CoordinatorSettings
+>() {}
+
+type Vote = { readonly nodeId: NodeId; readonly vote: PrepareVote | undefined }
+
+export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoordinator")<WriteCoordinator, {
+  readonly write: (request: WriteRequest) => Effect.Effect<WriteCommitted, WriteError>
+}>() {
+  static readonly make = Effect.gen(function*() {
+    const config = yield* CoordinatorConfig
+    const clock = yield* HlcClock
+    const membership = yield* Membership
+    const participant = yield* Participant
+    const peers = yield* makePeerClient(ReplicationRpcs)
+    const background = yield* FiberSet.make()
+    const timeout = { timeout: Duration.millis(config.writeTimeoutMs) }
+    const self = config.nodeId
+
+    const abortEverywhere = (txnId: string, prepared: ReadonlyArray<Vote>) =>
+      Effect.gen(function*() {
+        const request = new AbortRequest({ txnId })
+        yield* participant.abort(request)
+        for (const { nodeId } of prepared) {
+          if (nodeId === self) continue
+          const member = (yield* membership.members).find((m) => m.nodeId === nodeId)
+          if (member === undefined) continue
+          yield* FiberSet.run(background, Effect.ignore(peers.call(member, (c) => c.Abort(request), timeout)))
+        }
+      })
+
+    const write = (request: WriteRequest) =>
+      Effect.gen(function*() {
+        const start = yield* clock.now
+        const txnId = txnIdOf(start)
+        const total = yield* membership.totalMembership
+        const required = requiredAcks(request.consistency, total)
+        const targets = (yield* membership.alive).filter((m) => m.nodeId !== self)
+        const prepare = new PrepareRequest({
+          txnId,
+          coordinator: self,
+          startHlc: start,
+          database: request.database,
+          schemaVersion: 0,
+          changes: request.changes,
+          consistency: request.consistency,
+          ...(request.ddl === undefined ? {} : { ddl: request.ddl }),
+          ...(request.databaseOp === undefined ? {} : { databaseOp: request.databaseOp })
+        })
+
+        const remoteVotes = Effect.forEach(targets, (member) =>
+          peers.call(member, (c) => c.Prepare(prepare), timeout).pipe(
+            Effect.map((vote): Vote => ({ nodeId: member.nodeId, vote })),
+            Effect.catchAll((e) =>
+              Effect.as(Effect.logDebug(`prepare ${txnId} on node ${member.nodeId}: ${e.message}`), { nodeId: member.nodeId, vote: undefined } as Vote)
+            )
+          ), { concurrency: "unbounded" })
+        const [local, remote] = yield* Effect.all([
+          participant.prepare(prepare).pipe(Effect.orDie),
+          remoteVotes
+        ], { concurrency: "unbounded" })
+        const votes: Array<Vote> = [{ nodeId: self, vote: local }, ...remote]
+        const prepared = votes.filter((v) => v.vote?._tag === "Prepared")
+
+        const conflict = votes.find((v) => v.vote?._tag === "Conflict")
+        const rejected = votes.find((v) => v.vote?._tag === "Rejected")
+        if (local._tag !== "Prepared" || conflict !== undefined || prepared.length < required) {
+          yield* abortEverywhere(txnId, prepared)
+          if (conflict?.vote?._tag === "Conflict") return yield* Effect.fail(new WriteConflict({ reason: conflict.vote.reason }))
+          if (rejected?.vote?._tag === "Rejected") {
+            const { code, message, sqlState } = rejected.vote
+            return yield* Effect.fail(new WriteRejected({ code, sqlState, message }))
+          }
+          return yield* Effect.fail(
+            new QuorumNotReached({ phase: "prepare", level: request.consistency, reached: prepared.length, required, total })
+          )
+        }
+
+        // The commit timestamp is later than every voter's clock, so it follows every write they saw.
+        for (const v of prepared) if (v.vote?._tag === "Prepared") yield* Effect.ignore(clock.observe(v.vote.hlc))
+        const commitHlc = yield* clock.now
+        const commit = new CommitRequest({ txnId, commitHlc, database: request.database })
+
+        const remoteNeeded = required - 1
+        const remotePrepared = prepared.filter((v) => v.nodeId !== self)
+        const enough = yield* Deferred.make<number>()
+        let acks = 0
+        let settled = 0
+        const members = yield* membership.members
+        for (const { nodeId } of remotePrepared) {
+          const member = members.find((m) => m.nodeId === nodeId)!
+          yield* FiberSet.run(
+            background,
+            peers.call(member, (c) => c.Commit(commit), timeout).pipe(
+              Effect.exit,
+              Effect.flatMap((exit) =>
+                Effect.sync(() => {
+                  settled++
+                  if (Exit.isSuccess(exit)) acks++
+                  if (acks >= remoteNeeded || settled === remotePrepared.length) Deferred.unsafeDone(enough, Exit.succeed(acks))
+                })
+              )
+            )
+          )
+        }
+        if (remotePrepared.length === 0 || remoteNeeded <= 0) Deferred.unsafeDone(enough, Exit.succeed(acks))
+
+        yield* participant.commit(commit).pipe(
+          Effect.catchAll((e) => Effect.fail(new LocalApplyFailed({ reason: e.message })))
+        )
+        const remoteAcks = yield* Deferred.await(enough)
+        if (remoteAcks < remoteNeeded) {
+          return yield* Effect.fail(
+            new QuorumNotReached({ phase: "commit", level: request.consistency, reached: remoteAcks + 1, required, total })
+          )
+        }
+        return { txnId, commitHlc, acks: remoteAcks + 1 } satisfies WriteCommitted
+      }).pipe(Effect.annotateLogs({ subsystem: "coordinator" }))
+
+    return WriteCoordinator.of({ write })
+  })
+
+  static readonly layer = Layer.scoped(WriteCoordinator, WriteCoordinator.make)
+}
