@@ -53,6 +53,7 @@ const main = async () => {
     const burst = Math.max(1, Math.ceil(rate / 100))
     let next = backlog + 1
     const began = performance.now()
+    const cpuBefore = process.cpuUsage()
     while (next <= backlog + total) {
       // At most a few ms of commits per turn of the event loop, so a writer behind schedule does
       // not starve the publisher (in the node, applies arrive as separate events too).
@@ -67,6 +68,8 @@ const main = async () => {
     }
     const writeMs = performance.now() - began
     if (total > 0) await waitFor("live transactions acknowledged", 120_000, () => live.acked(BigInt(backlog + total)))
+    const cpu = process.cpuUsage(cpuBefore)
+    const liveMs = performance.now() - began
     await live.stop()
     const latencies: Array<number> = []
     for (const a of live.acks) {
@@ -84,6 +87,8 @@ const main = async () => {
       live: {
         txns: latencies.length,
         achievedRate: Math.round(total / (writeMs / 1000)),
+        /** CPU of this process (writer + Applier + publisher) over the live phase, in % of one core. */
+        cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / liveMs) * 100),
         latencyMs: {
           p50: Math.round(percentile(latencies, 50) * 10) / 10,
           p90: Math.round(percentile(latencies, 90) * 10) / 10,
@@ -95,7 +100,7 @@ const main = async () => {
     db.close()
     console.log(`drain: ${result.drain.events} events (${backlog} txns) in ${result.drain.ms} ms = ${result.drain.eventsPerSec} events/s (${result.drain.txnsPerSec} txns/s)`)
     console.log(
-      `live: ${result.live.txns} txns at ${result.live.achievedRate}/s, commit-to-ack p50 ${result.live.latencyMs.p50} ms, p90 ${result.live.latencyMs.p90} ms, p99 ${result.live.latencyMs.p99} ms, max ${result.live.latencyMs.max} ms`
+      `live: ${result.live.txns} txns at ${result.live.achievedRate}/s (process CPU ${result.live.cpuPercent}% of a core), commit-to-ack p50 ${result.live.latencyMs.p50} ms, p90 ${result.live.latencyMs.p90} ms, p99 ${result.live.latencyMs.p99} ms, max ${result.live.latencyMs.max} ms`
     )
     console.log(`load average: ${result.machine.loadavg.join(" ")}`)
     const out = path.join("bench", "results")

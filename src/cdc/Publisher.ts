@@ -68,8 +68,8 @@ const make = (options: PublisherOptions) =>
       Effect.gen(function*() {
         const filter = makeFilter(sink.filterDatabases, sink.filterTables)
         const readers = new Map<string, CommitLogReader>()
-        /** Databases whose saved cursor was checked against the log since the reader opened. */
-        const checked = new Set<string>()
+        /** Where each database stands (the saved cursor, checked against the log once per opened file). */
+        const position = new Map<string, bigint>()
         yield* Effect.addFinalizer(() => Effect.sync(() => readers.forEach((r) => r.close())))
 
         const attempt = <A>(database: string, f: () => A) =>
@@ -84,7 +84,7 @@ const make = (options: PublisherOptions) =>
             if (r !== undefined && !r.isCurrent()) {
               r.close()
               readers.delete(database)
-              checked.delete(database)
+              position.delete(database)
               r = undefined
             }
             if (r === undefined) {
@@ -97,17 +97,20 @@ const make = (options: PublisherOptions) =>
         /** The saved cursor, or the log's start when the log is not the one the cursor was saved against. */
         const startOf = (database: string, reader: CommitLogReader) =>
           Effect.gen(function*() {
+            const known = position.get(database)
+            if (known !== undefined) return known
             const saved = yield* store.get(sink.name, database)
-            if (saved === undefined || saved.seq === 0n) return 0n
-            if (checked.has(database)) return saved.seq
-            const at = yield* attempt(database, () => reader.txnAt(saved.seq))
-            const max = yield* attempt(database, () => reader.maxSeq())
-            checked.add(database)
-            if ((at !== undefined && at !== saved.txnId) || max < saved.seq) {
-              yield* Effect.logWarning(`cdc ${sink.name}: ${database}'s commit log restarted (database recreated); publishing it from the beginning`)
-              return 0n
+            let start = saved?.seq ?? 0n
+            if (saved !== undefined && saved.seq > 0n) {
+              const at = yield* attempt(database, () => reader.txnAt(saved.seq))
+              const max = yield* attempt(database, () => reader.maxSeq())
+              if ((at !== undefined && at !== saved.txnId) || max < saved.seq) {
+                yield* Effect.logWarning(`cdc ${sink.name}: ${database}'s commit log restarted (database recreated); publishing it from the beginning`)
+                start = 0n
+              }
             }
-            return saved.seq
+            position.set(database, start)
+            return start
           })
 
         /** One batch of one database: read, publish (retried), save the cursor. Returns the entries done. */
@@ -135,6 +138,7 @@ const make = (options: PublisherOptions) =>
             const last = entries[entries.length - 1]!
             if (options.afterPublish !== undefined) yield* options.afterPublish(sink.name, database, last.seq)
             yield* store.save(sink.name, database, { seq: last.seq, txnId: last.txn.txnId })
+            position.set(database, last.seq)
             const ackedAtMs = yield* Clock.currentTimeMillis
             yield* PubSub.publish(acks, {
               sink: sink.name,
@@ -154,7 +158,7 @@ const make = (options: PublisherOptions) =>
             if (!databases.includes(name)) {
               readers.get(name)!.close()
               readers.delete(name)
-              checked.delete(name)
+              position.delete(name)
             }
           }
           let done = 0
