@@ -125,7 +125,7 @@ describe("Kafka sink (librdkafka mock cluster, kafkajs consumer)", () => {
     db.close()
   })
 
-  it("retries through a broker that is down and through injected produce errors; nothing is lost", async () => {
+  it("retries through a broker that is down, injected produce errors and added latency; nothing is lost", async () => {
     mock = await startKafkaMock(1, ["k2.shop.items:2", "k2.transaction:1"])
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY, v INT)"])
@@ -144,14 +144,22 @@ describe("Kafka sink (librdkafka mock cluster, kafkajs consumer)", () => {
     expect(await mock.command("err 0 6 6")).toBe("Success")
     for (let i = 21n; i <= 30n; i++) await db.insert("items", [i, 0n])
     await waitFor("through the injected errors", 30_000, () => pub.acked(30n))
+
+    // 400 ms more on every broker response: slower, still complete.
+    expect(await mock.command("rtt 1 400")).toBe("Success")
+    const slowFrom = Date.now()
+    for (let i = 31n; i <= 35n; i++) await db.insert("items", [i, 0n])
+    await waitFor("through the latency", 30_000, () => pub.acked(35n))
+    expect(Date.now() - slowFrom).toBeGreaterThanOrEqual(400)
+    expect(await mock.command("rtt 1 0")).toBe("Success")
     await pub.stop()
 
     const consumer = await consume(mock.brokers, ["k2.shop.items"])
-    await waitFor("30 rows consumed", 30_000, () => new Set(consumer.messages.map((m) => m.key.payload.id)).size === 30)
+    await waitFor("35 rows consumed", 30_000, () => new Set(consumer.messages.map((m) => m.key.payload.id)).size === 35)
     await consumer.stop()
     // At-least-once: every row is there; a retried batch may be there twice.
     expect([...new Set(consumer.messages.map((m) => m.key.payload.id as number))].sort((a, b) => a - b)).toEqual(
-      Array.from({ length: 30 }, (_, i) => i + 1)
+      Array.from({ length: 35 }, (_, i) => i + 1)
     )
     db.close()
   })
