@@ -4,7 +4,7 @@
  * Debezium events and publishes them; the cursor moves only after the broker acknowledged the
  * batch (at-least-once). Runs once per node, in the supervisor process. See DESIGN.md.
  */
-import { Clock, Context, Duration, Effect, Fiber, Layer, PubSub, Queue, Schedule, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, Layer, PubSub, Queue, Schedule, type Scope } from "effect"
 import { join } from "node:path"
 import { NodeConfig } from "../config/NodeConfig.ts"
 import type { SinkSettings } from "../config/PublisherSettings.ts"
@@ -184,8 +184,7 @@ const make = (options: PublisherOptions) =>
       const wake = yield* Queue.sliding<void>(1)
       wakers.push(wake)
       const client = yield* options.connect(sink, config.nodeId)
-      const fiber = yield* Effect.forkScoped(Effect.scoped(runSink(sink, client, wake)))
-      yield* Effect.addFinalizer(() => Fiber.interrupt(fiber))
+      yield* Effect.forkScoped(Effect.scoped(runSink(sink, client, wake)))
     }
 
     return Publisher.of({
@@ -196,11 +195,18 @@ const make = (options: PublisherOptions) =>
     })
   })
 
+/** What runs when `[publisher]` is disabled or has no sinks: nothing (not even the cursor file). */
+const idle = Effect.map(PubSub.sliding<Acked>(1), (acks) =>
+  Publisher.of({ sinks: [], notify: Effect.void, cursors: Effect.succeed([]), acks: PubSub.subscribe(acks) }))
+
 export class Publisher extends Context.Tag("marmot/cdc/Publisher")<Publisher, PublisherService>() {
   static readonly make = make
   /** Publisher with explicit sink clients and hooks (tests, the crash child); needs NodeConfig. */
   static readonly layerWith = (options: PublisherOptions) =>
-    Layer.scoped(Publisher, make(options)).pipe(Layer.provide(CursorStore.layer))
+    Layer.unwrapEffect(Effect.map(NodeConfig, (config) =>
+      config.publisher.enabled && config.publisher.sinks.length > 0
+        ? Layer.scoped(Publisher, make(options)).pipe(Layer.provide(CursorStore.layer))
+        : Layer.effect(Publisher, idle)))
   /** The node's publisher: sinks from `[publisher]` in NodeConfig, cursors under `<data_dir>/cdc`. */
   static readonly layer = Publisher.layerWith({ connect: connectSink })
   /** Publisher over in-memory sinks (`memory.events(name)`), same config, cursors and loop. */

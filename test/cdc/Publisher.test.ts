@@ -3,7 +3,7 @@
  * databases. Commit logs are real database files written by the Applier.
  */
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
-import { rmSync } from "node:fs"
+import { existsSync, rmSync } from "node:fs"
 import { afterAll, describe, expect, it } from "vitest"
 import type { NodeSettings } from "../../src/config/NodeConfig.ts"
 import { NodeConfig } from "../../src/config/NodeConfig.ts"
@@ -191,13 +191,19 @@ describe("Publisher (memory sinks)", () => {
     await waitFor("woken", 2_000, () => dataOf(memory.events("m")).length === 1)
     await stop()
 
-    const off = await start({ ...settingsFor(dir, [sink({ name: "x", type: "nats" })]), publisher: { enabled: false, sinks: [sink({ name: "x", type: "nats" })] } }, {
+    db.close()
+
+    const offDir = newDir()
+    const offDb = new TestDatabase(offDir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY)"])
+    await offDb.insert("t", [1n])
+    const off = await start({ ...settingsFor(offDir, []), publisher: { enabled: false, sinks: [sink({ name: "x", type: "nats" })] } }, {
       connect: memory.connect
     })
     expect(off.pub.sinks).toEqual([])
     await sleep(100)
     expect(memory.events("x")).toEqual([])
+    expect(existsSync(`${offDir}/cdc`)).toBe(false)
     await off.stop()
-    db.close()
+    offDb.close()
   })
 })
