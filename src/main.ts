@@ -4,6 +4,8 @@ import { availableParallelism } from "node:os"
 import { parseArgs } from "node:util"
 import { load } from "./config/NodeConfig.ts"
 import { exitWithSupervisor, supervise } from "./process/Supervisor.ts"
+import type { BusMessage } from "./process/ProcessBus.ts"
+import type { Replicator } from "./replication/Replicator.ts"
 
 const usage = `marmot-ts: a leaderless, replicated SQLite server that speaks the MySQL protocol
 
@@ -15,6 +17,9 @@ Usage: marmot [options]
   --mysql-bind <addr>    MySQL bind address (default 127.0.0.1)
   --unix-socket <path>   also listen on this unix socket
   --workers <n>          MySQL worker processes (default 0 = one per CPU)
+  --grpc-port <port>     peer port: joins this node to a cluster (default 0 = standalone)
+  --seed-nodes <list>    comma-separated host:port peers to join through
+                         (the cluster secret comes from [cluster] cluster_secret or MARMOT_CLUSTER_SECRET)
   --pid-file <file>      write the node's pid here (removed on exit)
   --daemon               run in the background; output goes to <data-dir>/marmot.log
   --help                 this text
@@ -36,6 +41,8 @@ const parsed = (() => {
         "mysql-bind": { type: "string" },
         "unix-socket": { type: "string" },
         workers: { type: "string" },
+        "grpc-port": { type: "string" },
+        "seed-nodes": { type: "string" },
         "pid-file": { type: "string" },
         daemon: { type: "boolean" },
         help: { type: "boolean" }
@@ -64,7 +71,10 @@ const loaded = Effect.runSync(Effect.either(load(parsed.config, {
   mysqlPort: integer("mysql-port", parsed["mysql-port"]),
   mysqlBind: parsed["mysql-bind"],
   unixSocket: parsed["unix-socket"],
-  workers: integer("workers", parsed.workers)
+  workers: integer("workers", parsed.workers),
+  grpcPort: integer("grpc-port", parsed["grpc-port"]),
+  seedNodes: parsed["seed-nodes"]?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+  clusterSecret: process.env["MARMOT_CLUSTER_SECRET"] || undefined
 })))
 if (Either.isLeft(loaded)) fail(loaded.left.message)
 const settings = Either.getOrThrow(loaded)
@@ -80,8 +90,34 @@ if (cluster.isPrimary && parsed["pid-file"] !== undefined) {
   writePidFile(parsed["pid-file"])
 }
 
+const clustered = settings.cluster.grpcPort > 0
+
+const startCore = async () => {
+  const { startCore } = await import("./app/NodeCore.ts")
+  try {
+    return await startCore(settings, hubOf())
+  } catch (e) {
+    return fail(`cannot start the cluster core: ${e instanceof Error ? e.message : String(e)}`)
+  }
+}
+// The core's storage and the MySQL side of the node hear each other through this hub.
+const handlers: { fromWorkers: Array<(m: BusMessage) => void>; toWorkers: Array<(m: BusMessage) => void> } = { fromWorkers: [], toWorkers: [] }
+const hubOf = () => ({
+  toWorkers: (m: BusMessage) => handlers.toWorkers.forEach((h) => h(m)),
+  fromWorkers: (h: (m: BusMessage) => void) => void handlers.fromWorkers.push(h)
+})
+
 if (cluster.isPrimary && workers > 1) {
-  supervise(workers, settings.nodeId)
+  if (clustered) {
+    const core = await startCore()
+    supervise(workers, settings.nodeId, {
+      core,
+      deliver: (m) => handlers.fromWorkers.forEach((h) => h(m)),
+      onBroadcast: (send) => void handlers.toWorkers.push(send)
+    })
+  } else {
+    supervise(workers, settings.nodeId)
+  }
 } else {
   // Loaded only where MySQL is served, so the supervisor process stays small.
   const [{ MainLayer }, { ProcessBus }, NodeRuntime, { Layer }] = await Promise.all([
@@ -90,12 +126,23 @@ if (cluster.isPrimary && workers > 1) {
     import("@effect/platform-node/NodeRuntime"),
     import("effect")
   ])
-  const bus = cluster.isWorker
+  let bus = cluster.isWorker
     ? ProcessBus.layerWorker(Number(process.env["MARMOT_WORKER_INDEX"] ?? 0), Number(process.env["MARMOT_WORKER_COUNT"] ?? 1))
     : ProcessBus.layerSingle
+  let replicator: Replicator | undefined
+  if (clustered && cluster.isWorker) {
+    replicator = (await import("./replication/Replicator.ts")).ipcReplicator()
+  } else if (clustered) {
+    const core = await startCore()
+    replicator = { replicate: core.replicate }
+    bus = ProcessBus.layerSingleWithCore({
+      toWorkers: (m) => handlers.fromWorkers.forEach((h) => h(m)),
+      fromWorkers: (h) => void handlers.toWorkers.push(h)
+    }, core.peerAddress)
+  }
   if (cluster.isWorker) exitWithSupervisor()
   NodeRuntime.runMain(
-    Layer.launch(MainLayer(settings, bus)).pipe(Effect.tapErrorCause(Effect.logError)),
+    Layer.launch(MainLayer(settings, bus, replicator)).pipe(Effect.tapErrorCause(Effect.logError)),
     { disableErrorReporting: true, disablePrettyLogger: true }
   )
 }

@@ -43,5 +43,7 @@ export class PullLogResponse extends Schema.Class<PullLogResponse>("marmot/PullL
   /** In log order per database, each with its `seq`. */
   entries: Schema.Array(CommittedTransaction),
   /** True when the limit cut the answer short. */
-  more: Schema.Boolean
+  more: Schema.Boolean,
+  /** The last position of each database's log, so the caller knows how far behind it is. */
+  heads: Schema.optional(Schema.Array(Schema.Struct({ database: Schema.String, seq: Schema.BigInt })))
 }) {}

@@ -2,10 +2,11 @@ import { Effect, Layer, Logger, LogLevel } from "effect"
 import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
 import { MysqlServer } from "../mysql/server/MysqlServer.ts"
 import { ProcessBus } from "../process/ProcessBus.ts"
-import { QueryEngine } from "../query/QueryEngine.ts"
+import { QueryEngine, WorkerReplicator } from "../query/QueryEngine.ts"
+import type { Replicator } from "../replication/Replicator.ts"
 import { Storage } from "../storage/Storage.ts"
 
-const levels = {
+export const levels = {
   debug: LogLevel.Debug,
   info: LogLevel.Info,
   warning: LogLevel.Warning,
@@ -22,8 +23,9 @@ const announceReady = Layer.effectDiscard(
 )
 
 /** The one composition root of a MySQL worker process: every subsystem layer, wired once. */
-export const MainLayer = (settings: NodeSettings, bus: Layer.Layer<ProcessBus>) => {
-  const infrastructure = Layer.merge(NodeConfig.layer(settings), bus)
+export const MainLayer = (settings: NodeSettings, bus: Layer.Layer<ProcessBus>, replicator?: Replicator) => {
+  const base = Layer.merge(NodeConfig.layer(settings), bus)
+  const infrastructure = replicator === undefined ? base : Layer.merge(base, Layer.succeed(WorkerReplicator, replicator))
   const server = MysqlServer.layer.pipe(
     Layer.provide(QueryEngine.layer),
     Layer.provide(Storage.layer),

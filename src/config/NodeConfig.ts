@@ -1,15 +1,20 @@
-import { Context, Data, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { parse as parseToml } from "smol-toml"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { ConfigError } from "./ConfigError.ts"
+import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
+import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
 import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
+
+export { ConfigError }
 
 export interface MysqlUser {
   readonly name: string
   readonly password: string
 }
 
-export interface MysqlSettings {
+export interface MysqlSettings extends MysqlOptions {
   readonly bindAddress: string
   readonly port: number
   readonly maxConnections: number
@@ -68,13 +73,8 @@ export interface NodeSettings {
   readonly replication: ReplicationSettings
   readonly transaction: TransactionSettings
   readonly logging: LoggingSettings
+  readonly extensions: ExtensionSettings
   readonly publisher: PublisherSettings
-}
-
-export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly key: string; readonly reason: string }> {
-  override get message() {
-    return `config: ${this.key}: ${this.reason}`
-  }
 }
 
 export const defaults: NodeSettings = {
@@ -88,7 +88,8 @@ export const defaults: NodeSettings = {
     maxAllowedPacket: 64 * 1024 * 1024,
     lockWaitTimeoutSeconds: 50,
     workers: 0,
-    users: [{ name: "root", password: "" }]
+    users: [{ name: "root", password: "" }],
+    ...mysqlOptionDefaults
   },
   cluster: {
     grpcPort: 0,
@@ -104,6 +105,7 @@ export const defaults: NodeSettings = {
   replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000 },
   transaction: { heartbeatTimeoutSeconds: 10 },
   logging: { level: "info" },
+  extensions: extensionDefaults,
   publisher: publisherDefaults()
 }
 
@@ -155,6 +157,20 @@ export class Reader {
     return v
   }
 
+  bool(k: string, fallback: boolean): boolean {
+    const v = this.take(k)
+    if (v === undefined) return fallback
+    if (typeof v !== "boolean") throw new ConfigError({ key: this.key(k), reason: "must be true or false" })
+    return v
+  }
+
+  strings(k: string, fallback: ReadonlyArray<string>): ReadonlyArray<string> {
+    const v = this.take(k)
+    if (v === undefined) return fallback
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) throw new ConfigError({ key: this.key(k), reason: "must be an array of strings" })
+    return v
+  }
+
   oneOf<A extends string>(k: string, fallback: A, allowed: ReadonlyArray<A>): A {
     const v = this.string(k, fallback)
     if (!(allowed as ReadonlyArray<string>).includes(v)) {
@@ -177,15 +193,6 @@ export class Reader {
       throw new ConfigError({ key: this.key(k), reason: "must be an array of tables" })
     }
     return v.map((t, i) => new Reader(t, `${this.key(k)}[${i}]`))
-  }
-
-  strings(k: string, fallback: ReadonlyArray<string>): ReadonlyArray<string> {
-    const v = this.take(k)
-    if (v === undefined) return fallback
-    if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
-      throw new ConfigError({ key: this.key(k), reason: "must be an array of strings" })
-    }
-    return v
   }
 
   /** Fails on the first key nobody asked for. */
@@ -214,7 +221,8 @@ const readMysql = (r: Reader): MysqlSettings => {
     maxAllowedPacket: r.int("max_allowed_packet", d.maxAllowedPacket, 1024, 1024 * 1024 * 1024),
     lockWaitTimeoutSeconds: r.int("lock_wait_timeout_seconds", d.lockWaitTimeoutSeconds, 1, 31_536_000),
     workers: r.int("workers", d.workers, 0, 256),
-    users
+    users,
+    ...readMysqlOptions(r)
   }
   r.done()
   return settings
@@ -278,6 +286,7 @@ export const fromToml = (doc: Table): NodeSettings => {
       l.done()
       return { level }
     })(),
+    extensions: readExtensions(r.section("extensions")),
     publisher: readPublisher(r.section("publisher"))
   }
   r.done()

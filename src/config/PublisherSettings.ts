@@ -2,11 +2,9 @@
  * The `[publisher]` section and its `[[publisher.sinks]]` (change data capture out, src/cdc).
  * Keys and defaults follow Marmot's publisher (shared research marmot.md §11); every key is read
  * strictly, so a misspelt one is named in the ConfigError like the rest of the config.
- *
- * Function declarations (not consts) on purpose: NodeConfig imports this module and this module
- * imports NodeConfig's Reader and ConfigError, so whichever loads first must find these hoisted.
  */
-import { ConfigError, type Reader } from "./NodeConfig.ts"
+import { ConfigError } from "./ConfigError.ts"
+import type { Reader } from "./NodeConfig.ts"
 
 export type SinkType = "kafka" | "nats"
 
@@ -58,13 +56,6 @@ export function sinkDefaults(): Omit<SinkSettings, "name" | "type" | "brokers" |
   }
 }
 
-function bool(r: Reader, k: string, fallback: boolean): boolean {
-  const v = r.take(k)
-  if (v === undefined) return fallback
-  if (typeof v !== "boolean") throw new ConfigError({ key: r.key(k), reason: "must be true or false" })
-  return v
-}
-
 function number(r: Reader, k: string, fallback: number, min: number, max: number): number {
   const v = r.take(k)
   if (v === undefined) return fallback
@@ -113,7 +104,7 @@ function readSink(r: Reader): SinkSettings {
 
 /** Reads `[publisher]`; throws ConfigError naming the bad key. */
 export function readPublisher(r: Reader): PublisherSettings {
-  const enabled = bool(r, "enabled", false)
+  const enabled = r.bool("enabled", false)
   const sinks = (r.tables("sinks") ?? []).map(readSink)
   const names = new Set<string>()
   sinks.forEach((s, i) => {

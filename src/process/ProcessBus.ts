@@ -1,4 +1,5 @@
 import { Context, Effect, Layer } from "effect"
+import type { ReplicateMessage } from "../replication/Replicator.ts"
 
 /**
  * Messages between the processes of one node. A node runs as a supervisor process and one or
@@ -8,11 +9,13 @@ import { Context, Effect, Layer } from "effect"
 export type BusMessage =
   | { readonly _tag: "DatabaseDropped"; readonly name: string }
   | { readonly _tag: "SchemaChanged"; readonly database: string }
+  | { readonly _tag: "ExtensionLoaded"; readonly name: string; readonly path: string }
 
 /** Worker → supervisor only. */
 export type SupervisorMessage =
   | { readonly _tag: "Broadcast"; readonly message: BusMessage }
   | { readonly _tag: "Ready"; readonly host: string; readonly port: number }
+  | ReplicateMessage
 
 export interface ProcessBusService {
   readonly workerIndex: number
@@ -23,8 +26,10 @@ export interface ProcessBusService {
   readonly announceReady: (host: string, port: number) => void
 }
 
-const isBusMessage = (u: unknown): u is BusMessage =>
-  typeof u === "object" && u !== null && ((u as { _tag?: unknown })._tag === "DatabaseDropped" || (u as { _tag?: unknown })._tag === "SchemaChanged")
+const busTags = new Set(["DatabaseDropped", "SchemaChanged", "ExtensionLoaded"])
+
+export const isBusMessage = (u: unknown): u is BusMessage =>
+  typeof u === "object" && u !== null && busTags.has(String((u as { _tag?: unknown })._tag))
 
 export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<ProcessBus, ProcessBusService>() {
   /** A node that is one process: nothing to tell anyone; the ready line goes to stdout. */
@@ -37,6 +42,40 @@ export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<Process
       process.stdout.write(`marmot-ts ready: mysql=${host}:${port} workers=1\n`)
     }
   })
+
+  /** A one-process node with a cluster core: the MySQL side and the core's storage hear each other. */
+  static readonly layerSingleWithCore = (
+    hub: {
+      readonly toWorkers: (message: BusMessage) => void
+      readonly fromWorkers: (handler: (message: BusMessage) => void) => void
+    },
+    peerAddress: string
+  ) =>
+    Layer.succeed(ProcessBus, {
+      workerIndex: 0,
+      workerCount: 1,
+      broadcast: hub.toWorkers,
+      subscribe: hub.fromWorkers,
+      announceReady: (host, port) => {
+        process.stdout.write(`marmot-ts ready: mysql=${host}:${port} workers=1 peer=${peerAddress}\n`)
+      }
+    })
+
+  /**
+   * The supervisor's own storage (the cluster core applies replicated changes there): what it
+   * changes goes to every worker; what a worker announces reaches it through `deliver`.
+   */
+  static readonly layerSupervisor = (hub: {
+    readonly toWorkers: (message: BusMessage) => void
+    readonly fromWorkers: (handler: (message: BusMessage) => void) => void
+  }) =>
+    Layer.succeed(ProcessBus, {
+      workerIndex: -1,
+      workerCount: 0,
+      broadcast: hub.toWorkers,
+      subscribe: hub.fromWorkers,
+      announceReady: () => {}
+    })
 
   /** A worker forked by the supervisor: talks over the IPC channel. */
   static readonly layerWorker = (workerIndex: number, workerCount: number) =>

@@ -1,5 +1,16 @@
 import cluster, { type Worker } from "node:cluster"
-import type { SupervisorMessage } from "./ProcessBus.ts"
+import type { RunningCore } from "../app/NodeCore.ts"
+import type { ReplicatedMessage } from "../replication/Replicator.ts"
+import type { BusMessage, SupervisorMessage } from "./ProcessBus.ts"
+
+/** The node's cluster core, when it has one: replicates the workers' writes; hears their broadcasts. */
+export interface SupervisedCore {
+  readonly core: RunningCore
+  /** Hands a worker's broadcast to the core's storage. */
+  readonly deliver: (message: BusMessage) => void
+  /** Registers where the core's own broadcasts go (every worker). */
+  readonly onBroadcast: (send: (message: BusMessage) => void) => void
+}
 
 const log = (message: string) => process.stderr.write(`marmot-ts supervisor: ${message}\n`)
 
@@ -9,7 +20,7 @@ const log = (message: string) => process.stderr.write(`marmot-ts supervisor: ${m
  * relays their broadcasts, prints one ready line when all listen, restarts a worker that dies,
  * and stops them all on SIGTERM/SIGINT. Workers exit by themselves if this process dies.
  */
-export const supervise = (workerCount: number, nodeId: number): void => {
+export const supervise = (workerCount: number, nodeId: number, cluster_?: SupervisedCore): void => {
   cluster.setupPrimary({ exec: process.argv[1]!, execArgv: process.execArgv, args: process.argv.slice(2), serialization: "advanced" })
   const workers = new Map<number, Worker>()
   const ready = new Set<number>()
@@ -23,11 +34,18 @@ export const supervise = (workerCount: number, nodeId: number): void => {
     worker.on("message", (m: SupervisorMessage) => {
       if (m._tag === "Broadcast") {
         for (const [i, w] of workers) if (i !== index && w.isConnected()) w.send(m.message)
+        cluster_?.deliver(m.message)
+      } else if (m._tag === "Replicate") {
+        if (cluster_ === undefined) return
+        void cluster_.core.replicate(m.request).then((reply) => {
+          if (worker.isConnected()) worker.send({ _tag: "Replicated", id: m.id, reply } satisfies ReplicatedMessage)
+        })
       } else if (m._tag === "Ready") {
         ready.add(index)
         if (!announced && ready.size === workerCount) {
           announced = true
-          process.stdout.write(`marmot-ts ready: node=${nodeId} mysql=${m.host}:${m.port} workers=${workerCount}\n`)
+          const peer = cluster_ === undefined ? "" : ` peer=${cluster_.core.peerAddress}`
+          process.stdout.write(`marmot-ts ready: node=${nodeId} mysql=${m.host}:${m.port} workers=${workerCount}${peer}\n`)
         }
       }
     })
@@ -50,10 +68,18 @@ export const supervise = (workerCount: number, nodeId: number): void => {
     })
   }
 
+  cluster_?.onBroadcast((message) => {
+    for (const w of workers.values()) if (w.isConnected()) w.send(message)
+  })
+
   const stop = (code: number) => {
     if (stopping) return
     stopping = true
     exitCode = code
+    if (cluster_ !== undefined) {
+      // The core leaves the cluster (gossip LEAVING) and closes its files while the workers stop.
+      void cluster_.core.dispose().catch(() => {})
+    }
     if (workers.size === 0) process.exit(code)
     for (const w of workers.values()) w.process.kill("SIGTERM")
     setTimeout(() => {

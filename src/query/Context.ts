@@ -1,6 +1,8 @@
 import type { ParamValue } from "../mysql/protocol/Decode.ts"
 import type { Arg, TableRef } from "../sql/Statement.ts"
 import type { SqliteConnection } from "../storage/SqliteConnection.ts"
+import type { ConsistencyLevel } from "../../proto-schemas/src/Transaction.ts"
+import type { Replicator } from "../replication/Replicator.ts"
 import type { DatabaseHandle, StorageService } from "../storage/Storage.ts"
 import { Errors } from "./Errors.ts"
 import type { Session } from "./Session.ts"
@@ -13,6 +15,9 @@ export interface EngineContext {
   readonly scratch: SqliteConnection
   readonly globals: Map<string, SysValue>
   readonly lockWaitTimeoutMs: number
+  /** Cluster mode: committed writes go through the node's write coordinator. Standalone: undefined. */
+  readonly replicator: Replicator | undefined
+  readonly defaultConsistency: ConsistencyLevel
 }
 
 export const sysVar = (ctx: EngineContext, session: Session, name: string, scope: "session" | "global" | "default"): SysValue => {

@@ -28,6 +28,14 @@ export const Errors = {
   deadlock: () => err(1213, "40001", "Deadlock found when trying to get lock; try restarting transaction"),
   accessDenied: (user: string, host: string, usingPassword: boolean) =>
     err(1045, "28000", `Access denied for user '${user}'@'${host}' (using password: ${usingPassword ? "YES" : "NO"})`),
+  secureTransportRequired: () =>
+    err(3159, "HY000", "Connections using insecure transport are prohibited while --require_secure_transport=ON."),
+  secureFilePriv: () =>
+    err(1290, "HY000", "The MySQL server is running with the --secure-file-priv option so it cannot execute this statement"),
+  localInfileDisabled: () =>
+    err(3948, "42000", "Loading local data is disabled; this must be enabled on both the client and server sides"),
+  localInfileTooLarge: (max: number) =>
+    err(1153, "08S01", `Got a packet bigger than 'max_local_infile_bytes' bytes: LOAD DATA LOCAL INFILE accepts files up to ${max} bytes`),
   tooManyConnections: () => err(1040, "08004", "Too many connections"),
   unknownCommand: () => err(1047, "08S01", "Unknown command"),
   malformedPacket: () => err(1835, "HY000", "Malformed communication packet."),

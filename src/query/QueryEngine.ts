@@ -2,24 +2,31 @@ import { Context, Effect, Layer, Runtime } from "effect"
 import { NodeConfig } from "../config/NodeConfig.ts"
 import type { ColumnDef } from "../mysql/protocol/Encode.ts"
 import type { ParamValue } from "../mysql/protocol/Decode.ts"
+import type { LoadDataSpec } from "../sql/LoadData.ts"
 import type { SetAssignment, Statement } from "../sql/Statement.ts"
 import { placeholderCount, translate, translateRaw } from "../sql/Translator.ts"
 import { resetStatementClock } from "../functions/index.ts"
 import { ensureCaptureTriggers } from "../storage/Capture.ts"
+import { loadInto } from "../storage/Extensions.ts"
 import { SqliteConnection } from "../storage/SqliteConnection.ts"
-import { DatabaseExists, InvalidDatabaseName, Storage } from "../storage/Storage.ts"
+import { DatabaseExists, InvalidDatabaseName, Storage, validDatabaseName } from "../storage/Storage.ts"
 import { stringShape } from "./ColumnTypes.ts"
 import { bindArgs, type EngineContext, requireDatabase } from "./Context.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
 import { runExplain } from "./Explain.ts"
+import { prepareLoadData } from "./LoadData.ts"
 import { columnsBeforeExecution, prepareRead, runSelect, type Rows } from "./Reads.ts"
 import { Session } from "./Session.ts"
 import { runShow } from "./Show.ts"
 import { canonicalName, readOnlyVariables, switchVariables, type SysValue, toSwitch } from "./SystemVariables.ts"
 import * as Tx from "./Transactions.ts"
+import type { Replicator } from "../replication/Replicator.ts"
 import { ok, type Ok, runDdl, runInsert, runUpdateOrDelete } from "./Writes.ts"
 
 export type Outcome = Ok | Rows
+
+/** Present in cluster mode: where this process's committed writes go (see replication/Replicator.ts). */
+export class WorkerReplicator extends Context.Tag("marmot/query/WorkerReplicator")<WorkerReplicator, Replicator>() {}
 
 export interface PreparedStatementInfo {
   readonly statement: Statement
@@ -38,6 +45,8 @@ export interface QueryEngineService {
   /** The connection is gone: roll back and drop lock waits. */
   readonly closeSession: (session: Session) => void
   readonly resetSession: (session: Session) => void
+  /** LOAD DATA LOCAL INFILE: checks the table (throws MysqlError), then loads the file's bytes. */
+  readonly loadData: (session: Session, spec: LoadDataSpec) => (data: Buffer) => Ok | Promise<Ok>
 }
 
 const parse = (session: Session, sql: string): Statement => {
@@ -65,7 +74,14 @@ const evaluate = (ctx: EngineContext, session: Session, value: Extract<SetAssign
   }
 }
 
-const setVariable = (ctx: EngineContext, session: Session, scope: "session" | "global", rawName: string, value: unknown, isDefault: boolean) => {
+const setVariable = (
+  ctx: EngineContext,
+  session: Session,
+  scope: "session" | "global",
+  rawName: string,
+  value: unknown,
+  isDefault: boolean
+): void | Promise<void> => {
   const name = canonicalName(rawName.toLowerCase())
   if (readOnlyVariables.has(name)) {
     throw new MysqlError({ code: 1238, sqlState: "HY000", message: `Variable '${name}' is a read only variable` })
@@ -82,19 +98,25 @@ const setVariable = (ctx: EngineContext, session: Session, scope: "session" | "g
     if (scope === "session") session.transpile = s === 1n
     v = s === 1n ? "ON" : "OFF"
   }
+  if (name === "marmot_write_consistency" && !isDefault) {
+    const level = String(v).toUpperCase()
+    if (level !== "ONE" && level !== "QUORUM" && level !== "ALL") throw Errors.wrongValueForVariable(name, String(v))
+    v = level
+  }
   if (name === "autocommit" && scope === "session") {
     const on = isDefault || v === 1n
-    if (on && session.inTransaction) Tx.commit(session)
+    const committed = on && session.inTransaction ? Tx.commit(ctx, session) : undefined
     session.autocommit = on
-    return
+    return committed
   }
   const target = scope === "global" ? ctx.globals : session.variables
   if (isDefault) target.delete(name)
   else target.set(name, v)
 }
 
-const runSet = (ctx: EngineContext, session: Session, assignments: ReadonlyArray<SetAssignment>): Ok => {
-  for (const a of assignments) {
+const runSet = (ctx: EngineContext, session: Session, assignments: ReadonlyArray<SetAssignment>): Ok | Promise<Ok> => {
+  for (let i = 0; i < assignments.length; i++) {
+    const a = assignments[i]!
     switch (a.kind) {
       case "names": {
         const charset = a.charset.toLowerCase()
@@ -104,7 +126,9 @@ const runSet = (ctx: EngineContext, session: Session, assignments: ReadonlyArray
       }
       case "sysvar": {
         const isDefault = (a as { isDefault?: boolean }).isDefault === true
-        setVariable(ctx, session, a.scope, a.name, isDefault ? null : evaluate(ctx, session, a.value), isDefault)
+        const committed = setVariable(ctx, session, a.scope, a.name, isDefault ? null : evaluate(ctx, session, a.value), isDefault)
+        // SET autocommit = 1 commits an open transaction, which may replicate first.
+        if (committed instanceof Promise) return committed.then(() => runSet(ctx, session, assignments.slice(i + 1)))
         break
       }
       case "uservar": {
@@ -122,7 +146,16 @@ const runSet = (ctx: EngineContext, session: Session, assignments: ReadonlyArray
   return ok()
 }
 
-const createDatabase = (ctx: EngineContext, session: Session, name: string, ifNotExists: boolean): Ok => {
+const createDatabase = (ctx: EngineContext, session: Session, name: string, ifNotExists: boolean): Ok | Promise<Ok> => {
+  if (ctx.replicator !== undefined) {
+    if (ctx.storage.get(name) !== undefined) {
+      if (!ifNotExists) throw Errors.databaseExists(name)
+      session.warnings.push({ level: "Note", code: 1007, message: `Can't create database '${name}'; database exists` })
+      return ok(0)
+    }
+    if (!validDatabaseName(name)) throw Errors.wrongDatabaseName(name)
+    return Tx.replicateDatabaseOp(ctx, session, name, "create").then(() => ok(1))
+  }
   try {
     ctx.storage.create(name)
     return ok(1)
@@ -144,7 +177,14 @@ const dropDatabase = (ctx: EngineContext, session: Session, name: string, ifExis
     session.warnings.push({ level: "Note", code: 1008, message: `Can't drop database '${name}'; database doesn't exist` })
     return ok(0)
   }
-  if (session.inTransaction) Tx.commit(session)
+  const committed = session.inTransaction ? Tx.commit(ctx, session) : undefined
+  if (committed instanceof Promise) return committed.then(() => dropDatabase(ctx, session, name, ifExists))
+  if (ctx.replicator !== undefined) {
+    return Tx.replicateDatabaseOp(ctx, session, name, "drop").then(() => {
+      if (session.database === name) session.database = undefined
+      return ok(0)
+    })
+  }
   return Tx.withLock(ctx, session, handle, () => {
     const tables = handle.reader.prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").stmt.all() as Array<Array<bigint>>
     ctx.storage.drop(name)
@@ -159,9 +199,15 @@ const execute = (ctx: EngineContext, session: Session, s: Statement, params: Rea
     if (session.warnings.length > 0) session.warnings = []
   }
   switch (s.kind) {
-    case "select":
+    case "select": {
       if (!session.autocommit) session.inTransaction = true
+      const home = s.lockingRead === true && session.inTransaction && s.tables.length > 0
+        ? ctx.storage.get(s.tables[0]!.database ?? session.database ?? "")
+        : undefined
+      // A locking read holds the database's writer to COMMIT, so what it read cannot change under it.
+      if (home !== undefined) return Tx.withWriter(ctx, session, home, () => runSelect(ctx, session, s.sqlite, s.tables, params, s.calcFoundRows))
       return runSelect(ctx, session, s.sqlite, s.tables, params, s.calcFoundRows)
+    }
     case "insert":
     case "replace":
       if (!session.autocommit) session.inTransaction = true
@@ -172,20 +218,20 @@ const execute = (ctx: EngineContext, session: Session, s: Statement, params: Rea
       return runUpdateOrDelete(ctx, session, s, params)
     case "ddl":
       return runDdl(ctx, session, s, params)
-    case "create_database":
-      if (session.inTransaction) Tx.commit(session)
+    case "create_database": {
+      const committed = session.inTransaction ? Tx.commit(ctx, session) : undefined
+      if (committed instanceof Promise) return committed.then(() => createDatabase(ctx, session, s.name, s.ifNotExists))
       return createDatabase(ctx, session, s.name, s.ifNotExists)
+    }
     case "drop_database":
       return dropDatabase(ctx, session, s.name, s.ifExists)
     case "use":
       useDatabase(ctx, session, s.database)
       return ok()
     case "begin":
-      Tx.beginTransaction(session, s.readOnly)
-      return ok()
+      return afterwards(Tx.beginTransaction(ctx, session, s.readOnly), ok)
     case "commit":
-      Tx.commit(session)
-      return ok()
+      return afterwards(Tx.commit(ctx, session), ok)
     case "rollback":
       Tx.rollback(session)
       return ok()
@@ -222,11 +268,22 @@ const execute = (ctx: EngineContext, session: Session, s: Statement, params: Rea
     }
     case "explain":
       return runExplain(ctx, session, s.statement, params)
+    case "load_data":
+      // LOCAL arrives through the connection (loadData); the server's own files are off limits.
+      if (s.load.local) throw new MysqlError({ code: 1295, sqlState: "HY000", message: "This command is not supported in the prepared statement protocol yet" })
+      throw Errors.secureFilePriv()
+    case "load_extension":
+      ctx.storage.loadExtension(s.name)
+      return ok()
     case "deallocate_sql":
       if (!session.sqlPrepared.delete(s.name)) throw Errors.unknownStatementHandler(s.name, "DEALLOCATE PREPARE")
       return ok()
   }
 }
+
+/** `then` when `step` is a Promise, else at once. */
+const afterwards = <A>(step: void | Promise<void>, then: () => A): A | Promise<A> =>
+  step instanceof Promise ? step.then(then) : then()
 
 /** transpilation OFF: the text goes to SQLite as it is, on the current database. */
 const runRaw = (ctx: EngineContext, session: Session, sql: string): Outcome | Promise<Outcome> => {
@@ -253,16 +310,21 @@ const runRaw = (ctx: EngineContext, session: Session, sql: string): Outcome | Pr
 const make = Effect.gen(function*() {
   const storage = yield* Storage
   const config = yield* NodeConfig
+  const replicator = yield* Effect.serviceOption(WorkerReplicator)
   const scratch = yield* Effect.acquireRelease(
-    Effect.sync(() => new SqliteConnection(":memory:", { readonly: false })),
+    Effect.sync(() => new SqliteConnection(":memory:", { readonly: false, extensions: storage.extensions() })),
     (c) => Effect.sync(() => c.close())
   )
+  storage.onExtensionLoaded((name, path) => loadInto(scratch.db, name, path))
   const ctx: EngineContext = {
     storage,
     scratch,
     globals: new Map<string, SysValue>([["max_connections", BigInt(config.mysql.maxConnections)], ["max_allowed_packet", BigInt(config.mysql.maxAllowedPacket)]]),
-    lockWaitTimeoutMs: config.mysql.lockWaitTimeoutSeconds * 1000
+    lockWaitTimeoutMs: config.mysql.lockWaitTimeoutSeconds * 1000,
+    replicator: replicator._tag === "Some" ? replicator.value : undefined,
+    defaultConsistency: config.replication.defaultWriteConsistency
   }
+  ctx.globals.set("marmot_write_consistency", config.replication.defaultWriteConsistency)
   // Every statement that fails with a MySQL error is logged at debug level with its text (WordPress
   // and other applications are checked for zero unexpected SQL errors this way).
   const runtime = yield* Effect.runtime<never>()
@@ -321,7 +383,9 @@ const make = Effect.gen(function*() {
     resetSession: (session) => {
       Tx.rollback(session)
       session.resetState()
-    }
+    },
+    loadData: (session, spec) =>
+      prepareLoadData(ctx, session, spec, { parse: (sql) => parse(session, sql), execute: (st, params) => execute(ctx, session, st, params) })
   }
   return service
 })

@@ -1,4 +1,5 @@
 import type { SqlValue, Statement } from "../sql/Statement.ts"
+import type { CaptureSink } from "../storage/Capture.ts"
 import type { DatabaseHandle } from "../storage/Storage.ts"
 import type { LockOwner, WriteLock } from "../storage/WriteLock.ts"
 import type { SysValue } from "./SystemVariables.ts"
@@ -23,6 +24,10 @@ export class Session implements LockOwner {
   readonly held: Array<DatabaseHandle> = []
   /** Savepoint names in declaration order. */
   savepoints: Array<string> = []
+  /** Cluster mode: what the open transaction changed, per database, to replicate at COMMIT. */
+  readonly captured = new Map<DatabaseHandle, CaptureSink>()
+  /** Cluster mode: how many images each database had captured when each savepoint was set. */
+  readonly savepointMarks = new Map<string, Map<DatabaseHandle, number>>()
   readonly variables = new Map<string, SysValue>()
   readonly userVariables = new Map<string, SqlValue>()
   lastInsertId: bigint = 0n
@@ -35,6 +40,8 @@ export class Session implements LockOwner {
   readonly sqlPrepared = new Map<string, { readonly statement: Statement; readonly paramCount: number }>()
   /** The client set CLIENT_FOUND_ROWS: UPDATE reports matched rather than changed rows. */
   foundRowsFlag = false
+  /** The connection's TLS cipher and protocol (SHOW STATUS LIKE 'Ssl_%'); undefined over plaintext. */
+  tls: { readonly cipher: string; readonly version: string } | undefined = undefined
   /** The text of the last statement parsed (COM_QUERY), for the failed-statement log. */
   lastText: string | undefined = undefined
 

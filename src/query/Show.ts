@@ -90,7 +90,10 @@ const showRows = (ctx: EngineContext, session: Session, show: ShowStatement): Ro
       return resultOf(["Variable_name", "Value"], sorted.map((n) => [n, stringify(sysVar(ctx, session, n, show.scope))]))
     }
     case "status":
-      return resultOf(["Variable_name", "Value"], filter(["Threads_connected", "Uptime"], show.like).map((n) => [n, "0"]))
+    {
+      const values = new Map([["Ssl_cipher", session.tls?.cipher ?? ""], ["Ssl_version", session.tls?.version ?? ""], ["Threads_connected", "0"], ["Uptime", "0"]])
+      return resultOf(["Variable_name", "Value"], filter([...values.keys()], show.like).map((n) => [n, values.get(n)!]))
+    }
     case "warnings":
     case "errors": {
       const list = show.what === "errors" ? session.warnings.filter((w) => w.level === "Error") : session.warnings

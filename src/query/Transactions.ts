@@ -1,9 +1,11 @@
+import { CaptureSink } from "../storage/Capture.ts"
 import type { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
 import type { DatabaseHandle } from "../storage/Storage.ts"
 import { LockDeadlock, LockWaitTimeout } from "../storage/WriteLock.ts"
 import type { EngineContext } from "./Context.ts"
-import { Errors, fromSqlite, type MysqlError } from "./Errors.ts"
+import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
+import { buildRequest, consistencyOf, replicateAll } from "./Replication.ts"
 import type { Session } from "./Session.ts"
 
 /**
@@ -20,13 +22,68 @@ export const withWriter = <A>(
   handle: DatabaseHandle,
   work: (conn: SqliteConnection) => A
 ): A | Promise<A> => {
-  if (session.holds(handle)) return work(handle.writer)
+  if (session.holds(handle)) return statement(handle.writer, work)
   if (session.inTransaction && session.readOnlyTransaction) throw Errors.readOnlyTransaction()
-  const locked = session.inTransaction ? () => joinTransaction(ctx, session, handle, work) : () => autocommit(ctx, session, handle, work)
-  if (handle.lock.tryAcquire(session)) return locked()
-  return handle.lock.acquire(session, ctx.lockWaitTimeoutMs).then(locked, (e) => {
-    throw lockFailure(session, e)
-  })
+  const locked = session.inTransaction
+    ? () => joinTransaction(ctx, session, handle, work)
+    : () => autocommit(ctx, session, handle, work) as A | Promise<A>
+  const once = (): A | Promise<A> => {
+    if (handle.lock.tryAcquire(session)) return locked()
+    return handle.lock.acquire(session, ctx.lockWaitTimeoutMs).then(locked, (e) => {
+      throw lockFailure(session, e)
+    })
+  }
+  if (session.inTransaction || ctx.replicator === undefined) return once()
+  return retryingConflicts(ctx, once)
+}
+
+/**
+ * An autocommit statement that lost a replication conflict (another transaction held or had just
+ * changed one of its rows) runs again on the new data, as MySQL would have run it after waiting
+ * for the row lock, until lock_wait_timeout. Only explicit transactions give the client 1213.
+ */
+const retryingConflicts = <A>(ctx: EngineContext, run: () => A | Promise<A>): A | Promise<A> => {
+  const deadline = Date.now() + ctx.lockWaitTimeoutMs
+  let attempt = 0
+  const loop = (result: A | Promise<A>): A | Promise<A> => {
+    if (!(result instanceof Promise)) return result
+    return result.catch((e: unknown) => {
+      if (!(e instanceof MysqlError) || e.code !== 1213 || Date.now() >= deadline) throw e
+      attempt++
+      const pauseMs = Math.min(50, attempt) * (0.5 + Math.random())
+      return new Promise<void>((resolve) => setTimeout(resolve, pauseMs)).then(() => loop(run()))
+    })
+  }
+  return loop(run())
+}
+
+/** A failed statement leaves no images in the transaction's capture (SQLite undid its changes). */
+const statement = <A>(conn: SqliteConnection, work: (conn: SqliteConnection) => A): A => {
+  const sink = conn.replicationCapture
+  if (sink === undefined) return work(conn)
+  const images = sink.images.length
+  const ddl = sink.ddl.length
+  try {
+    return work(conn)
+  } catch (e) {
+    sink.images.length = images
+    sink.ddl.length = ddl
+    throw e
+  }
+}
+
+/** Cluster mode: the writer's changes go to the session's capture for this database. */
+const track = (ctx: EngineContext, session: Session, handle: DatabaseHandle): CaptureSink | undefined => {
+  if (ctx.replicator === undefined) return undefined
+  let sink = session.captured.get(handle)
+  if (sink === undefined) session.captured.set(handle, sink = new CaptureSink())
+  handle.writer.replicationCapture = sink
+  return sink
+}
+
+const untrack = (session: Session, handle: DatabaseHandle) => {
+  handle.writer.replicationCapture = undefined
+  session.captured.delete(handle)
 }
 
 /** Takes the writer (both locks) around `work`, as one autocommit unit. */
@@ -97,20 +154,30 @@ const joinTransaction = <A>(ctx: EngineContext, session: Session, handle: Databa
       throw fromSqlite(e, handle.name)
     }
     session.held.push(handle)
-    return work(handle.writer)
+    track(ctx, session, handle)
+    return statement(handle.writer, work)
   })
 
 const autocommit = <A>(ctx: EngineContext, session: Session, handle: DatabaseHandle, work: (conn: SqliteConnection) => A) =>
-  afterBegin(ctx, session, handle, () => {
+  afterBegin(ctx, session, handle, (): A | Promise<A> => {
     const open = () => handle.writer.db.open && handle.writer.inTransaction
+    const sink = track(ctx, session, handle)
     try {
       const result = work(handle.writer)
+      if (sink !== undefined && (sink.images.length > 0 || sink.ddl.length > 0) && open()) {
+        // Replicated: the images leave, the file lock is released before any network round trip,
+        // and the change comes back through the applier.
+        const request = buildRequest(handle, sink, consistencyOf(ctx, session))
+        handle.writer.exec("ROLLBACK")
+        return replicateAll(ctx, [request]).then(() => result)
+      }
       if (open()) handle.writer.exec("COMMIT")
       return result
     } catch (e) {
       if (open()) handle.writer.exec("ROLLBACK")
       throw fromSqlite(e, handle.name)
     } finally {
+      if (sink !== undefined) untrack(session, handle)
       handle.lock.release(session)
     }
   })
@@ -126,14 +193,24 @@ const lockFailure = (session: Session, e: unknown): MysqlError => {
 }
 
 const endTransaction = (session: Session) => {
-  for (const handle of session.held) handle.lock.release(session)
+  for (const handle of session.held) {
+    if (session.captured.has(handle)) untrack(session, handle)
+    handle.lock.release(session)
+  }
+  session.savepointMarks.clear()
   session.held.length = 0
   session.inTransaction = false
   session.readOnlyTransaction = false
   session.savepoints = []
 }
 
-export const commit = (session: Session): void => {
+/**
+ * COMMIT. Standalone: each database's SQLite transaction commits. Cluster mode: what each database
+ * captured is replicated (one two-phase commit per database, in order) after the SQLite
+ * transactions are rolled back and the locks released; the Promise settles with the outcome.
+ */
+export const commit = (ctx: EngineContext, session: Session): void | Promise<void> => {
+  if (ctx.replicator !== undefined && session.captured.size > 0) return commitReplicated(ctx, session)
   let failure: MysqlError | undefined
   for (const handle of session.held) {
     try {
@@ -147,6 +224,31 @@ export const commit = (session: Session): void => {
   if (failure !== undefined) throw failure
 }
 
+const commitReplicated = (ctx: EngineContext, session: Session): void | Promise<void> => {
+  const consistency = consistencyOf(ctx, session)
+  const requests = []
+  let failure: MysqlError | undefined
+  for (const handle of session.held) {
+    const sink = session.captured.get(handle)
+    try {
+      if (sink !== undefined && handle.writer.inTransaction && (sink.images.length > 0 || sink.ddl.length > 0)) {
+        requests.push(buildRequest(handle, sink, consistency))
+      }
+    } catch (e) {
+      failure ??= e instanceof MysqlError ? e : fromSqlite(e, handle.name)
+    }
+    try {
+      if (handle.writer.inTransaction) handle.writer.exec("ROLLBACK")
+    } catch {
+      // the transaction is gone either way
+    }
+  }
+  endTransaction(session)
+  if (failure !== undefined) throw failure
+  if (requests.length === 0) return
+  return replicateAll(ctx, requests)
+}
+
 export const rollback = (session: Session): void => {
   for (const handle of session.held) {
     try {
@@ -158,10 +260,14 @@ export const rollback = (session: Session): void => {
   endTransaction(session)
 }
 
-export const beginTransaction = (session: Session, readOnly: boolean): void => {
-  if (session.inTransaction) commit(session)
-  session.inTransaction = true
-  session.readOnlyTransaction = readOnly
+export const beginTransaction = (ctx: EngineContext, session: Session, readOnly: boolean): void | Promise<void> => {
+  const start = () => {
+    session.inTransaction = true
+    session.readOnlyTransaction = readOnly
+  }
+  const committed = session.inTransaction ? commit(ctx, session) : undefined
+  if (committed instanceof Promise) return committed.then(start)
+  start()
 }
 
 export const savepoint = (session: Session, name: string): void => {
@@ -173,6 +279,11 @@ export const savepoint = (session: Session, name: string): void => {
     handle.writer.exec("SAVEPOINT " + quoteIdent(name))
   }
   session.savepoints.push(name)
+  if (session.captured.size > 0) {
+    const marks = new Map<DatabaseHandle, number>()
+    for (const [handle, sink] of session.captured) marks.set(handle, sink.images.length)
+    session.savepointMarks.set(name, marks)
+  }
 }
 
 export const rollbackTo = (session: Session, name: string): void => {
@@ -180,6 +291,8 @@ export const rollbackTo = (session: Session, name: string): void => {
   if (i < 0) throw Errors.savepointDoesNotExist(name)
   for (const handle of session.held) handle.writer.exec("ROLLBACK TO " + quoteIdent(name))
   session.savepoints = session.savepoints.slice(0, i + 1)
+  const marks = session.savepointMarks.get(name)
+  for (const [handle, sink] of session.captured) sink.images.length = marks?.get(handle) ?? 0
 }
 
 export const releaseSavepoint = (session: Session, name: string): void => {
@@ -194,3 +307,7 @@ export const abandon = (session: Session): void => {
   session.waitingFor?.cancel(session)
   rollback(session)
 }
+
+/** Cluster mode: CREATE or DROP DATABASE goes to every node through the write coordinator. */
+export const replicateDatabaseOp = (ctx: EngineContext, session: Session, name: string, op: "create" | "drop"): Promise<void> =>
+  replicateAll(ctx, [{ database: name, changes: [], databaseOp: op, consistency: consistencyOf(ctx, session) }])

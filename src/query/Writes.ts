@@ -246,14 +246,17 @@ const sqlLiteral = (v: unknown): string => {
   return "'" + String(v).replace(/'/g, "''") + "'"
 }
 
-export const runDdl = (ctx: EngineContext, session: Session, stmt: Ddl, params: ReadonlyArray<ParamValue>) => {
-  if (session.inTransaction) commit(session)
+export const runDdl = (ctx: EngineContext, session: Session, stmt: Ddl, params: ReadonlyArray<ParamValue>): Ok | Promise<Ok> => {
+  // DDL commits an open transaction first, as in MySQL.
+  const committed = session.inTransaction ? commit(ctx, session) : undefined
+  if (committed instanceof Promise) return committed.then(() => runDdl(ctx, session, stmt, params))
   const handle = requireDatabase(ctx, stmt.target.database ?? session.database)
   return withWriter(ctx, session, handle, (conn): Ok => {
     const apply = () => {
       for (const s of stmt.statements) {
-        const sql = localizeSql(ctx, conn, handle.name, s.sql, [stmt.target])
-        conn.exec(inlineArgs(sql, bindArgs(ctx, session, s.args, params)))
+        const sql = inlineArgs(localizeSql(ctx, conn, handle.name, s.sql, [stmt.target]), bindArgs(ctx, session, s.args, params))
+        conn.exec(sql)
+        conn.replicationCapture?.ddl.push(sql)
       }
       if (stmt.op === "truncate") resetAutoIncrement(conn, stmt.target.table)
       ensureCaptureTriggers(conn.db)

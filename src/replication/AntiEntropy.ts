@@ -5,12 +5,13 @@
  * prepared here and committed elsewhere is resolved. Cursors live in memory: a restarted node
  * pulls each peer's log from the start again (applied markers make that harmless).
  */
-import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { Context, Duration, Effect, Layer, Metric, Schedule } from "effect"
 import type { MemberState } from "../../proto-schemas/src/Gossip.ts"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
 import { PullLogRequest } from "../../proto-schemas/src/Replication.ts"
 import { Membership } from "../membership/Membership.ts"
 import { makePeerClient } from "../network/PeerNetwork.ts"
+import * as Metrics from "./Metrics.ts"
 import { Participant } from "./Participant.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
 
@@ -42,6 +43,8 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
         let cursor = cursors.get(peer.nodeId)
         if (cursor === undefined) cursors.set(peer.nodeId, cursor = new Map())
         let appliedCount = 0
+        let behind: number | undefined
+        let newestWallMs: number | undefined
         for (let more = true; more;) {
           const request = new PullLogRequest({
             from: config.nodeId,
@@ -49,13 +52,25 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
             limit: config.batchSize
           })
           const response = yield* peers.call(peer, (c) => c.PullLog(request))
+          if (behind === undefined) {
+            behind = 0
+            for (const head of response.heads ?? []) behind += Math.max(0, Number(head.seq - (cursor.get(head.database) ?? 0n)))
+          }
           for (const txn of response.entries) {
             const result = yield* participant.applyCommitted(txn)
-            if (result?.applied === true) appliedCount++
+            if (result?.applied === true) {
+              appliedCount++
+              newestWallMs = txn.commitHlc.wallMs
+            }
             cursor.set(txn.database, txn.seq ?? 0n)
           }
           more = response.more && response.entries.length > 0
         }
+        const peerLabel = String(peer.nodeId)
+        yield* Metric.set(Metric.tagged(Metrics.peerLagTransactions, "peer", peerLabel), behind ?? 0)
+        const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        yield* Metric.set(Metric.tagged(Metrics.peerLagMs, "peer", peerLabel), newestWallMs === undefined ? 0 : Math.max(0, now - newestWallMs))
+        if (appliedCount > 0) yield* Metric.incrementBy(Metrics.antiEntropyApplied, appliedCount)
         return appliedCount
       }).pipe(
         Effect.catchAll((e) =>

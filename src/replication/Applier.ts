@@ -55,12 +55,23 @@ const encodeBody = Schema.encodeSync(CommittedTransaction)
 
 export class Applier {
   private readonly pkCache = new Map<string, ReadonlyArray<string>>()
+  private readonly statements = new Map<string, Database.Statement>()
 
   constructor(private readonly db: Database.Database) {}
 
-  /** Table shapes are cached; call after DDL. */
+  /** Table shapes and statements are cached; call after DDL. */
   schemaChanged(): void {
     this.pkCache.clear()
+    this.statements.clear()
+  }
+
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text)
+    if (stmt === undefined) {
+      stmt = this.db.prepare(text)
+      this.statements.set(text, stmt)
+    }
+    return stmt
   }
 
   private primaryKey(table: string): ReadonlyArray<string> {
@@ -74,14 +85,14 @@ export class Applier {
   }
 
   private version(table: string, key: Uint8Array): Version | undefined {
-    const row = this.db.prepare("SELECT stamp, node FROM __marmot_row_version WHERE tbl = ? AND pk = ?").raw().get(table, key) as
+    const row = this.sql("SELECT stamp, node FROM __marmot_row_version WHERE tbl = ? AND pk = ?").raw().get(table, key) as
       | [bigint | number, bigint | number]
       | undefined
     return row === undefined ? undefined : { stamp: BigInt(row[0]), node: Number(row[1]) }
   }
 
   private setVersion(table: string, key: Uint8Array, v: Version, deleted: boolean): void {
-    this.db.prepare(
+    this.sql(
       "INSERT INTO __marmot_row_version (tbl, pk, stamp, node, deleted) VALUES (?, ?, ?, ?, ?) " +
         "ON CONFLICT (tbl, pk) DO UPDATE SET stamp = excluded.stamp, node = excluded.node, deleted = excluded.deleted"
     ).run(table, key, v.stamp, v.node, deleted ? 1 : 0)
@@ -103,13 +114,27 @@ export class Applier {
 
   private deleteRow(table: string, pk: ReadonlyArray<string>, values: ReadonlyArray<PkValue>): void {
     const where = pk.map((c) => `${quoteIdent(c)} IS ?`).join(" AND ")
-    this.db.prepare(`DELETE FROM main.${quoteIdent(table)} WHERE ${where}`).run(...values.map(bindable))
+    this.sql(`DELETE FROM main.${quoteIdent(table)} WHERE ${where}`).run(...values.map(bindable))
   }
 
-  private writeRow(change: RowChange, image: ReadonlyArray<unknown>): void {
+  /**
+   * An upsert on the primary key: an existing row is updated in place (its rowid, and rows that
+   * reference it through foreign keys, stay). A clash on another UNIQUE key falls back to REPLACE,
+   * so the newer row wins there too instead of stopping replication.
+   */
+  private writeRow(change: RowChange, image: ReadonlyArray<unknown>, pk: ReadonlyArray<string>): void {
+    const table = quoteIdent(change.table)
     const cols = change.columns.map(quoteIdent).join(", ")
     const marks = change.columns.map(() => "?").join(", ")
-    this.db.prepare(`INSERT OR REPLACE INTO main.${quoteIdent(change.table)} (${cols}) VALUES (${marks})`).run(...image.map(bindable))
+    const values = image.map(bindable)
+    const updates = change.columns.filter((c) => !pk.includes(c)).map((c) => `${quoteIdent(c)} = excluded.${quoteIdent(c)}`)
+    const onConflict = updates.length === 0 ? "DO NOTHING" : `DO UPDATE SET ${updates.join(", ")}`
+    try {
+      this.sql(`INSERT INTO main.${table} (${cols}) VALUES (${marks}) ON CONFLICT (${pk.map(quoteIdent).join(", ")}) ${onConflict}`).run(...values)
+    } catch (e) {
+      if (!/UNIQUE constraint failed/.test(e instanceof Error ? e.message : "")) throw e
+      this.sql(`INSERT OR REPLACE INTO main.${table} (${cols}) VALUES (${marks})`).run(...values)
+    }
   }
 
   private applyChange(change: RowChange, v: Version): boolean {
@@ -136,20 +161,20 @@ export class Applier {
       }
     }
     if (!this.wins(change.table, newKey, v)) return oldKeyWon
-    this.writeRow(change, change.after!)
+    this.writeRow(change, change.after!, pk)
     this.setVersion(change.table, newKey, v, false)
     return true
   }
 
   isApplied(txnId: string): boolean {
-    return this.db.prepare("SELECT 1 FROM __marmot_applied_txn WHERE txn_id = ?").get(txnId) !== undefined
+    return this.sql("SELECT 1 FROM __marmot_applied_txn WHERE txn_id = ?").get(txnId) !== undefined
   }
 
   /** Applies `txn` unless it was applied before; must run inside a SQLite transaction. */
   apply(txn: CommittedTransaction): ApplyResult {
-    const done = this.db.prepare("SELECT 1 FROM __marmot_applied_txn WHERE txn_id = ?").get(txn.txnId)
+    const done = this.sql("SELECT 1 FROM __marmot_applied_txn WHERE txn_id = ?").get(txn.txnId)
     if (done !== undefined) {
-      const seq = this.db.prepare("SELECT seq FROM __marmot_commit_log WHERE txn_id = ?").pluck().get(txn.txnId) as bigint | undefined
+      const seq = this.sql("SELECT seq FROM __marmot_commit_log WHERE txn_id = ?").pluck().get(txn.txnId) as bigint | undefined
       return { applied: false, rowsApplied: 0, rowsSkipped: 0, seq: BigInt(seq ?? 0n) }
     }
     const v: Version = { stamp: toStamp(txn.commitHlc), node: txn.commitHlc.nodeId }
@@ -159,8 +184,8 @@ export class Applier {
       if (this.applyChange(change, v)) rowsApplied++
       else rowsSkipped++
     }
-    this.db.prepare("INSERT INTO __marmot_applied_txn (txn_id, commit_stamp, commit_node) VALUES (?, ?, ?)").run(txn.txnId, v.stamp, v.node)
-    const info = this.db.prepare("INSERT INTO __marmot_commit_log (txn_id, commit_stamp, commit_node, body) VALUES (?, ?, ?, ?)").run(
+    this.sql("INSERT INTO __marmot_applied_txn (txn_id, commit_stamp, commit_node) VALUES (?, ?, ?)").run(txn.txnId, v.stamp, v.node)
+    const info = this.sql("INSERT INTO __marmot_commit_log (txn_id, commit_stamp, commit_node, body) VALUES (?, ?, ?, ?)").run(
       txn.txnId,
       v.stamp,
       v.node,

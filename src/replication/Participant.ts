@@ -4,7 +4,7 @@
  * on ABORT, applies what anti-entropy brings, and serves its commit log to peers.
  * One per node (in the supervisor process). See DESIGN.md.
  */
-import { Context, Duration, Effect, Layer, Schedule, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Metric, Schedule, Schema } from "effect"
 import type { ClockSkewError } from "../../proto-schemas/src/Errors.ts"
 import { ApplyFailed, NotPrepared, PullLogResponse } from "../../proto-schemas/src/Replication.ts"
 import type { LogCursor } from "../../proto-schemas/src/Replication.ts"
@@ -24,6 +24,7 @@ import { DatabaseExists, type DatabaseHandle, Storage, UnknownDatabase } from ".
 import type { ApplyResult } from "./Applier.ts"
 import { ApplyQueue } from "./ApplyQueue.ts"
 import { IntentTable } from "./Intents.ts"
+import * as Metrics from "./Metrics.ts"
 
 export interface ParticipantSettings {
   /** A prepared transaction whose coordinator is silent this long loses its intents. */
@@ -123,7 +124,9 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
         if (request.databaseOp === undefined && storage.get(request.database) === undefined) {
           return new Rejected({ code: 1049, sqlState: "42000", message: `Unknown database '${request.database}'` })
         }
-        return intents.prepare(request, yield* nowMs, hlc, stored)
+        const vote = intents.prepare(request, yield* nowMs, hlc, stored)
+        if (vote._tag === "Conflict") yield* Metric.increment(Metric.tagged(Metrics.conflicts, "reason", vote.reason))
+        return vote
       })
 
     const commit = (request: CommitRequest) =>
@@ -168,10 +171,17 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
         const after = new Map(cursors.map((c) => [c.database, c.afterSeq]))
         const databases = storage.list()
         const entries: Array<CommittedTransaction> = []
+        const heads: Array<{ database: string; seq: bigint }> = []
         let more = false
         for (const name of databases) {
           const handle = storage.get(name)
           if (handle === undefined) continue
+          try {
+            const head = handle.reader.prepare("SELECT max(seq) FROM __marmot_commit_log").stmt.get() as [bigint | null] | undefined
+            if (head?.[0] != null) heads.push({ database: name, seq: BigInt(head[0]) })
+          } catch {
+            // no log in this file yet
+          }
           const room = limit - entries.length
           if (room <= 0) {
             more = true
@@ -193,7 +203,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
             entries.push(new CommittedTransaction({ ...txn, seq: BigInt(seq) }))
           }
         }
-        return new PullLogResponse({ databases, entries, more })
+        return new PullLogResponse({ databases, entries, more, heads })
       })
 
     yield* Effect.gen(function*() {

@@ -6,7 +6,7 @@
  * this node and enough others have applied it. Stragglers finish in the background; a member that
  * missed the transaction gets it from anti-entropy. See DESIGN.md.
  */
-import { Context, Data, Deferred, Duration, Effect, Exit, FiberSet, Layer } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Exit, FiberSet, Layer, Metric } from "effect"
 import type { Hlc } from "../../proto-schemas/src/Hlc.ts"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
 import type { RowChange } from "../../proto-schemas/src/RowChange.ts"
@@ -21,6 +21,7 @@ import {
 import { HlcClock } from "../clock/HlcClock.ts"
 import { Membership } from "../membership/Membership.ts"
 import { makePeerClient } from "../network/PeerNetwork.ts"
+import * as Metrics from "./Metrics.ts"
 import { Participant } from "./Participant.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
 
@@ -223,7 +224,25 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         return { txnId, commitHlc, acks: remoteAcks + 1 } satisfies WriteCommitted
       }).pipe(Effect.annotateLogs({ subsystem: "coordinator" }))
 
-    return WriteCoordinator.of({ write })
+    const outcomeOf = (e: WriteError): Metrics.WriteOutcome =>
+      e._tag === "WriteConflict" ? "conflict"
+      : e._tag === "QuorumNotReached" ? "quorum_failed"
+      : e._tag === "WriteRejected" ? "rejected"
+      : "apply_failed"
+
+    const measured = (request: WriteRequest) =>
+      Effect.gen(function*() {
+        const started = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        const exit = yield* Effect.exit(write(request))
+        const outcome: Metrics.WriteOutcome = Exit.isSuccess(exit)
+          ? "committed"
+          : exit.cause._tag === "Fail" ? outcomeOf(exit.cause.error) : "apply_failed"
+        yield* Metric.increment(Metric.tagged(Metric.tagged(Metrics.writes, "level", request.consistency), "outcome", outcome))
+        yield* Metric.update(Metrics.writeLatency, (yield* Effect.clockWith((c) => c.currentTimeMillis)) - started)
+        return yield* exit
+      })
+
+    return WriteCoordinator.of({ write: measured })
   })
 
   static readonly layer = Layer.scoped(WriteCoordinator, WriteCoordinator.make)

@@ -27,6 +27,8 @@ export interface Normalized {
   /** names of the items of the first depth-0 SELECT list, as MySQL names result columns */
   readonly selectNames: ReadonlyArray<string> | undefined
   readonly calcFoundRows: boolean
+  /** SELECT ... FOR UPDATE / FOR SHARE / LOCK IN SHARE MODE (the clause is removed from the text) */
+  readonly lockingRead: boolean
   /** UPDATE IGNORE / DELETE IGNORE (the keyword is removed from the text) */
   readonly ignore: boolean
   /** offset of a stray `:` (a syntax error in MySQL), else -1 */
@@ -162,6 +164,7 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
   const slots = st.slots
   let placeholders = 0
   let calcFoundRows = false
+  let lockingRead = false
   let ignore = false
   let rowAlias: string | undefined
   let invalidAt = -1
@@ -324,11 +327,13 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
           }
           if (toks[j]?.u === "NOWAIT") j++
           else if (toks[j]?.u === "SKIP" && toks[j + 1]?.u === "LOCKED") j += 2
+          lockingRead = true
           replace(st, t.s, toks[j - 1]!.e, "")
           i = j - 1
           continue
         }
         if (u === "LOCK" && toks[i + 1]?.u === "IN" && toks[i + 2]?.u === "SHARE" && toks[i + 3]?.u === "MODE") {
+          lockingRead = true
           replace(st, t.s, toks[i + 3]!.e, "")
           i += 3
           continue
@@ -372,6 +377,7 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
     lifted: st.lifted,
     selectNames: st.namesOk && st.selState !== 0 ? st.names : undefined,
     calcFoundRows,
+    lockingRead,
     ignore,
     invalidAt
   }

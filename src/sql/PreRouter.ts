@@ -6,6 +6,7 @@
 import type { Token } from "./Lexer.ts"
 import { SyntaxErr, Unsupported } from "./Out.ts"
 import type { SetAssignment, ShowStatement, Sqlite, Statement, TableRef } from "./Statement.ts"
+import { parseLoadData } from "./LoadData.ts"
 
 export interface PreRouterDeps {
   /** the SQLite form of `SELECT <expr>` for a SET value */
@@ -16,7 +17,7 @@ export interface PreRouterDeps {
   readonly statementOf: (text: string) => Statement
 }
 
-class Cur {
+export class Cur {
   i = 0
   constructor(readonly toks: ReadonlyArray<Token>, readonly src: string) {}
   peek(o = 0): Token | undefined { return this.toks[this.i + o] }
@@ -88,6 +89,11 @@ export const preRoute = (toks: ReadonlyArray<Token>, src: string, deps: PreRoute
       c.end()
       return { kind: "show", show: { what: "columns", table, full: false, like } }
     }
+    case "LOAD":
+      c.i = 1
+      if (c.is("XML")) throw new Unsupported("LOAD XML")
+      if (c.kw("EXTENSION")) { const name = c.peek()?.k === "str" ? c.str() : c.name(); c.end(); return { kind: "load_extension", name } }
+      return { kind: "load_data", load: parseLoadData(c) }
     case "USE": { c.i = 1; const database = c.name(); c.end(); return { kind: "use", database } }
     case "BEGIN": { c.i = 1; c.kw("WORK"); c.end(); return { kind: "begin", readOnly: false } }
     case "START": {

@@ -4,6 +4,8 @@
  * See src/sql/DESIGN.md.
  */
 
+import type { LoadDataSpec } from "./LoadData.ts"
+
 export type SqlValue = null | number | bigint | string | Buffer
 
 export type Arg =
@@ -48,6 +50,8 @@ export type Statement =
     readonly calcFoundRows: Sqlite | undefined
     /** result column names, when known without a schema (undefined when the list has a `*`) */
     readonly columnNames: ReadonlyArray<string> | undefined
+    /** FOR UPDATE / FOR SHARE: inside a transaction it reads on the writer, holding it to COMMIT */
+    readonly lockingRead?: boolean
   }
   | {
     readonly kind: "insert" | "replace"
@@ -96,6 +100,10 @@ export type Statement =
   | { readonly kind: "prepare_sql"; readonly name: string; readonly text: string | undefined; readonly fromVariable: string | undefined }
   | { readonly kind: "execute_sql"; readonly name: string; readonly using: ReadonlyArray<string> }
   | { readonly kind: "deallocate_sql"; readonly name: string }
+  /** LOAD DATA [LOCAL] INFILE (the rows arrive from the client; see src/query/LoadData.ts) */
+  | { readonly kind: "load_data"; readonly load: LoadDataSpec }
+  /** LOAD EXTENSION name | 'name': a SQLite extension from [extensions] directory */
+  | { readonly kind: "load_extension"; readonly name: string }
   /** EXPLAIN <statement>: the plan SQLite would use, in MySQL's EXPLAIN columns */
   | { readonly kind: "explain"; readonly statement: Extract<Statement, { kind: "select" | "insert" | "replace" | "update" | "delete" }> }
 

@@ -107,7 +107,8 @@ export const instantiate = (t: Template, norm: Normalized): Statement => {
         sqlite,
         tables: t.tables,
         calcFoundRows: t.calc === undefined ? undefined : fill(t.calc, norm.slots, undefined, false),
-        columnNames
+        columnNames,
+        ...(norm.lockingRead ? { lockingRead: true } : {})
       }
     }
     case "insert": case "replace":

@@ -19,6 +19,8 @@ export interface RowImage {
 /** Where the images of the statement or transaction running on a connection go. */
 export class CaptureSink {
   readonly images: Array<RowImage> = []
+  /** Schema statements (SQLite text) the transaction ran, in order, for replication. */
+  readonly ddl: Array<string> = []
 }
 
 export const captureFunction = "marmot_capture"
@@ -26,20 +28,39 @@ const triggerPrefix = "__marmot_capture_"
 
 const ops: Record<string, Op> = { I: "I", U: "U", D: "D" }
 
-/** Registers the trigger target on a writer connection; `sink()` says where images go now. */
-export const registerCapture = (db: Database.Database, sink: () => CaptureSink | undefined): void => {
+/**
+ * Registers the trigger target on a writer connection: `statement()` is where the running
+ * statement's images go (affected-row counts), `transaction()` where the open transaction's go
+ * (replication); either may be absent.
+ */
+export const registerCapture = (
+  db: Database.Database,
+  statement: () => CaptureSink | undefined,
+  transaction: () => CaptureSink | undefined = () => undefined
+): void => {
   db.function(captureFunction, { varargs: true, deterministic: false, directOnly: false }, (...args: Array<unknown>) => {
-    const target = sink()
-    if (target === undefined) return null
+    const target = statement()
+    const txn = transaction()
+    if (target === undefined && txn === undefined) return null
     const table = args[0] as string
     const op = ops[args[1] as string]!
     const n = Number(args[2])
-    if (op === "U") target.images.push({ table, op, before: args.slice(3, 3 + n), after: args.slice(3 + n, 3 + 2 * n) })
-    else if (op === "I") target.images.push({ table, op, before: undefined, after: args.slice(3, 3 + n) })
-    else target.images.push({ table, op, before: args.slice(3, 3 + n), after: undefined })
+    const image: RowImage = op === "U"
+      ? { table, op, before: args.slice(3, 3 + n), after: args.slice(3 + n, 3 + 2 * n) }
+      : op === "I"
+      ? { table, op, before: undefined, after: args.slice(3, 3 + n) }
+      : { table, op, before: args.slice(3, 3 + n), after: undefined }
+    target?.images.push(image)
+    txn?.images.push(image)
     return null
   })
 }
+
+/** The columns the capture triggers of `table` put in an image, in image order. */
+export const capturedColumns = (db: Database.Database, table: string): Array<string> =>
+  (db.prepare(`PRAGMA main.table_xinfo(${quoteIdent(table)})`).all() as Array<{ name: string; hidden: number | bigint }>)
+    .filter((c) => Number(c.hidden) === 0 || Number(c.hidden) === 2 || Number(c.hidden) === 3)
+    .map((c) => c.name)
 
 const sameValue = (a: unknown, b: unknown): boolean =>
   a === b || (Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b)) ||
@@ -78,9 +99,7 @@ export const ensureCaptureTriggers = (db: Database.Database): void => {
   )
   const wanted = new Map<string, string>()
   for (const table of tables) {
-    const columns = (db.prepare(`PRAGMA main.table_xinfo(${quoteIdent(table)})`).all() as Array<{ name: string; hidden: number | bigint }>)
-      .filter((c) => Number(c.hidden) === 0 || Number(c.hidden) === 2 || Number(c.hidden) === 3)
-      .map((c) => c.name)
+    const columns = capturedColumns(db, table)
     for (const op of ["I", "U", "D"] as const) wanted.set(triggerPrefix + op + "_" + table, triggerSql(table, columns, op))
   }
   for (const [name, sql] of existing) {

@@ -20,8 +20,10 @@ export class SqliteConnection {
   private readonly attached = new Set<string>()
   /** Where the capture triggers of a write on this connection put their row images. */
   capture: CaptureSink | undefined = undefined
+  /** Where the images of the open transaction go when the node replicates (cluster mode). */
+  replicationCapture: CaptureSink | undefined = undefined
 
-  constructor(readonly path: string, options: { readonly readonly: boolean }) {
+  constructor(readonly path: string, options: { readonly readonly: boolean; readonly extensions?: ReadonlyArray<string> }) {
     this.db = new Database(path, { readonly: false, fileMustExist: false })
     this.db.pragma("journal_mode = WAL")
     this.db.pragma("synchronous = NORMAL")
@@ -33,7 +35,9 @@ export class SqliteConnection {
     this.db.defaultSafeIntegers(true)
     registerFunctions(this.db)
     // The reader never writes, but statements it only plans (EXPLAIN UPDATE) compile the triggers.
-    registerCapture(this.db, () => this.capture)
+    registerCapture(this.db, () => this.capture, () => this.replicationCapture)
+    // SQLite loadable extensions (resolved inside [extensions] directory by Storage)
+    for (const path of options.extensions ?? []) this.db.loadExtension(path)
   }
 
   prepare(sql: string): Prepared {

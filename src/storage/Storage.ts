@@ -3,7 +3,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 
 import { join } from "node:path"
 import { NodeConfig } from "../config/NodeConfig.ts"
 import { ProcessBus } from "../process/ProcessBus.ts"
+import { ensureReplicationTables } from "../replication/Applier.ts"
 import { ensureCaptureTriggers } from "./Capture.ts"
+import { loadInto, resolveExtension } from "./Extensions.ts"
 import { SqliteConnection } from "./SqliteConnection.ts"
 import { type TableInfo, TableInfoCache } from "./TableInfo.ts"
 import { WriteLock } from "./WriteLock.ts"
@@ -25,9 +27,9 @@ export class DatabaseHandle {
   schemaVersion = 0
   private readonly tables = new TableInfoCache()
 
-  constructor(readonly name: string, readonly path: string) {
-    this.writer = new SqliteConnection(path, { readonly: false })
-    this.reader = new SqliteConnection(path, { readonly: true })
+  constructor(readonly name: string, readonly path: string, extensions: ReadonlyArray<string> = []) {
+    this.writer = new SqliteConnection(path, { readonly: false, extensions })
+    this.reader = new SqliteConnection(path, { readonly: true, extensions })
     this.lock = new WriteLock(name)
     this.ensureCapture()
   }
@@ -35,7 +37,10 @@ export class DatabaseHandle {
   /** Brings the capture triggers up to date when no other process holds the file's write lock. */
   private ensureCapture(): void {
     try {
-      this.writer.db.transaction(() => ensureCaptureTriggers(this.writer.db)).immediate()
+      this.writer.db.transaction(() => {
+        ensureReplicationTables(this.writer.db)
+        ensureCaptureTriggers(this.writer.db)
+      }).immediate()
     } catch (e) {
       if (!String((e as { code?: unknown }).code ?? "").startsWith("SQLITE_BUSY")) throw e
     }
@@ -70,6 +75,15 @@ export interface StorageService {
   readonly drop: (name: string) => void
   /** After DDL: drops cached statements and table shapes here and in the node's other processes. */
   readonly schemaChanged: (handle: DatabaseHandle) => void
+  /** Paths of the extensions every SQLite connection loads when it opens (always_loaded, then LOAD EXTENSION). */
+  readonly extensions: () => ReadonlyArray<string>
+  /**
+   * LOAD EXTENSION name: resolved inside [extensions] directory (throws MysqlError 1124/1126), loaded
+   * on every open connection of this node's processes and on every one opened later. Returns the path.
+   */
+  readonly loadExtension: (name: string) => string
+  /** Called with each extension's path once it is loaded here (the query engine loads it on its scratch connection). */
+  readonly onExtensionLoaded: (listener: (name: string, path: string) => void) => void
 }
 
 const fileSuffix = ".db"
@@ -90,9 +104,24 @@ const make = Effect.gen(function*() {
   })
   const handles = new Map<string, DatabaseHandle>()
   const pathOf = (name: string) => join(dbDir, name + fileSuffix)
+  const extensionDir = config.extensions.directory
+  const extensions: Array<string> = yield* Effect.try({
+    try: () => config.extensions.alwaysLoaded.map((name) => resolveExtension(extensionDir, name)),
+    catch: (e) => new StorageError({ message: `config: extensions.always_loaded: ${e instanceof Error ? e.message : String(e)}` })
+  })
+  const extensionListeners: Array<(name: string, path: string) => void> = []
+  const addExtension = (name: string, path: string) => {
+    if (extensions.includes(path)) return
+    for (const h of handles.values()) {
+      loadInto(h.writer.db, name, path)
+      loadInto(h.reader.db, name, path)
+    }
+    extensions.push(path)
+    for (const l of extensionListeners) l(name, path)
+  }
 
   const open = (name: string) => {
-    const handle = new DatabaseHandle(name, pathOf(name))
+    const handle = new DatabaseHandle(name, pathOf(name), extensions)
     handles.set(name, handle)
     return handle
   }
@@ -135,6 +164,13 @@ const make = Effect.gen(function*() {
   )
   bus.subscribe((m) => {
     if (m._tag === "DatabaseDropped") forget(m.name)
+    else if (m._tag === "ExtensionLoaded") {
+      try {
+        addExtension(m.name, m.path)
+      } catch {
+        // it loaded in the process that ran LOAD EXTENSION; statements here will report what is missing
+      }
+    }
     else handles.get(m.database)?.schemaChanged()
   })
   yield* Effect.logInfo(`storage: ${handles.size} database(s) in ${dbDir}`)
@@ -171,6 +207,16 @@ const make = Effect.gen(function*() {
     schemaChanged: (handle) => {
       handle.schemaChanged()
       bus.broadcast({ _tag: "SchemaChanged", database: handle.name })
+    },
+    extensions: () => extensions,
+    onExtensionLoaded: (listener) => {
+      extensionListeners.push(listener)
+    },
+    loadExtension: (name) => {
+      const path = resolveExtension(extensionDir, name)
+      addExtension(name, path)
+      bus.broadcast({ _tag: "ExtensionLoaded", name, path })
+      return path
     }
   }
   return service

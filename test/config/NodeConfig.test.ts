@@ -1,9 +1,32 @@
+import { readFileSync } from "node:fs"
+import { parse } from "smol-toml"
 import { describe, expect, it } from "vitest"
 import { applyOverrides, ConfigError, defaults, fromToml } from "../../src/config/NodeConfig.ts"
 
 describe("NodeConfig", () => {
   it("fills every default from an empty file", () => {
     expect(fromToml({})).toEqual(defaults)
+  })
+
+  it("config/marmot.example.toml is valid and states exactly the defaults", () => {
+    const text = readFileSync(new URL("../../config/marmot.example.toml", import.meta.url), "utf8")
+    expect(fromToml(parse(text) as Record<string, unknown>)).toEqual(defaults)
+  })
+
+  it("reads the cluster, replication and transaction sections, and checks the gossip timings", () => {
+    const s = fromToml({
+      cluster: { grpc_port: 8081, seed_nodes: ["10.0.0.1:8081"], cluster_secret: "k", gossip_interval_ms: 200 },
+      replication: { default_write_consistency: "ALL", anti_entropy_interval_ms: 500 },
+      transaction: { heartbeat_timeout_seconds: 3 }
+    })
+    expect(s.cluster).toMatchObject({ grpcPort: 8081, seedNodes: ["10.0.0.1:8081"], clusterSecret: "k", gossipIntervalMs: 200 })
+    expect(s.replication).toMatchObject({ defaultWriteConsistency: "ALL", antiEntropyIntervalMs: 500 })
+    expect(s.transaction.heartbeatTimeoutSeconds).toBe(3)
+    expect(() => fromToml({ cluster: { seed_nodes: "a:1" } })).toThrowError(/cluster\.seed_nodes: must be an array of strings/)
+    expect(() => fromToml({ replication: { default_write_consistency: "TWO" } })).toThrowError(/replication\.default_write_consistency: must be one of ONE, QUORUM, ALL/)
+    expect(() => fromToml({ cluster: { suspect_timeout_ms: 500, gossip_interval_ms: 1000 } })).toThrowError(/cluster\.suspect_timeout_ms: must be greater than/)
+    expect(() => fromToml({ cluster: { grpc_prot: 1 } })).toThrowError(/cluster\.grpc_prot: unknown key/)
+    expect(applyOverrides(defaults, { clusterSecret: "from-env" }).cluster.clusterSecret).toBe("from-env")
   })
 
   it("reads the mysql section and users", () => {

@@ -20,6 +20,7 @@ import { type SimConditions, SimNetwork } from "../../src/network/SimNetwork.ts"
 import { ProcessBus } from "../../src/process/ProcessBus.ts"
 import { AntiEntropy } from "../../src/replication/AntiEntropy.ts"
 import { dmlKey } from "../../src/replication/IntentKey.ts"
+import { Participant } from "../../src/replication/Participant.ts"
 import { WriteCoordinator, type WriteRequest } from "../../src/replication/WriteCoordinator.ts"
 import { Storage } from "../../src/storage/Storage.ts"
 import { whileAdvancing } from "../membership/SimCluster.ts"
@@ -39,6 +40,7 @@ interface Running {
   readonly storage: Storage["Type"]
   readonly membership: Membership["Type"]
   readonly antiEntropy: AntiEntropy["Type"]
+  readonly participant: Participant["Type"]
 }
 
 export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
@@ -85,7 +87,8 @@ export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
           coordinator: Context.get(context, WriteCoordinator),
           storage: Context.get(context, Storage),
           membership: Context.get(context, Membership),
-          antiEntropy: Context.get(context, AntiEntropy)
+          antiEntropy: Context.get(context, AntiEntropy),
+          participant: Context.get(context, Participant)
         })
       })
 

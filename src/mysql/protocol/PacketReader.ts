@@ -41,6 +41,20 @@ export class PacketReader {
     return this.available + this.fragmentBytes
   }
 
+  /**
+   * Hands back every byte pushed but not yet returned, and forgets them: after an SSLRequest the
+   * rest of the stream is TLS, which may already have arrived in the same chunk.
+   */
+  takeRemaining(): Buffer {
+    const rest = this.chunks.slice(this.first)
+    if (rest.length > 0) rest[0] = rest[0]!.subarray(this.head)
+    this.chunks = []
+    this.first = 0
+    this.head = 0
+    this.available = 0
+    return rest.length === 1 ? rest[0]! : Buffer.concat(rest)
+  }
+
   push(chunk: Buffer): void {
     if (chunk.length === 0 || this.error !== undefined) return
     this.chunks.push(chunk)

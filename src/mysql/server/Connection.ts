@@ -1,4 +1,6 @@
 import type { Socket } from "node:net"
+import { type SecureContext, TLSSocket } from "node:tls"
+import type { LoadDataSpec } from "../../sql/LoadData.ts"
 import type { Statement } from "../../sql/Statement.ts"
 import { splitStatements } from "../../sql/Translator.ts"
 import { Errors, MysqlError } from "../../query/Errors.ts"
@@ -15,6 +17,7 @@ import {
   writeErr,
   writeOk,
   writeStmtPrepareOk,
+  writeLocalInfileRequest,
   writeTextRow
 } from "../protocol/Encode.ts"
 import { type Packet, PacketReader } from "../protocol/PacketReader.ts"
@@ -26,6 +29,16 @@ import { paramDefinition } from "./ParamDefinition.ts"
 
 /** The reader reports the id of a long payload's last 16 MiB fragment; this is its first one's. */
 const firstSequenceId = (p: Packet): number => (p.sequenceId - Math.floor(p.payload.length / MAX_PACKET_CHUNK)) & 0xff
+
+interface InfileTransfer {
+  readonly load: (data: Buffer) => Outcome | Promise<Outcome>
+  readonly chunks: Array<Buffer>
+  bytes: number
+  /** Past max_local_infile_bytes: the rest is read and dropped, then the statement fails. */
+  tooLarge: boolean
+  /** The statements after this one in a multi-statement query. */
+  readonly rest: { readonly texts: ReadonlyArray<string>; readonly next: number; readonly binary: boolean }
+}
 
 interface PreparedStatement {
   readonly id: number
@@ -40,6 +53,12 @@ export interface ConnectionDeps {
   readonly engine: QueryEngineService
   readonly authenticator: Authenticator
   readonly maxPacketBytes: number
+  /** LOAD DATA LOCAL INFILE: the largest file accepted (0 = refused). */
+  readonly maxLocalInfileBytes?: number
+  /** TLS for connections that send an SSLRequest (the authenticator offers CLIENT_SSL then). */
+  readonly secureContext?: SecureContext | undefined
+  /** The socket is the unix socket (a secure transport, as in MySQL). */
+  readonly unixSocket?: boolean
   readonly log: (level: "debug" | "warning", message: string) => void
   readonly onClose: () => void
 }
@@ -62,16 +81,49 @@ export class Connection {
   private nextStatementId = 1
   /** The payload of the command being run (COM_QUERY text is re-read from it when not UTF-8). */
   private rawQuery: Buffer = Buffer.alloc(0)
+  private socket: Socket
+  private tls = false
+  /** Receiving a LOAD DATA LOCAL INFILE file: packets until an empty one are its bytes. */
+  private infile: InfileTransfer | undefined = undefined
 
-  constructor(private readonly socket: Socket, readonly id: number, private readonly deps: ConnectionDeps) {
+  constructor(socket: Socket, readonly id: number, private readonly deps: ConnectionDeps) {
     this.reader = new PacketReader(deps.maxPacketBytes)
-    socket.setNoDelay(true)
+    this.socket = socket
+    if (deps.unixSocket !== true) socket.setNoDelay(true)
+    this.listen(socket)
+  }
+
+  private listen(socket: Socket): void {
     socket.on("data", (chunk: Buffer) => {
       this.reader.push(chunk)
       this.pump()
     })
     socket.on("error", () => this.close())
     socket.on("close", () => this.close())
+  }
+
+  /** TLS or the unix socket. */
+  get secure(): boolean {
+    return this.tls || this.deps.unixSocket === true
+  }
+
+  /**
+   * After an SSLRequest: the rest of the stream is TLS. Bytes already read past the request (the
+   * ClientHello may share its chunk) go back into the socket, which node:tls reads first.
+   */
+  private startTls(): void {
+    const raw = this.socket
+    raw.removeAllListeners("data")
+    raw.removeAllListeners("close")
+    raw.removeAllListeners("error")
+    raw.on("error", () => this.close())
+    raw.pause()
+    const rest = this.reader.takeRemaining()
+    if (rest.length > 0) raw.unshift(rest)
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.deps.secureContext! })
+    this.socket = secure
+    this.tls = true
+    this.listen(secure)
   }
 
   /** Sends the greeting; `reject` answers ER_CON_COUNT_ERROR (too many connections) instead. */
@@ -82,7 +134,7 @@ export class Connection {
       this.socket.end()
       return
     }
-    this.auth = startAuthentication(this.deps.authenticator, this.out, this.id, this.remoteHost())
+    this.auth = startAuthentication(this.deps.authenticator, this.out, this.id, this.remoteHost(), { secure: () => this.secure })
     this.flush()
   }
 
@@ -97,7 +149,7 @@ export class Connection {
       if (packet === undefined) return
       if (packet instanceof ProtocolError) return this.fail(packet.tooLarge === true ? Errors.packetTooLarge() : Errors.malformedPacket(), packet.message)
       if (firstSequenceId(packet) !== this.expectedSequenceId()) return this.fail(Errors.packetsOutOfOrder(), `sequence id ${packet.sequenceId}`)
-      const pending = this.session === undefined ? this.authenticate(packet) : this.command(packet)
+      const pending = this.session === undefined ? this.authenticate(packet) : this.infile !== undefined ? this.infileData(this.infile, packet) : this.command(packet)
       if (pending !== undefined) {
         this.busy = true
         pending.then(
@@ -116,7 +168,7 @@ export class Connection {
 
   /** A command starts at 0; during authentication the client answers with the id after ours. */
   private expectedSequenceId(): number {
-    return this.session === undefined ? this.out.sequenceId : 0
+    return this.session === undefined || this.infile !== undefined ? this.out.sequenceId : 0
   }
 
   private authenticate(packet: Packet): Promise<void> | undefined {
@@ -124,6 +176,10 @@ export class Connection {
     const step = auth.step(packet, this.out)
     this.flush()
     if (step._tag === "Continue") return undefined
+    if (step._tag === "StartTls") {
+      this.startTls()
+      return undefined
+    }
     if (step._tag === "Failed") {
       this.deps.log("warning", `connection ${this.id}: ${step.reason}`)
       this.close()
@@ -133,6 +189,7 @@ export class Connection {
     this.multiStatements = (step.capabilities & Capability.MULTI_STATEMENTS) !== 0
     const session = this.deps.engine.newSession(this.id, step.user, this.remoteHost())
     session.foundRowsFlag = (step.capabilities & Capability.FOUND_ROWS) !== 0
+    if (this.socket instanceof TLSSocket) session.tls = { cipher: this.socket.getCipher().name, version: this.socket.getProtocol() ?? "" }
     this.out.sequenceId = step.nextSequenceId
     if (step.database !== undefined) {
       try {
@@ -259,6 +316,7 @@ export class Connection {
       let outcome: Outcome | Promise<Outcome>
       try {
         const parsed = this.deps.engine.parse(session, texts[i]!)
+        if (parsed.kind === "load_data" && parsed.load.local) return this.requestInfile(session, parsed.load, { texts, next: i + 1, binary })
         outcome = this.deps.engine.execute(session, binary ? restoreBinaryLiterals(parsed) : parsed, [])
       } catch (e) {
         this.writeError(e)
@@ -277,6 +335,63 @@ export class Connection {
       this.writeOutcome(outcome, false, more)
     }
     return undefined
+  }
+
+  /** LOAD DATA LOCAL INFILE: checks the table, then asks the client for the file (0xFB + name). */
+  private requestInfile(session: Session, spec: LoadDataSpec, rest: InfileTransfer["rest"]): undefined {
+    const max = this.deps.maxLocalInfileBytes ?? 0
+    if (max === 0 || (this.capabilities & Capability.LOCAL_FILES) === 0) throw Errors.localInfileDisabled()
+    const load = this.deps.engine.loadData(session, spec)
+    writeLocalInfileRequest(this.out, spec.file)
+    this.infile = { load, chunks: [], bytes: 0, tooLarge: false, rest }
+    return undefined
+  }
+
+  /** One packet of the file; the empty one ends it and runs the load. */
+  private infileData(transfer: InfileTransfer, packet: Packet): Promise<void> | undefined {
+    this.out.sequenceId = (packet.sequenceId + 1) & 0xff
+    if (packet.payload.length > 0) {
+      if (transfer.tooLarge) return undefined
+      transfer.bytes += packet.payload.length
+      if (transfer.bytes > (this.deps.maxLocalInfileBytes ?? 0)) {
+        transfer.tooLarge = true
+        transfer.chunks.length = 0
+      } else transfer.chunks.push(packet.payload)
+      return undefined
+    }
+    this.infile = undefined
+    const session = this.session!
+    const { texts, next, binary } = transfer.rest
+    const more = next < texts.length
+    const after = (): Promise<void> | undefined => {
+      const pending = more ? this.runSequence(session, texts, next, binary) : undefined
+      if (pending !== undefined) return pending.then(() => this.flush())
+      this.flush()
+      return undefined
+    }
+    let outcome: Outcome | Promise<Outcome>
+    try {
+      if (transfer.tooLarge) throw Errors.localInfileTooLarge(this.deps.maxLocalInfileBytes ?? 0)
+      outcome = transfer.load(transfer.chunks.length === 1 ? transfer.chunks[0]! : Buffer.concat(transfer.chunks))
+    } catch (e) {
+      this.writeError(e)
+      this.flush()
+      return undefined
+    }
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (o) => {
+          this.writeOutcome(o, false, more)
+          return after()
+        },
+        (e: unknown) => {
+          this.writeError(e)
+          this.flush()
+        }
+      )
+    }
+    this.writeOutcome(outcome, false, more)
+    return after()
   }
 
   private writeOutcome(o: Outcome, binary: boolean, more: boolean): void {

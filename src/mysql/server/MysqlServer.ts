@@ -2,6 +2,7 @@ import { Context, Data, Effect, Layer, Runtime } from "effect"
 import { randomBytes } from "node:crypto"
 import { existsSync, rmSync } from "node:fs"
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net"
+import { createSecureContext } from "node:tls"
 import { NodeConfig } from "../../config/NodeConfig.ts"
 import { Errors } from "../../query/Errors.ts"
 import { ProcessBus } from "../../process/ProcessBus.ts"
@@ -37,9 +38,19 @@ const make = Effect.gen(function*() {
   const runtime = yield* Effect.runtime<never>()
   const log = (level: "debug" | "warning", message: string) =>
     Runtime.runFork(runtime)(level === "debug" ? Effect.logDebug(message) : Effect.logWarning(message))
+  const tls = config.mysql.tls
+  const secureContext = tls === undefined ? undefined : yield* Effect.try({
+    try: () => createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca }) }),
+    catch: (e) => new ListenError({ address: tls.certFile, message: `mysql.tls_cert_file / mysql.tls_key_file: ${String(e)}` })
+  })
   const authenticator: Authenticator = {
     users: new Map(config.mysql.users.map((u) => [u.name, storedUser(u.password)])),
-    randomBytes
+    randomBytes,
+    tls: secureContext !== undefined,
+    requireSecureTransport: config.mysql.requireSecureTransport,
+    localInfile: config.mysql.maxLocalInfileBytes > 0,
+    defaultPlugin: config.mysql.defaultAuthenticationPlugin,
+    ...(config.mysql.cachingSha2PreloadCache ? {} : { sha2Cache: new Set<string>() })
   }
   const bus = yield* ProcessBus
   const connections = new Set<Connection>()
@@ -47,13 +58,16 @@ const make = Effect.gen(function*() {
   const maxConnections = Math.max(1, Math.ceil(config.mysql.maxConnections / bus.workerCount))
   // Connection ids are unique across the node's workers: worker i hands out i+1, i+1+K, ...
   let nextId = bus.workerIndex + 1
-  const onSocket = (socket: Socket) => {
+  const onSocket = (socket: Socket, unixSocket: boolean) => {
     const id = nextId
     nextId += bus.workerCount
     const connection: Connection = new Connection(socket, id, {
       engine,
       authenticator,
       maxPacketBytes: config.mysql.maxAllowedPacket,
+      secureContext,
+      unixSocket,
+      maxLocalInfileBytes: config.mysql.maxLocalInfileBytes,
       log,
       onClose: () => connections.delete(connection)
     })
@@ -65,7 +79,7 @@ const make = Effect.gen(function*() {
     connection.start()
   }
 
-  const tcp = createServer({ noDelay: true }, onSocket)
+  const tcp = createServer({ noDelay: true }, (socket) => onSocket(socket, false))
   yield* Effect.acquireRelease(
     listen(tcp, { port: config.mysql.port, host: config.mysql.bindAddress }, `${config.mysql.bindAddress}:${config.mysql.port}`),
     () =>
@@ -76,11 +90,11 @@ const make = Effect.gen(function*() {
   )
   const bound = tcp.address() as AddressInfo
   const address = { host: bound.address, port: bound.port }
-  yield* Effect.logInfo(`MySQL server listening on ${address.host}:${address.port}`)
+  yield* Effect.logInfo(`MySQL server listening on ${address.host}:${address.port}${tls === undefined ? "" : " (TLS offered)"}`)
 
   const socketPath = config.mysql.unixSocket
   if (socketPath !== undefined) {
-    const unix = createServer(onSocket)
+    const unix = createServer((socket) => onSocket(socket, true))
     if (existsSync(socketPath)) rmSync(socketPath)
     yield* Effect.acquireRelease(listen(unix, { path: socketPath }, socketPath), () =>
       Effect.gen(function*() {

@@ -128,6 +128,20 @@ describe("ResponseBuffer", () => {
 })
 
 describe("PacketReader", () => {
+  it("hands back the bytes after the last packet (an SSLRequest followed by the TLS ClientHello)", () => {
+    const r = new PacketReader(1024)
+    const hello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+    const request = frame([Buffer.alloc(32, 1)], 1)
+    r.push(Buffer.concat([request.subarray(0, 10)]))
+    r.push(Buffer.concat([request.subarray(10), hello.subarray(0, 2)]))
+    r.push(hello.subarray(2))
+    expect((r.next() as Packet).payload).toEqual(Buffer.alloc(32, 1))
+    expect(r.takeRemaining()).toEqual(hello)
+    expect(r.bufferedBytes).toBe(0)
+    expect(r.next()).toBeUndefined()
+    expect(r.takeRemaining()).toEqual(Buffer.alloc(0))
+  })
+
   it("returns several packets from one chunk as views without copying", () => {
     const bytes = frame([Buffer.from("one"), Buffer.alloc(0), Buffer.from("three")], 7)
     const reader = new PacketReader(1024)

@@ -1,0 +1,60 @@
+/**
+ * Starts the node's cluster core on TCP (in the supervisor, or in the only process with
+ * `--workers 1`) with its own storage connections, and exposes what the MySQL side needs: a way to
+ * replicate a captured transaction. Only used when the node has a peer port (`[cluster] grpc_port`).
+ */
+import { Effect, Layer, Logger, ManagedRuntime } from "effect"
+import { levels } from "./MainLayer.ts"
+import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
+import { type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
+import { type ReplicateReply, reviveRequest, runWrite } from "../replication/Replicator.ts"
+import { WriteCoordinator, type WriteRequest } from "../replication/WriteCoordinator.ts"
+import { Storage } from "../storage/Storage.ts"
+import { coreLayer, coreOptions, fileMembershipStore, socketTransport } from "./CoreLayer.ts"
+
+/** How the core's storage talks to the MySQL side of the node. */
+export interface BusHub {
+  readonly toWorkers: (message: BusMessage) => void
+  readonly fromWorkers: (handler: (message: BusMessage) => void) => void
+}
+
+export interface RunningCore {
+  readonly peerAddress: string
+  readonly replicate: (request: WriteRequest) => Promise<ReplicateReply>
+  readonly dispose: () => Promise<void>
+}
+
+export const advertiseAddressOf = (settings: NodeSettings): string =>
+  settings.cluster.grpcAdvertiseAddress !== ""
+    ? settings.cluster.grpcAdvertiseAddress
+    : `${settings.cluster.grpcBindAddress}:${settings.cluster.grpcPort}`
+
+export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<RunningCore> => {
+  const peerAddress = advertiseAddressOf(settings)
+  const layer = coreLayer(coreOptions(settings, peerAddress)).pipe(
+    Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort)),
+    Layer.provide(fileMembershipStore(settings.dataDir)),
+    Layer.provideMerge(Storage.layer),
+    Layer.provide(NodeConfig.layer(settings)),
+    Layer.provide(ProcessBus.layerSupervisor(hub)),
+    Layer.provide(Logger.logFmt),
+    Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
+  )
+  const runtime = ManagedRuntime.make(layer)
+  await runtime.runPromise(Effect.void)
+  return {
+    peerAddress,
+    replicate: (request) => runtime.runPromise(Effect.flatMap(WriteCoordinator, (c) => runWrite(c, reviveRequest(request)))),
+    dispose: () => runtime.dispose()
+  }
+}
+
+/** Two ends of an in-process bus: the core's storage and the MySQL side of a one-process node. */
+export const localHub = (): { readonly core: BusHub; readonly mysql: BusHub } => {
+  const toMysql: Array<(m: BusMessage) => void> = []
+  const toCore: Array<(m: BusMessage) => void> = []
+  return {
+    core: { toWorkers: (m) => toMysql.forEach((h) => h(m)), fromWorkers: (h) => void toCore.push(h) },
+    mysql: { toWorkers: (m) => toCore.forEach((h) => h(m)), fromWorkers: (h) => void toMysql.push(h) }
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The replication metrics (Effect's metric registry; the admin API renders them for Prometheus).
+ * Names follow Prometheus conventions; labels are few and bounded (levels, outcomes, peer ids).
+ */
+import { Metric, MetricBoundaries } from "effect"
+
+/** Coordinated writes by consistency level and outcome. */
+export const writes = Metric.counter("marmot_writes_total", {
+  description: "Writes this node coordinated, by consistency level and outcome",
+  incremental: true
+})
+
+/** Outcome label values of `writes`. */
+export type WriteOutcome = "committed" | "conflict" | "quorum_failed" | "rejected" | "apply_failed"
+
+/** Conflicts this node's participant voted, by reason (intent held, stale read). */
+export const conflicts = Metric.counter("marmot_conflicts_total", {
+  description: "PREPAREs this node refused with a conflict, by reason",
+  incremental: true
+})
+
+/** From the coordinator's start to the client's answer. */
+export const writeLatency = Metric.histogram(
+  "marmot_write_latency_ms",
+  MetricBoundaries.exponential({ start: 0.25, factor: 2, count: 16 }),
+  "Two-phase commit latency on the coordinator, ms"
+)
+
+/** Transactions anti-entropy applied that this node had missed. */
+export const antiEntropyApplied = Metric.counter("marmot_anti_entropy_applied_total", {
+  description: "Transactions applied from peers' commit logs that this node had missed",
+  incremental: true
+})
+
+/** How far behind each peer's commit log this node is: entries not pulled yet. */
+export const peerLagTransactions = Metric.gauge("marmot_peer_lag_transactions", {
+  description: "Entries of a peer's commit log this node has not pulled yet"
+})
+
+/** Age of the newest entry pulled from a peer when it was applied here (ms). */
+export const peerLagMs = Metric.gauge("marmot_peer_lag_ms", {
+  description: "How old the last entry pulled from a peer was when applied here, ms"
+})

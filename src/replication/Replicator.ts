@@ -1,0 +1,91 @@
+/**
+ * How a MySQL worker hands a captured transaction to its node's write coordinator and waits for
+ * the outcome. The coordinator lives once per node: in the supervisor process (requests and
+ * replies travel over the node:cluster IPC channel) or, with `--workers 1`, in the same process.
+ * Plain Promises: this sits on the statement path, not in Effect.
+ */
+import { Effect, Exit, Runtime } from "effect"
+import { RowChange } from "../../proto-schemas/src/RowChange.ts"
+import { mysqlErrorOf, WriteCoordinator, type WriteRequest } from "./WriteCoordinator.ts"
+
+/** Undefined: committed on enough nodes. Otherwise the MySQL error the client gets. */
+export type ReplicateReply = { readonly code: number; readonly sqlState: string; readonly message: string } | undefined
+
+export interface Replicator {
+  readonly replicate: (request: WriteRequest) => Promise<ReplicateReply>
+}
+
+/** IPC messages between a worker and its supervisor. */
+export interface ReplicateMessage {
+  readonly _tag: "Replicate"
+  readonly id: number
+  readonly request: WriteRequest
+}
+export interface ReplicatedMessage {
+  readonly _tag: "Replicated"
+  readonly id: number
+  readonly reply: ReplicateReply
+}
+
+export const isReplicated = (m: unknown): m is ReplicatedMessage =>
+  typeof m === "object" && m !== null && (m as { _tag?: unknown })._tag === "Replicated"
+
+export const isReplicate = (m: unknown): m is ReplicateMessage =>
+  typeof m === "object" && m !== null && (m as { _tag?: unknown })._tag === "Replicate"
+
+/**
+ * A request that crossed the IPC channel is plain data (structured clone keeps no classes): the
+ * row changes become `RowChange`s again, without re-validation (they were built by our worker).
+ */
+export const reviveRequest = (request: WriteRequest): WriteRequest => ({
+  ...request,
+  changes: request.changes.map((c) => new RowChange(c, true))
+})
+
+const unavailable: ReplicateReply = {
+  code: 1105,
+  sqlState: "HY000",
+  message: "the node's replication process is not reachable; nothing was written"
+}
+
+/** In a worker process: requests go to the supervisor. */
+export const ipcReplicator = (): Replicator => {
+  let nextId = 1
+  const waiting = new Map<number, (reply: ReplicateReply) => void>()
+  process.on("message", (m: unknown) => {
+    if (!isReplicated(m)) return
+    const resolve = waiting.get(m.id)
+    waiting.delete(m.id)
+    resolve?.(m.reply)
+  })
+  process.on("disconnect", () => {
+    for (const resolve of waiting.values()) resolve(unavailable)
+    waiting.clear()
+  })
+  return {
+    replicate: (request) =>
+      new Promise((resolve) => {
+        if (!process.connected || process.send === undefined) return resolve(unavailable)
+        const id = nextId++
+        waiting.set(id, resolve)
+        process.send({ _tag: "Replicate", id, request } satisfies ReplicateMessage)
+      })
+  }
+}
+
+/** Runs one request on the node's coordinator; the reply for the worker. */
+export const runWrite = (coordinator: WriteCoordinator["Type"], request: WriteRequest) =>
+  Effect.map(Effect.exit(coordinator.write(request)), (exit): ReplicateReply => {
+    if (Exit.isSuccess(exit)) return undefined
+    const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+    if (failure !== undefined) return mysqlErrorOf(failure)
+    return { code: 1105, sqlState: "HY000", message: `replication failed: ${String(exit.cause)}` }
+  })
+
+/** In the only process of a node: the coordinator is right here. */
+export const localReplicator = (runtime: Runtime.Runtime<WriteCoordinator>): Replicator => {
+  const run = Runtime.runPromise(runtime)
+  return {
+    replicate: (request) => run(Effect.flatMap(WriteCoordinator, (c) => runWrite(c, request)))
+  }
+}
