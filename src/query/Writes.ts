@@ -258,6 +258,7 @@ export const runDdl = (ctx: EngineContext, session: Session, stmt: Ddl, params: 
         conn.exec(sql)
         conn.replicationCapture?.ddl.push(sql)
       }
+      conn.replicationCapture?.ddlTables.add(stmt.target.table)
       if (stmt.op === "truncate") resetAutoIncrement(conn, stmt.target.table)
       ensureCaptureTriggers(conn.db)
     }

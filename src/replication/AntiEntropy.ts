@@ -57,7 +57,17 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
             for (const head of response.heads ?? []) behind += Math.max(0, Number(head.seq - (cursor.get(head.database) ?? 0n)))
           }
           for (const txn of response.entries) {
-            const result = yield* participant.applyCommitted(txn)
+            // An entry this node cannot apply (its SQLite refuses it) must not stop every later one.
+            const result = yield* participant.applyCommitted(txn).pipe(
+              Effect.catchTag("ApplyFailed", (e) =>
+                Effect.as(
+                  Effect.zipRight(
+                    Effect.logError(`anti-entropy skipped a transaction from node ${peer.nodeId}: ${e.message}`),
+                    Metric.increment(Metrics.applyFailures)
+                  ),
+                  undefined
+                ))
+            )
             if (result?.applied === true) {
               appliedCount++
               newestWallMs = txn.commitHlc.wallMs
@@ -73,14 +83,7 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
         if (appliedCount > 0) yield* Metric.incrementBy(Metrics.antiEntropyApplied, appliedCount)
         return appliedCount
       }).pipe(
-        Effect.catchAll((e) =>
-          Effect.as(
-            e._tag === "ApplyFailed"
-              ? Effect.logWarning(`anti-entropy from node ${peer.nodeId}: ${e.message}`)
-              : Effect.logDebug(`anti-entropy from node ${peer.nodeId}: ${e.message}`),
-            0
-          )
-        )
+        Effect.catchAll((e) => Effect.as(Effect.logDebug(`anti-entropy from node ${peer.nodeId}: ${e.message}`), 0))
       )
 
     const syncNow = Effect.gen(function*() {
