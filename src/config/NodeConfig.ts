@@ -5,6 +5,7 @@ import { resolve } from "node:path"
 import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
+import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
 
 export { ConfigError }
 
@@ -75,6 +76,7 @@ export interface NodeSettings {
   readonly transaction: TransactionSettings
   readonly logging: LoggingSettings
   readonly extensions: ExtensionSettings
+  readonly publisher: PublisherSettings
 }
 
 export const defaults: NodeSettings = {
@@ -106,7 +108,8 @@ export const defaults: NodeSettings = {
   replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000 },
   transaction: { heartbeatTimeoutSeconds: 10 },
   logging: { level: "info" },
-  extensions: extensionDefaults
+  extensions: extensionDefaults,
+  publisher: publisherDefaults()
 }
 
 /** What the command line can override; each maps to one config key. */
@@ -136,7 +139,7 @@ export class Reader {
     return this.path === "" ? k : `${this.path}.${k}`
   }
 
-  private take(k: string): unknown {
+  take(k: string): unknown {
     this.seen.add(k)
     return this.table[k]
   }
@@ -287,7 +290,8 @@ export const fromToml = (doc: Table): NodeSettings => {
       l.done()
       return { level }
     })(),
-    extensions: readExtensions(r.section("extensions"))
+    extensions: readExtensions(r.section("extensions")),
+    publisher: readPublisher(r.section("publisher"))
   }
   r.done()
   return settings
