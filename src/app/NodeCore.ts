@@ -5,6 +5,7 @@
  */
 import { Effect, Layer, Logger, ManagedRuntime } from "effect"
 import { levels } from "./MainLayer.ts"
+import { Publisher } from "../cdc/Publisher.ts"
 import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
 import { type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
 import { type ReplicateReply, reviveRequest, runWrite } from "../replication/Replicator.ts"
@@ -31,7 +32,8 @@ export const advertiseAddressOf = (settings: NodeSettings): string =>
 
 export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<RunningCore> => {
   const peerAddress = advertiseAddressOf(settings)
-  const layer = coreLayer(coreOptions(settings, peerAddress)).pipe(
+  // The change publisher follows this node's commit logs (it starts nothing when [publisher] is off).
+  const layer = Layer.merge(coreLayer(coreOptions(settings, peerAddress)), Publisher.layer).pipe(
     Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort)),
     Layer.provide(fileStores(settings.dataDir)),
     Layer.provideMerge(Storage.layer),
