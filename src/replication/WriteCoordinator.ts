@@ -156,7 +156,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           ...(request.ddl === undefined ? {} : { ddl: request.ddl }),
           ...(request.databaseOp === undefined ? {} : { databaseOp: request.databaseOp }),
           ...(request.locks === undefined ? {} : { locks: request.locks })
-        })
+        }, true) // our own worker built the changes; peers validate what they decode
 
         const remoteVotes = Effect.forEach(targets, (member) =>
           peers.call(member, (c) => c.Prepare(prepare), timeout).pipe(
@@ -189,7 +189,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         // The commit timestamp is later than every voter's clock, so it follows every write they saw.
         for (const v of prepared) if (v.vote?._tag === "Prepared") yield* Effect.ignore(clock.observe(v.vote.hlc))
         const commitHlc = yield* clock.now
-        const commit = new CommitRequest({ txnId, commitHlc, database: request.database })
+        const commit = new CommitRequest({ txnId, commitHlc, database: request.database }, true)
 
         const remoteNeeded = required - 1
         const remotePrepared = prepared.filter((v) => v.nodeId !== self)
