@@ -10,7 +10,7 @@ import { type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
 import { type ReplicateReply, reviveRequest, runWrite } from "../replication/Replicator.ts"
 import { WriteCoordinator, type WriteRequest } from "../replication/WriteCoordinator.ts"
 import { Storage } from "../storage/Storage.ts"
-import { coreLayer, coreOptions, fileMembershipStore, socketTransport } from "./CoreLayer.ts"
+import { adminLayer, coreLayer, coreOptions, fileMembershipStore, socketTransport } from "./CoreLayer.ts"
 
 /** How the core's storage talks to the MySQL side of the node. */
 export interface BusHub {
@@ -31,7 +31,8 @@ export const advertiseAddressOf = (settings: NodeSettings): string =>
 
 export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<RunningCore> => {
   const peerAddress = advertiseAddressOf(settings)
-  const layer = coreLayer(coreOptions(settings, peerAddress)).pipe(
+  const layer = adminLayer(settings, peerAddress).pipe(
+    Layer.provideMerge(coreLayer(coreOptions(settings, peerAddress))),
     Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort)),
     Layer.provide(fileMembershipStore(settings.dataDir)),
     Layer.provideMerge(Storage.layer),
