@@ -101,6 +101,9 @@ if (cluster.isPrimary && parsed["pid-file"] !== undefined) {
 }
 
 const clustered = settings.cluster.grpcPort > 0
+if (!clustered && settings.admin.httpPort > 0 && cluster.isPrimary) {
+  process.stderr.write("marmot-ts: [admin] http_port is ignored on a standalone node (the admin API runs with the cluster core: set [cluster] grpc_port)\n")
+}
 
 const startCore = async () => {
   const { startCore } = await import("./app/NodeCore.ts")
