@@ -17,6 +17,7 @@ import * as ClusterAuth from "../network/ClusterAuth.ts"
 import { PeerClientProtocol } from "../network/PeerNetwork.ts"
 import * as PeerServer from "../network/PeerServer.ts"
 import { AntiEntropy, AntiEntropyConfig } from "../replication/AntiEntropy.ts"
+import { CursorStore } from "../replication/CursorStore.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
 import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
@@ -111,4 +112,5 @@ export const adminLayer = (settings: NodeSettings, advertiseAddress: string) => 
   })
 }
 
-export const fileMembershipStore = (dataDir: string) => MembershipStore.layerFile(dataDir)
+/** The node's durable state files: membership and anti-entropy cursors. */
+export const fileStores = (dataDir: string) => Layer.merge(MembershipStore.layerFile(dataDir), CursorStore.layerFile(dataDir))

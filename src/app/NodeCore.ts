@@ -5,12 +5,13 @@
  */
 import { Effect, Layer, Logger, ManagedRuntime } from "effect"
 import { levels } from "./MainLayer.ts"
+import { Publisher } from "../cdc/Publisher.ts"
 import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
 import { type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
 import { type ReplicateReply, reviveRequest, runWrite } from "../replication/Replicator.ts"
 import { WriteCoordinator, type WriteRequest } from "../replication/WriteCoordinator.ts"
 import { Storage } from "../storage/Storage.ts"
-import { adminLayer, coreLayer, coreOptions, fileMembershipStore, socketTransport } from "./CoreLayer.ts"
+import { adminLayer, coreLayer, coreOptions, fileStores, socketTransport } from "./CoreLayer.ts"
 
 /** How the core's storage talks to the MySQL side of the node. */
 export interface BusHub {
@@ -31,10 +32,12 @@ export const advertiseAddressOf = (settings: NodeSettings): string =>
 
 export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<RunningCore> => {
   const peerAddress = advertiseAddressOf(settings)
-  const layer = adminLayer(settings, peerAddress).pipe(
+  // The change publisher follows this node's commit logs (it starts nothing when [publisher] is off);
+  // the admin API is served on the core's services (nothing when [admin] http_port is 0).
+  const layer = Layer.merge(adminLayer(settings, peerAddress), Publisher.layer).pipe(
     Layer.provideMerge(coreLayer(coreOptions(settings, peerAddress))),
     Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort)),
-    Layer.provide(fileMembershipStore(settings.dataDir)),
+    Layer.provide(fileStores(settings.dataDir)),
     Layer.provideMerge(Storage.layer),
     Layer.provide(NodeConfig.layer(settings)),
     Layer.provide(ProcessBus.layerSupervisor(hub)),

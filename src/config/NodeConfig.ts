@@ -5,6 +5,7 @@ import { resolve } from "node:path"
 import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
+import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
 
 export { ConfigError }
 
@@ -23,6 +24,8 @@ export interface MysqlSettings extends MysqlOptions {
   /** MySQL worker processes; 0 = one per CPU. */
   readonly workers: number
   readonly users: ReadonlyArray<MysqlUser>
+  /** AUTO_INCREMENT id layout (marmot.md §10): compact = 53-bit (JS-safe), extended = 64-bit */
+  readonly autoIdMode: "compact" | "extended"
 }
 
 export interface LoggingSettings {
@@ -85,6 +88,7 @@ export interface NodeSettings {
   readonly admin: AdminSettings
   readonly logging: LoggingSettings
   readonly extensions: ExtensionSettings
+  readonly publisher: PublisherSettings
 }
 
 export const defaults: NodeSettings = {
@@ -99,7 +103,8 @@ export const defaults: NodeSettings = {
     lockWaitTimeoutSeconds: 50,
     workers: 0,
     users: [{ name: "root", password: "" }],
-    ...mysqlOptionDefaults
+    ...mysqlOptionDefaults,
+    autoIdMode: "compact"
   },
   cluster: {
     grpcPort: 0,
@@ -116,7 +121,8 @@ export const defaults: NodeSettings = {
   transaction: { heartbeatTimeoutSeconds: 10 },
   admin: { httpPort: 0, bindAddress: "127.0.0.1", advertiseAddress: "", secret: undefined },
   logging: { level: "info" },
-  extensions: extensionDefaults
+  extensions: extensionDefaults,
+  publisher: publisherDefaults()
 }
 
 /** What the command line can override; each maps to one config key. */
@@ -149,7 +155,7 @@ export class Reader {
     return this.path === "" ? k : `${this.path}.${k}`
   }
 
-  private take(k: string): unknown {
+  take(k: string): unknown {
     this.seen.add(k)
     return this.table[k]
   }
@@ -235,7 +241,8 @@ const readMysql = (r: Reader): MysqlSettings => {
     lockWaitTimeoutSeconds: r.int("lock_wait_timeout_seconds", d.lockWaitTimeoutSeconds, 1, 31_536_000),
     workers: r.int("workers", d.workers, 0, 256),
     users,
-    ...readMysqlOptions(r)
+    ...readMysqlOptions(r),
+    autoIdMode: r.oneOf("auto_id_mode", d.autoIdMode, ["compact", "extended"])
   }
   r.done()
   return settings
@@ -313,7 +320,8 @@ export const fromToml = (doc: Table): NodeSettings => {
       l.done()
       return { level }
     })(),
-    extensions: readExtensions(r.section("extensions"))
+    extensions: readExtensions(r.section("extensions")),
+    publisher: readPublisher(r.section("publisher"))
   }
   r.done()
   return settings

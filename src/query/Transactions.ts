@@ -5,6 +5,7 @@ import type { DatabaseHandle } from "../storage/Storage.ts"
 import { LockDeadlock, LockWaitTimeout } from "../storage/WriteLock.ts"
 import type { EngineContext } from "./Context.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
+import { databaseKey } from "../replication/IntentKey.ts"
 import { buildRequest, consistencyOf, replicateAll } from "./Replication.ts"
 import type { Session } from "./Session.ts"
 
@@ -310,4 +311,4 @@ export const abandon = (session: Session): void => {
 
 /** Cluster mode: CREATE or DROP DATABASE goes to every node through the write coordinator. */
 export const replicateDatabaseOp = (ctx: EngineContext, session: Session, name: string, op: "create" | "drop"): Promise<void> =>
-  replicateAll(ctx, [{ database: name, changes: [], databaseOp: op, consistency: consistencyOf(ctx, session) }])
+  replicateAll(ctx, [{ database: name, changes: [], databaseOp: op, locks: [databaseKey(name)], consistency: consistencyOf(ctx, session) }])

@@ -31,6 +31,8 @@ export interface WriteRequest {
   readonly changes: ReadonlyArray<RowChange>
   readonly ddl?: ReadonlyArray<string> | undefined
   readonly databaseOp?: "create" | "drop" | undefined
+  /** Keys to reserve without a change (tables a DDL statement alters, the database itself). */
+  readonly locks?: ReadonlyArray<Uint8Array> | undefined
   readonly consistency: ConsistencyLevel
 }
 
@@ -152,7 +154,8 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           changes: request.changes,
           consistency: request.consistency,
           ...(request.ddl === undefined ? {} : { ddl: request.ddl }),
-          ...(request.databaseOp === undefined ? {} : { databaseOp: request.databaseOp })
+          ...(request.databaseOp === undefined ? {} : { databaseOp: request.databaseOp }),
+          ...(request.locks === undefined ? {} : { locks: request.locks })
         })
 
         const remoteVotes = Effect.forEach(targets, (member) =>

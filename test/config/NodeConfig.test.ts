@@ -54,6 +54,12 @@ describe("NodeConfig", () => {
     expect(() => fromToml({ mysql: { port: "x" } })).toThrowError(/mysql\.port: must be an integer/)
     expect(() => fromToml({ mysql: { port: 70000 } })).toThrowError(/mysql\.port: must be between 0 and 65535/)
     expect(() => fromToml({ logging: { level: "loud" } })).toThrowError(/logging\.level: must be one of/)
+    expect(() => fromToml({ mysql: { auto_id_mode: "wide" } })).toThrowError(/mysql\.auto_id_mode: must be one of compact, extended/)
+  })
+
+  it("reads auto_id_mode (default compact, as Marmot)", () => {
+    expect(fromToml({}).mysql.autoIdMode).toBe("compact")
+    expect(fromToml({ mysql: { auto_id_mode: "extended" } }).mysql.autoIdMode).toBe("extended")
   })
 
   it("lets command-line flags override the file", () => {
