@@ -53,7 +53,7 @@ export async function startCluster(options: ClusterOptions): Promise<Array<Clust
   const adminPorts: Array<number | undefined> = []
   for (let i = 0; i < options.size; i++) adminPorts.push(options.admin === true ? await freePort() : undefined)
   const secret = options.secret ?? "e2e-cluster-secret"
-  const nodes = await Promise.all(ports.map(async (peerPort, index) => {
+  const started = await Promise.allSettled(ports.map(async (peerPort, index) => {
     const server = await startMarmot({
       config: clusterConfig(peerPort, ports[0]!, secret, options.extraConfig, adminPorts[index]),
       args: ["--node-id", String(index + 1), "--workers", String(options.workers?.(index) ?? (index === 0 ? 2 : 1))],
@@ -61,6 +61,13 @@ export async function startCluster(options: ClusterOptions): Promise<Array<Clust
     })
     return { index, server, peerPort, adminPort: adminPorts[index] }
   }))
+  const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []))
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected")
+  if (failed !== undefined) {
+    // the nodes that did start are stopped by their pids before the error goes up
+    await Promise.all(nodes.map((n) => n.server.stop()))
+    throw failed.reason
+  }
   return nodes
 }
 
