@@ -120,6 +120,12 @@ const hubOf = () => ({
   fromWorkers: (h: (m: BusMessage) => void) => void handlers.fromWorkers.push(h)
 })
 
+// A standalone node's change publisher runs once per node: in the supervisor, or the only process.
+if (cluster.isPrimary && !clustered && settings.publisher.enabled) {
+  const { startPublisher } = await import("./app/NodeCore.ts")
+  await startPublisher(settings).catch((e: unknown) => fail(`cannot start the change publisher: ${e instanceof Error ? e.message : String(e)}`))
+}
+
 if (cluster.isPrimary && workers > 1) {
   if (clustered) {
     const core = await startCore()

@@ -62,3 +62,14 @@ export const localHub = (): { readonly core: BusHub; readonly mysql: BusHub } =>
     mysql: { toWorkers: (m) => toCore.forEach((h) => h(m)), fromWorkers: (h) => void toMysql.push(h) }
   }
 }
+
+/** A standalone node with `[publisher]` on: only the change publisher, following the commit logs. */
+export const startPublisher = async (settings: NodeSettings): Promise<{ readonly dispose: () => Promise<void> }> => {
+  const runtime = ManagedRuntime.make(Publisher.layer.pipe(
+    Layer.provide(NodeConfig.layer(settings)),
+    Layer.provide(Logger.logFmt),
+    Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
+  ))
+  await runtime.runPromise(Effect.void)
+  return { dispose: () => runtime.dispose() }
+}

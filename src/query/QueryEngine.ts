@@ -12,6 +12,7 @@ import { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { DatabaseExists, InvalidDatabaseName, Storage, validDatabaseName } from "../storage/Storage.ts"
 import { ProcessBus } from "../process/ProcessBus.ts"
 import { AutoIdGenerator } from "./AutoId.ts"
+import { LocalCommitLog } from "./LocalCommitLog.ts"
 import { stringShape } from "./ColumnTypes.ts"
 import { bindArgs, type EngineContext, requireDatabase } from "./Context.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
@@ -327,7 +328,8 @@ const make = Effect.gen(function*() {
     globals: new Map<string, SysValue>([["max_connections", BigInt(config.mysql.maxConnections)], ["max_allowed_packet", BigInt(config.mysql.maxAllowedPacket)]]),
     lockWaitTimeoutMs: config.mysql.lockWaitTimeoutSeconds * 1000,
     replicator: replicator._tag === "Some" ? replicator.value : undefined,
-    defaultConsistency: config.replication.defaultWriteConsistency
+    defaultConsistency: config.replication.defaultWriteConsistency,
+    commitLog: replicator._tag === "None" && config.publisher.enabled ? new LocalCommitLog(config.nodeId, bus.workerIndex) : undefined
   }
   ctx.globals.set("marmot_write_consistency", config.replication.defaultWriteConsistency)
   // Every statement that fails with a MySQL error is logged at debug level with its text (WordPress

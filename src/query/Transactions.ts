@@ -75,7 +75,7 @@ const statement = <A>(conn: SqliteConnection, work: (conn: SqliteConnection) => 
 
 /** Cluster mode: the writer's changes go to the session's capture for this database. */
 const track = (ctx: EngineContext, session: Session, handle: DatabaseHandle): CaptureSink | undefined => {
-  if (ctx.replicator === undefined) return undefined
+  if (ctx.replicator === undefined && ctx.commitLog === undefined) return undefined
   let sink = session.captured.get(handle)
   if (sink === undefined) session.captured.set(handle, sink = new CaptureSink())
   handle.writer.replicationCapture = sink
@@ -165,14 +165,17 @@ const autocommit = <A>(ctx: EngineContext, session: Session, handle: DatabaseHan
     const sink = track(ctx, session, handle)
     try {
       const result = work(handle.writer)
-      if (sink !== undefined && (sink.images.length > 0 || sink.ddl.length > 0) && open()) {
+      if (ctx.replicator !== undefined && sink !== undefined && (sink.images.length > 0 || sink.ddl.length > 0) && open()) {
         // Replicated: the images leave, the file lock is released before any network round trip,
         // and the change comes back through the applier.
         const request = buildRequest(handle, sink, consistencyOf(ctx, session))
         handle.writer.exec("ROLLBACK")
         return replicateAll(ctx, [request]).then(() => result)
       }
-      if (open()) handle.writer.exec("COMMIT")
+      if (open()) {
+        if (sink !== undefined) ctx.commitLog?.record(handle, sink)
+        handle.writer.exec("COMMIT")
+      }
       return result
     } catch (e) {
       if (open()) handle.writer.exec("ROLLBACK")
@@ -215,7 +218,11 @@ export const commit = (ctx: EngineContext, session: Session): void | Promise<voi
   let failure: MysqlError | undefined
   for (const handle of session.held) {
     try {
-      if (handle.writer.inTransaction) handle.writer.exec("COMMIT")
+      if (handle.writer.inTransaction) {
+        const sink = session.captured.get(handle)
+        if (sink !== undefined) ctx.commitLog?.record(handle, sink)
+        handle.writer.exec("COMMIT")
+      }
     } catch (e) {
       failure ??= fromSqlite(e, handle.name)
       if (handle.writer.inTransaction) handle.writer.exec("ROLLBACK")

@@ -83,3 +83,36 @@ describe("CDC from a running node", () => {
     expect(update.source).toMatchObject({ connector: "marmot", db: "shop", table: "items", commit_node: 1 })
   })
 })
+
+describe("CDC from a standalone node that runs its own publisher", () => {
+  it("commits of two worker processes reach JetStream through the [publisher] of the node's config, in order", { timeout: 180_000 }, async () => {
+    const standalone = await startMarmot({
+      args: ["--workers", "2"],
+      config: `[publisher]\nenabled = true\n[[publisher.sinks]]\nname = "js"\ntype = "nats"\nnats_url = "${nats.url}"\ntopic_prefix = "solo"\n`
+    })
+    try {
+      const c = await mysql.createConnection({ host: standalone.host, port: standalone.port, user: "root" })
+      await c.query("CREATE DATABASE shop")
+      await c.query("CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(20))")
+      await c.query("INSERT INTO shop.items VALUES (1, 'tea'), (2, 'milk')")
+      await c.query("BEGIN")
+      await c.query("UPDATE shop.items SET name = 'green tea' WHERE id = 1")
+      await c.query("DELETE FROM shop.items WHERE id = 2")
+      await c.query("COMMIT")
+      await c.query("CREATE TABLE shop.nokey (v INT)")
+      await c.query("INSERT INTO shop.nokey VALUES (1)")
+      await c.end()
+      const rows = async () => (await readAll("solo").catch(() => [])).filter((m) => m.subject.startsWith("solo.shop."))
+      await waitFor("the standalone node's row events", 30_000, async () => (await rows()).length >= 4)
+      const events = (await rows()).map(({ subject, payload: p }) => `${subject} ${p.op} ${JSON.stringify(p.after ?? p.before)}`)
+      expect(events).toEqual([
+        `solo.shop.items c {"id":1,"name":"tea"}`,
+        `solo.shop.items c {"id":2,"name":"milk"}`,
+        `solo.shop.items u {"id":1,"name":"green tea"}`,
+        `solo.shop.items d {"id":2,"name":"milk"}`
+      ])
+    } finally {
+      await standalone.stop()
+    }
+  })
+})
