@@ -11,7 +11,7 @@ import { type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
 import { type ReplicateReply, reviveRequest, runWrite } from "../replication/Replicator.ts"
 import { WriteCoordinator, type WriteRequest } from "../replication/WriteCoordinator.ts"
 import { Storage } from "../storage/Storage.ts"
-import { coreLayer, coreOptions, fileStores, socketTransport } from "./CoreLayer.ts"
+import { adminLayer, coreLayer, coreOptions, fileStores, socketTransport } from "./CoreLayer.ts"
 
 /** How the core's storage talks to the MySQL side of the node. */
 export interface BusHub {
@@ -32,8 +32,10 @@ export const advertiseAddressOf = (settings: NodeSettings): string =>
 
 export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<RunningCore> => {
   const peerAddress = advertiseAddressOf(settings)
-  // The change publisher follows this node's commit logs (it starts nothing when [publisher] is off).
-  const layer = Layer.merge(coreLayer(coreOptions(settings, peerAddress)), Publisher.layer).pipe(
+  // The change publisher follows this node's commit logs (it starts nothing when [publisher] is off);
+  // the admin API is served on the core's services (nothing when [admin] http_port is 0).
+  const layer = Layer.merge(adminLayer(settings, peerAddress), Publisher.layer).pipe(
+    Layer.provideMerge(coreLayer(coreOptions(settings, peerAddress))),
     Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort)),
     Layer.provide(fileStores(settings.dataDir)),
     Layer.provideMerge(Storage.layer),

@@ -61,6 +61,17 @@ export interface ReplicationSettings {
   readonly maxClockDriftMs: number
 }
 
+/** `[admin]`: the node's admin and observability HTTP port (served by its cluster core). */
+export interface AdminSettings {
+  /** 0 = off. */
+  readonly httpPort: number
+  readonly bindAddress: string
+  /** `host:port` the other nodes and `marmot status` use to reach it; empty = bind_address:http_port. */
+  readonly advertiseAddress: string
+  /** Secret of the /admin/ endpoints (MARMOT_ADMIN_SECRET wins); undefined = the cluster secret. */
+  readonly secret: string | undefined
+}
+
 /** `[transaction]`. */
 export interface TransactionSettings {
   /** Intents of a coordinator silent this long expire. */
@@ -74,6 +85,7 @@ export interface NodeSettings {
   readonly cluster: ClusterSettings
   readonly replication: ReplicationSettings
   readonly transaction: TransactionSettings
+  readonly admin: AdminSettings
   readonly logging: LoggingSettings
   readonly extensions: ExtensionSettings
   readonly publisher: PublisherSettings
@@ -107,6 +119,7 @@ export const defaults: NodeSettings = {
   },
   replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000 },
   transaction: { heartbeatTimeoutSeconds: 10 },
+  admin: { httpPort: 0, bindAddress: "127.0.0.1", advertiseAddress: "", secret: undefined },
   logging: { level: "info" },
   extensions: extensionDefaults,
   publisher: publisherDefaults()
@@ -124,6 +137,9 @@ export interface Overrides {
   readonly seedNodes?: ReadonlyArray<string> | undefined
   /** From MARMOT_CLUSTER_SECRET, which wins over the file. */
   readonly clusterSecret?: string | undefined
+  readonly adminPort?: number | undefined
+  /** From MARMOT_ADMIN_SECRET, which wins over the file. */
+  readonly adminSecret?: string | undefined
 }
 
 type Table = Record<string, unknown>
@@ -274,6 +290,19 @@ const readTransaction = (r: Reader): TransactionSettings => {
   return settings
 }
 
+const readAdmin = (r: Reader): AdminSettings => {
+  const d = defaults.admin
+  const secret = r.string("secret", "")
+  const settings: AdminSettings = {
+    httpPort: r.int("http_port", d.httpPort, 0, 65535),
+    bindAddress: r.string("bind_address", d.bindAddress),
+    advertiseAddress: r.string("advertise_address", d.advertiseAddress),
+    secret: secret === "" ? undefined : secret
+  }
+  r.done()
+  return settings
+}
+
 /** Decodes a parsed TOML document into settings; throws ConfigError naming the bad key. */
 export const fromToml = (doc: Table): NodeSettings => {
   const r = new Reader(doc, "")
@@ -284,6 +313,7 @@ export const fromToml = (doc: Table): NodeSettings => {
     cluster: readCluster(r.section("cluster")),
     replication: readReplication(r.section("replication")),
     transaction: readTransaction(r.section("transaction")),
+    admin: readAdmin(r.section("admin")),
     logging: (() => {
       const l = r.section("logging")
       const level = l.oneOf("level", defaults.logging.level, ["debug", "info", "warning", "error"])
@@ -313,6 +343,11 @@ export const applyOverrides = (s: NodeSettings, o: Overrides): NodeSettings => (
     grpcPort: o.grpcPort ?? s.cluster.grpcPort,
     seedNodes: o.seedNodes ?? s.cluster.seedNodes,
     clusterSecret: o.clusterSecret ?? s.cluster.clusterSecret
+  },
+  admin: {
+    ...s.admin,
+    httpPort: o.adminPort ?? s.admin.httpPort,
+    secret: o.adminSecret ?? s.admin.secret
   }
 })
 

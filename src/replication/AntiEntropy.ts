@@ -28,9 +28,23 @@ export class AntiEntropyConfig extends Context.Tag("marmot/replication/AntiEntro
   AntiEntropySettings
 >() {}
 
+/** Where this node stands with one peer's commit log (what the admin API's members and /readyz show). */
+export interface PeerSync {
+  /** When a pull last drained the peer's log to its head (this node had everything it had then). */
+  readonly caughtUpAtMs: number | undefined
+  /** Entries of its log not pulled yet when the last successful pull started. */
+  readonly behindTransactions: number
+  /** Age of the newest entry that pull applied, ms (0 when it applied nothing). */
+  readonly lagMs: number
+  /** Why the last pull failed; undefined when it succeeded. */
+  readonly lastError: string | undefined
+}
+
 export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<AntiEntropy, {
   /** One pull from every ALIVE peer until each has nothing more; the number of transactions applied. */
   readonly syncNow: Effect.Effect<number>
+  /** Per peer pulled at least once since this node started. */
+  readonly peers: Effect.Effect<ReadonlyMap<NodeId, PeerSync>>
 }>() {
   static readonly make = Effect.gen(function*() {
     const config = yield* AntiEntropyConfig
@@ -41,6 +55,7 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
     const cursors = new Map<number, Map<string, bigint>>()
     for (const [peer, dbs] of yield* store.load) cursors.set(peer, new Map(dbs))
     let dirty = false
+    const syncs = new Map<NodeId, PeerSync>()
 
     const pullFrom = (peer: MemberState) =>
       Effect.gen(function*() {
@@ -89,10 +104,23 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
         const peerLabel = String(peer.nodeId)
         yield* Metric.set(Metric.tagged(Metrics.peerLagTransactions, "peer", peerLabel), behind ?? 0)
         const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
-        yield* Metric.set(Metric.tagged(Metrics.peerLagMs, "peer", peerLabel), newestWallMs === undefined ? 0 : Math.max(0, now - newestWallMs))
+        const lagMs = newestWallMs === undefined ? 0 : Math.max(0, now - newestWallMs)
+        yield* Metric.set(Metric.tagged(Metrics.peerLagMs, "peer", peerLabel), lagMs)
         if (appliedCount > 0) yield* Metric.incrementBy(Metrics.antiEntropyApplied, appliedCount)
+        syncs.set(peer.nodeId, { caughtUpAtMs: now, behindTransactions: behind ?? 0, lagMs, lastError: undefined })
         return appliedCount
       }).pipe(
+        Effect.tapError((e) =>
+          Effect.sync(() => {
+            const previous = syncs.get(peer.nodeId)
+            syncs.set(peer.nodeId, {
+              caughtUpAtMs: previous?.caughtUpAtMs,
+              behindTransactions: previous?.behindTransactions ?? 0,
+              lagMs: previous?.lagMs ?? 0,
+              lastError: e.message
+            })
+          })
+        ),
         Effect.catchAll((e) => Effect.as(Effect.logDebug(`anti-entropy from node ${peer.nodeId}: ${e.message}`), 0))
       )
 
@@ -109,7 +137,7 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
     }).pipe(Effect.annotateLogs({ subsystem: "anti-entropy", node: config.nodeId }))
 
     yield* syncNow.pipe(Effect.repeat(Schedule.spaced(Duration.millis(config.intervalMs))), Effect.forkScoped)
-    return AntiEntropy.of({ syncNow })
+    return AntiEntropy.of({ syncNow, peers: Effect.sync(() => new Map(syncs)) })
   })
 
   static readonly layer = Layer.scoped(AntiEntropy, AntiEntropy.make)
