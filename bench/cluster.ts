@@ -449,6 +449,8 @@ interface TargetResult {
   readonly rows?: RowCheck
   readonly error?: string
   readonly alive?: boolean
+  /** marmot: WARN/ERROR lines each node logged after the cluster formed (count, and a few distinct messages). */
+  readonly nodeWarnings?: ReadonlyArray<{ readonly node: number; readonly count: number; readonly samples: ReadonlyArray<string> }>
 }
 
 interface RowCheck {
@@ -626,7 +628,9 @@ gossip_interval_ms = 200
 default_write_consistency = "${level}"
 `
 
-async function startMarmotCluster(level: string): Promise<{ target: Target; nodes: Array<RunningServer>; startupS: number }> {
+async function startMarmotCluster(
+  level: string
+): Promise<{ target: Target; nodes: Array<RunningServer>; startupS: number; outputFrom: Array<number> }> {
   const t0 = Date.now()
   const peers = [await freePort(), await freePort(), await freePort()]
   const nodes: Array<RunningServer> = []
@@ -680,7 +684,15 @@ async function startMarmotCluster(level: string): Promise<{ target: Target; node
       }
     })
   }
-  return { target, nodes, startupS: (Date.now() - t0) / 1000 }
+  // what the nodes log from here on (joining warnings before the cluster formed are expected)
+  const outputFrom = nodes.map((n) => n.output().length)
+  return { target, nodes, startupS: (Date.now() - t0) / 1000, outputFrom }
+}
+
+function warningsOf(output: string, node: number) {
+  const lines = output.split("\n").filter((l) => /level=(WARN|ERROR|FATAL)/.test(l))
+  const samples = [...new Set(lines.map((l) => (/message="([^"]*)"/.exec(l)?.[1] ?? l).slice(0, 300)))].slice(0, 5)
+  return { node, count: lines.length, samples }
 }
 
 async function createProbeTable(t: Target, engineClause: string) {
@@ -712,7 +724,9 @@ async function benchMarmot(level: string): Promise<TargetResult> {
     const res = await benchTarget(c.target, () => createProbeTable(c.target, ""))
     const dead = c.target.alive() ? "" : c.target.describeDeath()
     if (dead) log(`   A NODE DIED:\n${dead}`)
-    return { ...res, startupS: c.startupS, ...(dead ? { error: `${res.error ?? ""} ${dead}`.trim() } : {}) }
+    const nodeWarnings = c.nodes.map((n, i) => warningsOf(n.output().slice(c.outputFrom[i]), i + 1))
+    for (const w of nodeWarnings) if (w.count > 0) log(`   node ${w.node} logged ${w.count} WARN/ERROR line(s), e.g. ${w.samples[0]}`)
+    return { ...res, startupS: c.startupS, nodeWarnings, ...(dead ? { error: `${res.error ?? ""} ${dead}`.trim() } : {}) }
   } catch (e) {
     log(`   FAILED: ${errText(e)}`)
     return { target: `marmot ${level}`, engine: "marmot-ts", ports: cluster?.target.ports ?? [], error: errText(e) }
