@@ -450,7 +450,14 @@ interface TargetResult {
   readonly error?: string
   readonly alive?: boolean
   /** marmot: WARN/ERROR lines each node logged after the cluster formed (count, and a few distinct messages). */
-  readonly nodeWarnings?: ReadonlyArray<{ readonly node: number; readonly count: number; readonly samples: ReadonlyArray<string> }>
+  readonly nodeWarnings?: ReadonlyArray<{
+    readonly node: number
+    readonly count: number
+    /** Distinct messages (up to 20). */
+    readonly samples: ReadonlyArray<string>
+    /** The first 60 such lines as logged. */
+    readonly lines: ReadonlyArray<string>
+  }>
 }
 
 interface RowCheck {
@@ -691,8 +698,8 @@ async function startMarmotCluster(
 
 function warningsOf(output: string, node: number) {
   const lines = output.split("\n").filter((l) => /level=(WARN|ERROR|FATAL)/.test(l))
-  const samples = [...new Set(lines.map((l) => (/message="([^"]*)"/.exec(l)?.[1] ?? l).slice(0, 300)))].slice(0, 5)
-  return { node, count: lines.length, samples }
+  const samples = [...new Set(lines.map((l) => (/message="([^"]*)"/.exec(l)?.[1] ?? l).slice(0, 300)))].slice(0, 20)
+  return { node, count: lines.length, samples, lines: lines.slice(0, 60).map((l) => l.slice(0, 600)) }
 }
 
 async function createProbeTable(t: Target, engineClause: string) {
@@ -725,7 +732,9 @@ async function benchMarmot(level: string): Promise<TargetResult> {
     const dead = c.target.alive() ? "" : c.target.describeDeath()
     if (dead) log(`   A NODE DIED:\n${dead}`)
     const nodeWarnings = c.nodes.map((n, i) => warningsOf(n.output().slice(c.outputFrom[i]), i + 1))
-    for (const w of nodeWarnings) if (w.count > 0) log(`   node ${w.node} logged ${w.count} WARN/ERROR line(s), e.g. ${w.samples[0]}`)
+    for (const w of nodeWarnings) {
+      if (w.count > 0) log(`   node ${w.node} logged ${w.count} WARN/ERROR line(s): ${w.samples.slice(0, 6).join(" | ")}`)
+    }
     return { ...res, startupS: c.startupS, nodeWarnings, ...(dead ? { error: `${res.error ?? ""} ${dead}`.trim() } : {}) }
   } catch (e) {
     log(`   FAILED: ${errText(e)}`)
