@@ -10,6 +10,7 @@ import type { Replicator } from "./replication/Replicator.ts"
 const usage = `marmot-ts: a leaderless, replicated SQLite server that speaks the MySQL protocol
 
 Usage: marmot [options]
+       marmot status --admin <host:port> [--secret <secret>]   the cluster at a glance (src/cli/status.ts)
   --config <file>        TOML config file (see config/marmot.example.toml)
   --node-id <n>          node id (default 1)
   --data-dir <dir>       where the SQLite files live (default ./marmot-data)
@@ -20,6 +21,7 @@ Usage: marmot [options]
   --grpc-port <port>     peer port: joins this node to a cluster (default 0 = standalone)
   --seed-nodes <list>    comma-separated host:port peers to join through
                          (the cluster secret comes from [cluster] cluster_secret or MARMOT_CLUSTER_SECRET)
+  --admin-port <port>    admin/metrics HTTP port of a cluster node (default 0 = off; [admin] in the config)
   --pid-file <file>      write the node's pid here (removed on exit)
   --daemon               run in the background; output goes to <data-dir>/marmot.log
   --help                 this text
@@ -28,6 +30,11 @@ Usage: marmot [options]
 const fail = (message: string): never => {
   process.stderr.write(`${message}\n`)
   process.exit(2)
+}
+
+if (process.argv[2] === "status") {
+  const { runStatus } = await import("./cli/status.ts")
+  process.exit(await runStatus(process.argv.slice(3)))
 }
 
 const parsed = (() => {
@@ -43,6 +50,7 @@ const parsed = (() => {
         workers: { type: "string" },
         "grpc-port": { type: "string" },
         "seed-nodes": { type: "string" },
+        "admin-port": { type: "string" },
         "pid-file": { type: "string" },
         daemon: { type: "boolean" },
         help: { type: "boolean" }
@@ -74,7 +82,9 @@ const loaded = Effect.runSync(Effect.either(load(parsed.config, {
   workers: integer("workers", parsed.workers),
   grpcPort: integer("grpc-port", parsed["grpc-port"]),
   seedNodes: parsed["seed-nodes"]?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
-  clusterSecret: process.env["MARMOT_CLUSTER_SECRET"] || undefined
+  clusterSecret: process.env["MARMOT_CLUSTER_SECRET"] || undefined,
+  adminPort: integer("admin-port", parsed["admin-port"]),
+  adminSecret: process.env["MARMOT_ADMIN_SECRET"] || undefined
 })))
 if (Either.isLeft(loaded)) fail(loaded.left.message)
 const settings = Either.getOrThrow(loaded)
@@ -91,6 +101,9 @@ if (cluster.isPrimary && parsed["pid-file"] !== undefined) {
 }
 
 const clustered = settings.cluster.grpcPort > 0
+if (!clustered && settings.admin.httpPort > 0 && cluster.isPrimary) {
+  process.stderr.write("marmot-ts: [admin] http_port is ignored on a standalone node (the admin API runs with the cluster core: set [cluster] grpc_port)\n")
+}
 
 const startCore = async () => {
   const { startCore } = await import("./app/NodeCore.ts")
@@ -106,6 +119,12 @@ const hubOf = () => ({
   toWorkers: (m: BusMessage) => handlers.toWorkers.forEach((h) => h(m)),
   fromWorkers: (h: (m: BusMessage) => void) => void handlers.fromWorkers.push(h)
 })
+
+// A standalone node's change publisher runs once per node: in the supervisor, or the only process.
+if (cluster.isPrimary && !clustered && settings.publisher.enabled) {
+  const { startPublisher } = await import("./app/NodeCore.ts")
+  await startPublisher(settings).catch((e: unknown) => fail(`cannot start the change publisher: ${e instanceof Error ? e.message : String(e)}`))
+}
 
 if (cluster.isPrimary && workers > 1) {
   if (clustered) {

@@ -66,6 +66,11 @@ export class PrepareRequest extends Schema.Class<PrepareRequest>("PrepareRequest
   schemaVersion: SchemaVersion,
   changes: Schema.Array(RowChange),
   consistency: ConsistencyLevel,
+  /**
+   * Keys reserved with no row change: the table key of each table a DDL statement changes, the
+   * database key of CREATE/DROP DATABASE, so two schema changes of one object conflict.
+   */
+  locks: Schema.optional(Schema.Array(KeyBytes)),
   ...schemaFields
 }) {}
 

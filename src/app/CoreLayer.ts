@@ -6,6 +6,7 @@
  */
 import type { RpcServer } from "@effect/rpc"
 import { Layer, Option, Redacted } from "effect"
+import * as AdminHttp from "../admin/AdminHttp.ts"
 import { nodeId, type NodeId } from "../../proto-schemas/src/NodeId.ts"
 import { HlcClock } from "../clock/HlcClock.ts"
 import type { NodeSettings } from "../config/NodeConfig.ts"
@@ -16,6 +17,7 @@ import * as ClusterAuth from "../network/ClusterAuth.ts"
 import { PeerClientProtocol } from "../network/PeerNetwork.ts"
 import * as PeerServer from "../network/PeerServer.ts"
 import { AntiEntropy, AntiEntropyConfig } from "../replication/AntiEntropy.ts"
+import { CursorStore } from "../replication/CursorStore.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
 import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
@@ -38,7 +40,15 @@ export interface CoreOptions {
   readonly writeTimeoutMs: number
   readonly antiEntropyIntervalMs: number
   readonly maxClockDriftMs: number
+  /** This node's initial membership meta (e.g. `admin`: its admin HTTP address). */
+  readonly meta?: Readonly<Record<string, string>>
 }
+
+/** `host:port` of the node's admin HTTP port, gossiped in its meta; undefined when it has none. */
+export const adminAddressOf = (settings: NodeSettings): string | undefined =>
+  settings.admin.httpPort === 0 ? undefined : settings.admin.advertiseAddress !== ""
+    ? settings.admin.advertiseAddress
+    : `${settings.admin.bindAddress}:${settings.admin.httpPort}`
 
 export const coreOptions = (settings: NodeSettings, advertiseAddress: string): CoreOptions => ({
   nodeId: nodeId(settings.nodeId),
@@ -49,7 +59,8 @@ export const coreOptions = (settings: NodeSettings, advertiseAddress: string): C
   heartbeatTimeoutMs: settings.transaction.heartbeatTimeoutSeconds * 1000,
   writeTimeoutMs: settings.replication.writeTimeoutMs,
   antiEntropyIntervalMs: settings.replication.antiEntropyIntervalMs,
-  maxClockDriftMs: settings.replication.maxClockDriftMs
+  maxClockDriftMs: settings.replication.maxClockDriftMs,
+  meta: adminAddressOf(settings) === undefined ? {} : { admin: adminAddressOf(settings)! }
 })
 
 /**
@@ -63,7 +74,8 @@ export const coreLayer = (options: CoreOptions) => {
       nodeId: options.nodeId,
       advertiseAddress: options.advertiseAddress,
       seedNodes: options.seedNodes,
-      ...options.gossip
+      ...options.gossip,
+      meta: options.meta ?? {}
     }),
     Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
     Layer.succeed(CoordinatorConfig, { nodeId: options.nodeId, writeTimeoutMs: options.writeTimeoutMs }),
@@ -85,4 +97,20 @@ export const socketTransport = (host: string, port: number): Layer.Layer<
   unknown
 > => Layer.merge(PeerServer.layerProtocolSocket({ host, port }), PeerClientProtocol.layerSocket())
 
-export const fileMembershipStore = (dataDir: string) => MembershipStore.layerFile(dataDir)
+/**
+ * The admin HTTP API (`[admin] http_port`), on the core's membership, anti-entropy and storage;
+ * nothing when the port is 0. Its secret is `[admin] secret`, else the cluster secret.
+ */
+export const adminLayer = (settings: NodeSettings, advertiseAddress: string) => {
+  if (settings.admin.httpPort === 0) return Layer.empty
+  const secret = settings.admin.secret ?? settings.cluster.clusterSecret
+  return AdminHttp.layer({
+    port: settings.admin.httpPort,
+    host: settings.admin.bindAddress,
+    secret: secret === undefined ? Option.none() : Option.some(Redacted.make(secret)),
+    expectsPeers: settings.cluster.seedNodes.some((seed) => seed !== advertiseAddress)
+  })
+}
+
+/** The node's durable state files: membership and anti-entropy cursors. */
+export const fileStores = (dataDir: string) => Layer.merge(MembershipStore.layerFile(dataDir), CursorStore.layerFile(dataDir))

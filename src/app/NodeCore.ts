@@ -5,12 +5,13 @@
  */
 import { Effect, Layer, Logger, ManagedRuntime } from "effect"
 import { levels } from "./MainLayer.ts"
+import { Publisher } from "../cdc/Publisher.ts"
 import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
 import { type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
 import { type ReplicateReply, reviveRequest, runWrite } from "../replication/Replicator.ts"
 import { WriteCoordinator, type WriteRequest } from "../replication/WriteCoordinator.ts"
 import { Storage } from "../storage/Storage.ts"
-import { coreLayer, coreOptions, fileMembershipStore, socketTransport } from "./CoreLayer.ts"
+import { adminLayer, coreLayer, coreOptions, fileStores, socketTransport } from "./CoreLayer.ts"
 
 /** How the core's storage talks to the MySQL side of the node. */
 export interface BusHub {
@@ -31,9 +32,12 @@ export const advertiseAddressOf = (settings: NodeSettings): string =>
 
 export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<RunningCore> => {
   const peerAddress = advertiseAddressOf(settings)
-  const layer = coreLayer(coreOptions(settings, peerAddress)).pipe(
+  // The change publisher follows this node's commit logs (it starts nothing when [publisher] is off);
+  // the admin API is served on the core's services (nothing when [admin] http_port is 0).
+  const layer = Layer.merge(adminLayer(settings, peerAddress), Publisher.layer).pipe(
+    Layer.provideMerge(coreLayer(coreOptions(settings, peerAddress))),
     Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort)),
-    Layer.provide(fileMembershipStore(settings.dataDir)),
+    Layer.provide(fileStores(settings.dataDir)),
     Layer.provideMerge(Storage.layer),
     Layer.provide(NodeConfig.layer(settings)),
     Layer.provide(ProcessBus.layerSupervisor(hub)),
@@ -57,4 +61,15 @@ export const localHub = (): { readonly core: BusHub; readonly mysql: BusHub } =>
     core: { toWorkers: (m) => toMysql.forEach((h) => h(m)), fromWorkers: (h) => void toCore.push(h) },
     mysql: { toWorkers: (m) => toCore.forEach((h) => h(m)), fromWorkers: (h) => void toMysql.push(h) }
   }
+}
+
+/** A standalone node with `[publisher]` on: only the change publisher, following the commit logs. */
+export const startPublisher = async (settings: NodeSettings): Promise<{ readonly dispose: () => Promise<void> }> => {
+  const runtime = ManagedRuntime.make(Publisher.layer.pipe(
+    Layer.provide(NodeConfig.layer(settings)),
+    Layer.provide(Logger.logFmt),
+    Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
+  ))
+  await runtime.runPromise(Effect.void)
+  return { dispose: () => runtime.dispose() }
 }

@@ -5,6 +5,7 @@ import { resolve } from "node:path"
 import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
+import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
 
 export { ConfigError }
 
@@ -23,6 +24,8 @@ export interface MysqlSettings extends MysqlOptions {
   /** MySQL worker processes; 0 = one per CPU. */
   readonly workers: number
   readonly users: ReadonlyArray<MysqlUser>
+  /** AUTO_INCREMENT id layout (marmot.md §10): compact = 53-bit (JS-safe), extended = 64-bit */
+  readonly autoIdMode: "compact" | "extended"
 }
 
 export interface LoggingSettings {
@@ -58,6 +61,17 @@ export interface ReplicationSettings {
   readonly maxClockDriftMs: number
 }
 
+/** `[admin]`: the node's admin and observability HTTP port (served by its cluster core). */
+export interface AdminSettings {
+  /** 0 = off. */
+  readonly httpPort: number
+  readonly bindAddress: string
+  /** `host:port` the other nodes and `marmot status` use to reach it; empty = bind_address:http_port. */
+  readonly advertiseAddress: string
+  /** Secret of the /admin/ endpoints (MARMOT_ADMIN_SECRET wins); undefined = the cluster secret. */
+  readonly secret: string | undefined
+}
+
 /** `[transaction]`. */
 export interface TransactionSettings {
   /** Intents of a coordinator silent this long expire. */
@@ -71,8 +85,10 @@ export interface NodeSettings {
   readonly cluster: ClusterSettings
   readonly replication: ReplicationSettings
   readonly transaction: TransactionSettings
+  readonly admin: AdminSettings
   readonly logging: LoggingSettings
   readonly extensions: ExtensionSettings
+  readonly publisher: PublisherSettings
 }
 
 export const defaults: NodeSettings = {
@@ -87,7 +103,8 @@ export const defaults: NodeSettings = {
     lockWaitTimeoutSeconds: 50,
     workers: 0,
     users: [{ name: "root", password: "" }],
-    ...mysqlOptionDefaults
+    ...mysqlOptionDefaults,
+    autoIdMode: "compact"
   },
   cluster: {
     grpcPort: 0,
@@ -102,8 +119,10 @@ export const defaults: NodeSettings = {
   },
   replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000 },
   transaction: { heartbeatTimeoutSeconds: 10 },
+  admin: { httpPort: 0, bindAddress: "127.0.0.1", advertiseAddress: "", secret: undefined },
   logging: { level: "info" },
-  extensions: extensionDefaults
+  extensions: extensionDefaults,
+  publisher: publisherDefaults()
 }
 
 /** What the command line can override; each maps to one config key. */
@@ -118,6 +137,9 @@ export interface Overrides {
   readonly seedNodes?: ReadonlyArray<string> | undefined
   /** From MARMOT_CLUSTER_SECRET, which wins over the file. */
   readonly clusterSecret?: string | undefined
+  readonly adminPort?: number | undefined
+  /** From MARMOT_ADMIN_SECRET, which wins over the file. */
+  readonly adminSecret?: string | undefined
 }
 
 type Table = Record<string, unknown>
@@ -133,7 +155,7 @@ export class Reader {
     return this.path === "" ? k : `${this.path}.${k}`
   }
 
-  private take(k: string): unknown {
+  take(k: string): unknown {
     this.seen.add(k)
     return this.table[k]
   }
@@ -219,7 +241,8 @@ const readMysql = (r: Reader): MysqlSettings => {
     lockWaitTimeoutSeconds: r.int("lock_wait_timeout_seconds", d.lockWaitTimeoutSeconds, 1, 31_536_000),
     workers: r.int("workers", d.workers, 0, 256),
     users,
-    ...readMysqlOptions(r)
+    ...readMysqlOptions(r),
+    autoIdMode: r.oneOf("auto_id_mode", d.autoIdMode, ["compact", "extended"])
   }
   r.done()
   return settings
@@ -267,6 +290,19 @@ const readTransaction = (r: Reader): TransactionSettings => {
   return settings
 }
 
+const readAdmin = (r: Reader): AdminSettings => {
+  const d = defaults.admin
+  const secret = r.string("secret", "")
+  const settings: AdminSettings = {
+    httpPort: r.int("http_port", d.httpPort, 0, 65535),
+    bindAddress: r.string("bind_address", d.bindAddress),
+    advertiseAddress: r.string("advertise_address", d.advertiseAddress),
+    secret: secret === "" ? undefined : secret
+  }
+  r.done()
+  return settings
+}
+
 /** Decodes a parsed TOML document into settings; throws ConfigError naming the bad key. */
 export const fromToml = (doc: Table): NodeSettings => {
   const r = new Reader(doc, "")
@@ -277,13 +313,15 @@ export const fromToml = (doc: Table): NodeSettings => {
     cluster: readCluster(r.section("cluster")),
     replication: readReplication(r.section("replication")),
     transaction: readTransaction(r.section("transaction")),
+    admin: readAdmin(r.section("admin")),
     logging: (() => {
       const l = r.section("logging")
       const level = l.oneOf("level", defaults.logging.level, ["debug", "info", "warning", "error"])
       l.done()
       return { level }
     })(),
-    extensions: readExtensions(r.section("extensions"))
+    extensions: readExtensions(r.section("extensions")),
+    publisher: readPublisher(r.section("publisher"))
   }
   r.done()
   return settings
@@ -305,6 +343,11 @@ export const applyOverrides = (s: NodeSettings, o: Overrides): NodeSettings => (
     grpcPort: o.grpcPort ?? s.cluster.grpcPort,
     seedNodes: o.seedNodes ?? s.cluster.seedNodes,
     clusterSecret: o.clusterSecret ?? s.cluster.clusterSecret
+  },
+  admin: {
+    ...s.admin,
+    httpPort: o.adminPort ?? s.admin.httpPort,
+    secret: o.adminSecret ?? s.admin.secret
   }
 })
 

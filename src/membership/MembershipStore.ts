@@ -5,7 +5,8 @@
  * directory); `layerMemory` is for tests and simulation.
  */
 import { Context, Data, Effect, Layer, Ref, Schema } from "effect"
-import { mkdir, open, readFile, rename } from "node:fs/promises"
+import { readFile } from "node:fs/promises"
+import { writeAtomically } from "../storage/AtomicFile.ts"
 import { join } from "node:path"
 import { MemberState } from "../../proto-schemas/src/Gossip.ts"
 
@@ -72,23 +73,4 @@ export class MembershipStore extends Context.Tag("marmot/membership/MembershipSt
 
   static readonly layerFile = (dataDir: string): Layer.Layer<MembershipStore> =>
     Layer.succeed(MembershipStore, MembershipStore.makeFile(dataDir))
-}
-
-const writeAtomically = async (dir: string, path: string, text: string) => {
-  await mkdir(dir, { recursive: true })
-  const temp = `${path}.tmp`
-  const file = await open(temp, "w")
-  try {
-    await file.writeFile(text, "utf8")
-    await file.sync()
-  } finally {
-    await file.close()
-  }
-  await rename(temp, path)
-  const directory = await open(dir, "r")
-  try {
-    await directory.sync()
-  } finally {
-    await directory.close()
-  }
 }

@@ -70,7 +70,7 @@ export class PeerClientProtocol extends Context.Tag("marmot/network/PeerClientPr
         const parsed = parseAddress(address)
         if (parsed === undefined) return yield* unreachable(`invalid peer address ${JSON.stringify(address)}`)
         const { host, port } = parsed
-        const socket = yield* NodeSocket.makeNet({ host, port, openTimeout: options?.openTimeoutMs ?? 1000 })
+        const socket = yield* NodeSocket.makeNet({ host, port, openTimeout: options?.openTimeoutMs ?? 1000, noDelay: true })
         return yield* RpcClient.makeProtocolSocket().pipe(
           Effect.provideService(Socket.Socket, socket),
           Effect.provideService(RpcSerialization.RpcSerialization, RpcSerialization.msgPack)

@@ -37,7 +37,8 @@ export const layerProtocolSocket = (options: {
   readonly port: number
 }): Layer.Layer<RpcServer.Protocol | SocketServer.SocketServer, SocketServer.SocketServerError> =>
   RpcServer.layerProtocolSocketServer.pipe(
-    Layer.provideMerge(NodeSocketServer.layer({ host: options.host, port: options.port })),
+    // noDelay: a request and its answer are small writes; Nagle would hold each one back.
+    Layer.provideMerge(NodeSocketServer.layer({ host: options.host, port: options.port, noDelay: true })),
     Layer.provide(RpcSerialization.layerMsgPack)
   )
 

@@ -3,6 +3,7 @@ import type { Arg, TableRef } from "../sql/Statement.ts"
 import type { SqliteConnection } from "../storage/SqliteConnection.ts"
 import type { ConsistencyLevel } from "../../proto-schemas/src/Transaction.ts"
 import type { Replicator } from "../replication/Replicator.ts"
+import type { LocalCommitLog } from "./LocalCommitLog.ts"
 import type { DatabaseHandle, StorageService } from "../storage/Storage.ts"
 import { Errors } from "./Errors.ts"
 import type { Session } from "./Session.ts"
@@ -18,6 +19,8 @@ export interface EngineContext {
   /** Cluster mode: committed writes go through the node's write coordinator. Standalone: undefined. */
   readonly replicator: Replicator | undefined
   readonly defaultConsistency: ConsistencyLevel
+  /** Standalone with a change publisher: commits also write the commit log. Otherwise undefined. */
+  readonly commitLog: LocalCommitLog | undefined
 }
 
 export const sysVar = (ctx: EngineContext, session: Session, name: string, scope: "session" | "global" | "default"): SysValue => {

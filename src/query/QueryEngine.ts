@@ -10,9 +10,13 @@ import { ensureCaptureTriggers } from "../storage/Capture.ts"
 import { loadInto } from "../storage/Extensions.ts"
 import { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { DatabaseExists, InvalidDatabaseName, Storage, validDatabaseName } from "../storage/Storage.ts"
+import { ProcessBus } from "../process/ProcessBus.ts"
+import { AutoIdGenerator } from "./AutoId.ts"
+import { LocalCommitLog } from "./LocalCommitLog.ts"
 import { stringShape } from "./ColumnTypes.ts"
 import { bindArgs, type EngineContext, requireDatabase } from "./Context.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
+import { configureAutoIds } from "./InsertIds.ts"
 import { runExplain } from "./Explain.ts"
 import { prepareLoadData } from "./LoadData.ts"
 import { columnsBeforeExecution, prepareRead, runSelect, type Rows } from "./Reads.ts"
@@ -311,6 +315,8 @@ const make = Effect.gen(function*() {
   const storage = yield* Storage
   const config = yield* NodeConfig
   const replicator = yield* Effect.serviceOption(WorkerReplicator)
+  const bus = yield* ProcessBus
+  configureAutoIds(new AutoIdGenerator({ mode: config.mysql.autoIdMode, nodeId: config.nodeId, workerIndex: bus.workerIndex, workerCount: bus.workerCount }))
   const scratch = yield* Effect.acquireRelease(
     Effect.sync(() => new SqliteConnection(":memory:", { readonly: false, extensions: storage.extensions() })),
     (c) => Effect.sync(() => c.close())
@@ -322,7 +328,8 @@ const make = Effect.gen(function*() {
     globals: new Map<string, SysValue>([["max_connections", BigInt(config.mysql.maxConnections)], ["max_allowed_packet", BigInt(config.mysql.maxAllowedPacket)]]),
     lockWaitTimeoutMs: config.mysql.lockWaitTimeoutSeconds * 1000,
     replicator: replicator._tag === "Some" ? replicator.value : undefined,
-    defaultConsistency: config.replication.defaultWriteConsistency
+    defaultConsistency: config.replication.defaultWriteConsistency,
+    commitLog: replicator._tag === "None" && config.publisher.enabled ? new LocalCommitLog(config.nodeId, bus.workerIndex) : undefined
   }
   ctx.globals.set("marmot_write_consistency", config.replication.defaultWriteConsistency)
   // Every statement that fails with a MySQL error is logged at debug level with its text (WordPress

@@ -5,7 +5,7 @@ import type { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { type ColumnInfo, foreignKeyNames, readTableInfo, type TableInfo } from "../storage/TableInfo.ts"
 import { columnDef, type ColumnShape, isTextType, mysqlTypeName, stringShape } from "./ColumnTypes.ts"
 import { type EngineContext, requireDatabase, sysVar } from "./Context.ts"
-import { Errors, fromSqlite } from "./Errors.ts"
+import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
 import { informationSchemaTables, isInformationSchema } from "./InformationSchema.ts"
 import type { Rows } from "./Reads.ts"
 import type { Session } from "./Session.ts"
@@ -134,6 +134,9 @@ const showRows = (ctx: EngineContext, session: Session, show: ShowStatement): Ro
       const row = handle.reader.prepare("SELECT sql, type, name FROM sqlite_schema WHERE name = ? AND type IN ('table','view')").stmt.all(show.table.table) as Array<Array<string>>
       if (row.length === 0) throw Errors.noSuchTable(handle.name, show.table.table)
       const [sql, type, name] = row[0]!
+      if (show.view === true && type !== "view") {
+        throw new MysqlError({ code: 1347, sqlState: "HY000", message: `'${handle.name}.${name}' is not VIEW` })
+      }
       if (type === "view") {
         const body = sql!.replace(/^CREATE\s+VIEW\s+\S+\s+AS\s+/i, "")
         return resultOf(

@@ -5,6 +5,7 @@ import type { DatabaseHandle } from "../storage/Storage.ts"
 import { LockDeadlock, LockWaitTimeout } from "../storage/WriteLock.ts"
 import type { EngineContext } from "./Context.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
+import { databaseKey } from "../replication/IntentKey.ts"
 import { buildRequest, consistencyOf, replicateAll } from "./Replication.ts"
 import type { Session } from "./Session.ts"
 
@@ -74,7 +75,7 @@ const statement = <A>(conn: SqliteConnection, work: (conn: SqliteConnection) => 
 
 /** Cluster mode: the writer's changes go to the session's capture for this database. */
 const track = (ctx: EngineContext, session: Session, handle: DatabaseHandle): CaptureSink | undefined => {
-  if (ctx.replicator === undefined) return undefined
+  if (ctx.replicator === undefined && ctx.commitLog === undefined) return undefined
   let sink = session.captured.get(handle)
   if (sink === undefined) session.captured.set(handle, sink = new CaptureSink())
   handle.writer.replicationCapture = sink
@@ -164,14 +165,17 @@ const autocommit = <A>(ctx: EngineContext, session: Session, handle: DatabaseHan
     const sink = track(ctx, session, handle)
     try {
       const result = work(handle.writer)
-      if (sink !== undefined && (sink.images.length > 0 || sink.ddl.length > 0) && open()) {
+      if (ctx.replicator !== undefined && sink !== undefined && (sink.images.length > 0 || sink.ddl.length > 0) && open()) {
         // Replicated: the images leave, the file lock is released before any network round trip,
         // and the change comes back through the applier.
         const request = buildRequest(handle, sink, consistencyOf(ctx, session))
         handle.writer.exec("ROLLBACK")
         return replicateAll(ctx, [request]).then(() => result)
       }
-      if (open()) handle.writer.exec("COMMIT")
+      if (open()) {
+        if (sink !== undefined) ctx.commitLog?.record(handle, sink)
+        handle.writer.exec("COMMIT")
+      }
       return result
     } catch (e) {
       if (open()) handle.writer.exec("ROLLBACK")
@@ -214,7 +218,11 @@ export const commit = (ctx: EngineContext, session: Session): void | Promise<voi
   let failure: MysqlError | undefined
   for (const handle of session.held) {
     try {
-      if (handle.writer.inTransaction) handle.writer.exec("COMMIT")
+      if (handle.writer.inTransaction) {
+        const sink = session.captured.get(handle)
+        if (sink !== undefined) ctx.commitLog?.record(handle, sink)
+        handle.writer.exec("COMMIT")
+      }
     } catch (e) {
       failure ??= fromSqlite(e, handle.name)
       if (handle.writer.inTransaction) handle.writer.exec("ROLLBACK")
@@ -310,4 +318,4 @@ export const abandon = (session: Session): void => {
 
 /** Cluster mode: CREATE or DROP DATABASE goes to every node through the write coordinator. */
 export const replicateDatabaseOp = (ctx: EngineContext, session: Session, name: string, op: "create" | "drop"): Promise<void> =>
-  replicateAll(ctx, [{ database: name, changes: [], databaseOp: op, consistency: consistencyOf(ctx, session) }])
+  replicateAll(ctx, [{ database: name, changes: [], databaseOp: op, locks: [databaseKey(name)], consistency: consistencyOf(ctx, session) }])

@@ -3,6 +3,9 @@ import type { Statement } from "../sql/Statement.ts"
 import type { SqliteConnection } from "../storage/SqliteConnection.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
 import type { TableInfo } from "../storage/TableInfo.ts"
+import { applyColumnChange } from "./AlterTable.ts"
+import { firstGenerated, planIds } from "./InsertIds.ts"
+import { runMultiTable } from "./MultiTable.ts"
 import { bindArgs, type EngineContext, localizeSql, requireDatabase } from "./Context.ts"
 import { CaptureSink, ensureCaptureTriggers, unchanged } from "../storage/Capture.ts"
 import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
@@ -26,94 +29,29 @@ type Insert = Extract<Statement, { kind: "insert" | "replace" }>
 type UpdateOrDelete = Extract<Statement, { kind: "update" | "delete" }>
 type Ddl = Extract<Statement, { kind: "ddl" }>
 
-/**
- * The next id of an AUTO_INCREMENT column: past every id the table ever held (SQLite's
- * AUTOINCREMENT keeps that high-water mark in sqlite_sequence) and past its current rows.
- */
-const nextAutoIncrement = (conn: SqliteConnection, table: string): bigint => {
-  const max = conn.prepare(`SELECT max(rowid) FROM main.${quoteIdent(table)}`).stmt.all() as Array<Array<unknown>>
-  let high = BigInt((max[0]?.[0] as bigint | null | undefined) ?? 0n)
-  const seq = conn.prepare("SELECT seq FROM main.sqlite_sequence WHERE name = ?")
-  try {
-    const row = seq.stmt.all(table) as Array<Array<unknown>>
-    const s = row[0]?.[0]
-    if (typeof s === "bigint" && s > high) high = s
-  } catch {
-    // no AUTOINCREMENT table in this database yet
-  }
-  return high + 1n
-}
-
-const isZeroOrNull = (v: unknown): boolean =>
-  v === null || v === undefined || v === 0n || v === 0 || v === "0" || v === ""
-
-const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
-
-/**
- * MySQL generates an AUTO_INCREMENT id for NULL or 0; SQLite would store the 0. Generated ids are
- * assigned here, so LAST_INSERT_ID() is exactly the first id this statement generated.
- */
-const assignIds = (
-  conn: SqliteConnection,
-  shape: TableInfo | undefined,
-  table: string,
-  stmt: Insert,
-  args: Array<unknown>
-): { firstGenerated: bigint | undefined; lastExplicit: bigint | undefined; implicit: boolean } => {
-  const auto = shape?.autoIncrement
-  const none = { firstGenerated: undefined, lastExplicit: undefined, implicit: false }
-  if (shape === undefined || auto === undefined) return none
-  const columns = stmt.columns ?? shape.columns.map((c) => c.name)
-  const position = columns.findIndex((c) => sameName(c, auto))
-  if (position < 0) return { ...none, implicit: true }
-  if (stmt.rows === undefined) return none
-  let next: bigint | undefined
-  let firstGenerated: bigint | undefined
-  let lastExplicit: bigint | undefined
-  for (const row of stmt.rows) {
-    const argIndex = row[position]
-    if (argIndex === undefined || argIndex < 0) continue
-    const v = args[argIndex]
-    if (isZeroOrNull(v)) {
-      if (next === undefined) {
-        next = nextAutoIncrement(conn, table)
-      }
-      args[argIndex] = next
-      firstGenerated ??= next
-      next++
-    } else {
-      const explicit = typeof v === "bigint" ? v : typeof v === "number" && Number.isInteger(v) ? BigInt(v) : undefined
-      if (explicit !== undefined) {
-        lastExplicit = explicit
-        if (next !== undefined && explicit >= next) next = explicit + 1n
-      }
-    }
-  }
-  return { firstGenerated, lastExplicit, implicit: false }
-}
-
 export const runInsert = (ctx: EngineContext, session: Session, stmt: Insert, params: ReadonlyArray<ParamValue>) => {
   const handle = requireDatabase(ctx, stmt.target.database ?? session.database)
   return withWriter(ctx, session, handle, (conn): Ok => {
     const sink = new CaptureSink()
     let args: Array<unknown> = []
     try {
-      const prepared = conn.prepare(localizeSql(ctx, conn, handle.name, stmt.sqlite.sql, stmt.tables))
       args = bindArgs(ctx, session, stmt.sqlite.args, params)
-      const shape = handle.tableInfo(stmt.target.table)
-      const ids = assignIds(conn, shape, stmt.target.table, stmt, args)
+      const ids = planIds(conn, handle.tableInfo(stmt.target.table), stmt, args)
+      const prepared = conn.prepare(localizeSql(ctx, conn, handle.name, ids.sql, stmt.tables))
       conn.capture = sink
       const result = prepared.stmt.run(args)
       const changes = BigInt(result.changes)
-      let generated = ids.firstGenerated
-      if (ids.implicit && changes > 0n) generated = BigInt(result.lastInsertRowid) - changes + 1n
-      if (generated !== undefined && changes > 0n) session.lastInsertId = generated
       // MySQL counts a REPLACE that deleted a row as 2, an upsert that changed a row as 2, an unchanged one as 0.
       let affected = 0n
+      let inserted = false
       for (const image of sink.images) {
         if (image.table !== stmt.target.table) continue
         affected += image.op === "U" ? (unchanged(image) ? 0n : 2n) : 1n
+        if (image.op === "I") inserted = true
       }
+      // an upsert that only updated rows generated ids it did not use: LAST_INSERT_ID() stays
+      const generated = inserted || sink.images.length === 0 ? firstGenerated() : undefined
+      if (generated !== undefined && changes > 0n) session.lastInsertId = generated
       session.rowCount = affected
       return ok(affected, (changes > 0n ? generated ?? ids.lastExplicit : undefined) ?? 0n)
     } catch (e) {
@@ -130,6 +68,7 @@ export const runUpdateOrDelete = (
   stmt: UpdateOrDelete,
   params: ReadonlyArray<ParamValue>
 ) => {
+  if (stmt.multi !== undefined) return runMultiTable(ctx, session, stmt, stmt.multi, params)
   const handle = requireDatabase(ctx, stmt.target.database ?? session.database)
   return withWriter(ctx, session, handle, (conn): Ok => {
     const sink = new CaptureSink()
@@ -150,15 +89,20 @@ export const runUpdateOrDelete = (
         if (!unchanged(image)) changed++
       }
       if (matched === 0) matched = changed = result.changes
-      const affected = session.foundRowsFlag ? matched : changed
-      session.rowCount = BigInt(affected)
-      return { ...ok(affected), info: `Rows matched: ${matched}  Changed: ${changed}  Warnings: 0` }
+      return updated(session, matched, changed)
     } catch (e) {
       throw fromSqlite(e, handle.name)
     } finally {
       conn.capture = undefined
     }
   })
+}
+
+/** An UPDATE's outcome: MySQL reports rows it changed, or rows it matched when the client set CLIENT_FOUND_ROWS. */
+export const updated = (session: Session, matched: number, changed: number): Ok => {
+  const affected = session.foundRowsFlag ? matched : changed
+  session.rowCount = BigInt(affected)
+  return { ...ok(affected), info: `Rows matched: ${matched}  Changed: ${changed}  Warnings: 0` }
 }
 
 /**
@@ -254,10 +198,15 @@ export const runDdl = (ctx: EngineContext, session: Session, stmt: Ddl, params: 
   return withWriter(ctx, session, handle, (conn): Ok => {
     const apply = () => {
       for (const s of stmt.statements) {
+        if (s.change !== undefined) {
+          applyColumnChange(conn, handle.name, { ...s, change: s.change })
+          continue
+        }
         const sql = inlineArgs(localizeSql(ctx, conn, handle.name, s.sql, [stmt.target]), bindArgs(ctx, session, s.args, params))
         conn.exec(sql)
         conn.replicationCapture?.ddl.push(sql)
       }
+      conn.replicationCapture?.ddlTables.add(stmt.target.table)
       if (stmt.op === "truncate") resetAutoIncrement(conn, stmt.target.table)
       ensureCaptureTriggers(conn.db)
     }

@@ -2,8 +2,8 @@
  * Anti-entropy, first slice: every `intervalMs` this node pulls each ALIVE peer's commit log from
  * where it stopped last time and applies what it lacks (exactly once, LWW per row), so a node
  * that missed a COMMIT (partitioned, restarted, not prepared) converges, and a transaction
- * prepared here and committed elsewhere is resolved. Cursors live in memory: a restarted node
- * pulls each peer's log from the start again (applied markers make that harmless).
+ * prepared here and committed elsewhere is resolved. Cursors are saved after each round that
+ * moved them (`CursorStore`), so a restarted node resumes where it was.
  */
 import { Context, Duration, Effect, Layer, Metric, Schedule } from "effect"
 import type { MemberState } from "../../proto-schemas/src/Gossip.ts"
@@ -12,6 +12,7 @@ import { PullLogRequest } from "../../proto-schemas/src/Replication.ts"
 import { Membership } from "../membership/Membership.ts"
 import { makePeerClient } from "../network/PeerNetwork.ts"
 import * as Metrics from "./Metrics.ts"
+import { CursorStore } from "./CursorStore.ts"
 import { Participant } from "./Participant.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
 
@@ -27,16 +28,34 @@ export class AntiEntropyConfig extends Context.Tag("marmot/replication/AntiEntro
   AntiEntropySettings
 >() {}
 
+/** Where this node stands with one peer's commit log (what the admin API's members and /readyz show). */
+export interface PeerSync {
+  /** When a pull last drained the peer's log to its head (this node had everything it had then). */
+  readonly caughtUpAtMs: number | undefined
+  /** Entries of its log not pulled yet when the last successful pull started. */
+  readonly behindTransactions: number
+  /** Age of the newest entry that pull applied, ms (0 when it applied nothing). */
+  readonly lagMs: number
+  /** Why the last pull failed; undefined when it succeeded. */
+  readonly lastError: string | undefined
+}
+
 export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<AntiEntropy, {
   /** One pull from every ALIVE peer until each has nothing more; the number of transactions applied. */
   readonly syncNow: Effect.Effect<number>
+  /** Per peer pulled at least once since this node started. */
+  readonly peers: Effect.Effect<ReadonlyMap<NodeId, PeerSync>>
 }>() {
   static readonly make = Effect.gen(function*() {
     const config = yield* AntiEntropyConfig
     const membership = yield* Membership
     const participant = yield* Participant
     const peers = yield* makePeerClient(ReplicationRpcs)
-    const cursors = new Map<NodeId, Map<string, bigint>>()
+    const store = yield* CursorStore
+    const cursors = new Map<number, Map<string, bigint>>()
+    for (const [peer, dbs] of yield* store.load) cursors.set(peer, new Map(dbs))
+    let dirty = false
+    const syncs = new Map<NodeId, PeerSync>()
 
     const pullFrom = (peer: MemberState) =>
       Effect.gen(function*() {
@@ -54,45 +73,71 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
           const response = yield* peers.call(peer, (c) => c.PullLog(request))
           if (behind === undefined) {
             behind = 0
-            for (const head of response.heads ?? []) behind += Math.max(0, Number(head.seq - (cursor.get(head.database) ?? 0n)))
+            for (const head of response.heads ?? []) {
+              const at = cursor.get(head.database) ?? 0n
+              // The peer's log restarted (its data was wiped): read it again from the start.
+              if (head.seq < at) cursor.delete(head.database)
+              behind += Math.max(0, Number(head.seq - (cursor.get(head.database) ?? 0n)))
+            }
           }
           for (const txn of response.entries) {
-            const result = yield* participant.applyCommitted(txn)
+            // An entry this node cannot apply (its SQLite refuses it) must not stop every later one.
+            const result = yield* participant.applyCommitted(txn).pipe(
+              Effect.catchTag("ApplyFailed", (e) =>
+                Effect.as(
+                  Effect.zipRight(
+                    Effect.logError(`anti-entropy skipped a transaction from node ${peer.nodeId}: ${e.message}`),
+                    Metric.increment(Metrics.applyFailures)
+                  ),
+                  undefined
+                ))
+            )
             if (result?.applied === true) {
               appliedCount++
               newestWallMs = txn.commitHlc.wallMs
             }
             cursor.set(txn.database, txn.seq ?? 0n)
+            dirty = true
           }
           more = response.more && response.entries.length > 0
         }
         const peerLabel = String(peer.nodeId)
         yield* Metric.set(Metric.tagged(Metrics.peerLagTransactions, "peer", peerLabel), behind ?? 0)
         const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
-        yield* Metric.set(Metric.tagged(Metrics.peerLagMs, "peer", peerLabel), newestWallMs === undefined ? 0 : Math.max(0, now - newestWallMs))
+        const lagMs = newestWallMs === undefined ? 0 : Math.max(0, now - newestWallMs)
+        yield* Metric.set(Metric.tagged(Metrics.peerLagMs, "peer", peerLabel), lagMs)
         if (appliedCount > 0) yield* Metric.incrementBy(Metrics.antiEntropyApplied, appliedCount)
+        syncs.set(peer.nodeId, { caughtUpAtMs: now, behindTransactions: behind ?? 0, lagMs, lastError: undefined })
         return appliedCount
       }).pipe(
-        Effect.catchAll((e) =>
-          Effect.as(
-            e._tag === "ApplyFailed"
-              ? Effect.logWarning(`anti-entropy from node ${peer.nodeId}: ${e.message}`)
-              : Effect.logDebug(`anti-entropy from node ${peer.nodeId}: ${e.message}`),
-            0
-          )
-        )
+        Effect.tapError((e) =>
+          Effect.sync(() => {
+            const previous = syncs.get(peer.nodeId)
+            syncs.set(peer.nodeId, {
+              caughtUpAtMs: previous?.caughtUpAtMs,
+              behindTransactions: previous?.behindTransactions ?? 0,
+              lagMs: previous?.lagMs ?? 0,
+              lastError: e.message
+            })
+          })
+        ),
+        Effect.catchAll((e) => Effect.as(Effect.logDebug(`anti-entropy from node ${peer.nodeId}: ${e.message}`), 0))
       )
 
     const syncNow = Effect.gen(function*() {
       const alive = (yield* membership.alive).filter((m) => m.nodeId !== config.nodeId)
       const counts = yield* Effect.forEach(alive, pullFrom, { concurrency: "unbounded" })
       const total = counts.reduce((a, b) => a + b, 0)
+      if (dirty) {
+        dirty = false
+        yield* store.save(cursors)
+      }
       if (total > 0) yield* Effect.logInfo(`anti-entropy applied ${total} transaction(s) this node had missed`)
       return total
     }).pipe(Effect.annotateLogs({ subsystem: "anti-entropy", node: config.nodeId }))
 
     yield* syncNow.pipe(Effect.repeat(Schedule.spaced(Duration.millis(config.intervalMs))), Effect.forkScoped)
-    return AntiEntropy.of({ syncNow })
+    return AntiEntropy.of({ syncNow, peers: Effect.sync(() => new Map(syncs)) })
   })
 
   static readonly layer = Layer.scoped(AntiEntropy, AntiEntropy.make)

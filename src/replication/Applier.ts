@@ -184,6 +184,28 @@ export class Applier {
       if (this.applyChange(change, v)) rowsApplied++
       else rowsSkipped++
     }
+    return { applied: true, rowsApplied, rowsSkipped, seq: this.log(txn, v) }
+  }
+
+  /**
+   * The bookkeeping of a transaction whose rows the caller already wrote in this SQLite
+   * transaction (a standalone node's own commit): row versions, applied marker, commit log entry.
+   */
+  record(txn: CommittedTransaction): bigint {
+    const v: Version = { stamp: toStamp(txn.commitHlc), node: txn.commitHlc.nodeId }
+    for (const change of txn.changes) {
+      const pk = this.primaryKey(change.table)
+      const newKey = change.op === "D" ? undefined : dmlKey(change.table, this.keyValues(change, change.after!, pk))
+      if (change.op !== "I") {
+        const oldKey = dmlKey(change.table, this.keyValues(change, change.before!, pk))
+        if (newKey === undefined || !oldKey.equals(newKey)) this.setVersion(change.table, oldKey, v, true)
+      }
+      if (newKey !== undefined) this.setVersion(change.table, newKey, v, false)
+    }
+    return this.log(txn, v)
+  }
+
+  private log(txn: CommittedTransaction, v: Version): bigint {
     this.sql("INSERT INTO __marmot_applied_txn (txn_id, commit_stamp, commit_node) VALUES (?, ?, ?)").run(txn.txnId, v.stamp, v.node)
     const info = this.sql("INSERT INTO __marmot_commit_log (txn_id, commit_stamp, commit_node, body) VALUES (?, ?, ?, ?)").run(
       txn.txnId,
@@ -191,7 +213,7 @@ export class Applier {
       v.node,
       JSON.stringify(encodeBody(txn))
     )
-    return { applied: true, rowsApplied, rowsSkipped, seq: BigInt(info.lastInsertRowid) }
+    return BigInt(info.lastInsertRowid)
   }
 }
 

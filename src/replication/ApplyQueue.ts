@@ -2,6 +2,7 @@ import type { CommittedTransaction } from "../../proto-schemas/src/Transaction.t
 import { ensureCaptureTriggers } from "../storage/Capture.ts"
 import type { DatabaseHandle } from "../storage/Storage.ts"
 import { Applier, type ApplyResult, ensureReplicationTables } from "./Applier.ts"
+import { idempotent, isAlreadyApplied } from "./Ddl.ts"
 
 interface Pending {
   readonly txn: CommittedTransaction
@@ -70,7 +71,13 @@ export class ApplyQueue {
         try {
           const ddl = txn.ddl ?? []
           if (ddl.length > 0 && !this.applier.isApplied(txn.txnId)) {
-            for (const sql of ddl) db.exec(sql)
+            for (const sql of ddl) {
+              try {
+                db.exec(idempotent(sql))
+              } catch (e) {
+                if (!isAlreadyApplied(sql, e)) throw e
+              }
+            }
             ensureCaptureTriggers(db)
             this.applier.schemaChanged()
             schemaChanged = true

@@ -36,14 +36,15 @@ export class IntentTable {
 
   /** The vote for `request`; on Prepared every key of it is reserved. Re-preparing is idempotent. */
   prepare(request: PrepareRequest, nowMs: number, hlc: Hlc, stored: StoredVersion): PrepareVote {
-    const slots = request.changes.map((c) => this.slot(request.database, c.key))
+    const keys = request.locks === undefined ? request.changes.map((c) => c.key) : [...request.changes.map((c) => c.key), ...request.locks]
+    const slots = keys.map((key) => this.slot(request.database, key))
     for (let i = 0; i < slots.length; i++) {
       const holder = this.byKey.get(slots[i]!)
-      const change = request.changes[i]!
       if (holder !== undefined && holder !== request.txnId && this.live(holder, nowMs)) {
-        return new Conflict({ key: change.key, holder, reason: "intent" })
+        return new Conflict({ key: keys[i]!, holder, reason: "intent" })
       }
-      const stale = this.staleness(request, change, stored)
+      const change = request.changes[i]
+      const stale = change === undefined ? undefined : this.staleness(request, change, stored)
       if (stale !== undefined) return stale
     }
     for (const slot of slots) {

@@ -41,3 +41,9 @@ export const peerLagTransactions = Metric.gauge("marmot_peer_lag_transactions", 
 export const peerLagMs = Metric.gauge("marmot_peer_lag_ms", {
   description: "How old the last entry pulled from a peer was when applied here, ms"
 })
+
+/** Replicated transactions this node could not apply (its SQLite refused them) and skipped. */
+export const applyFailures = Metric.counter("marmot_apply_failures_total", {
+  description: "Replicated transactions this node could not apply and skipped",
+  incremental: true
+})

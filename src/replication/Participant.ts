@@ -147,7 +147,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
           schemaVersion: held.schemaVersion,
           ...(held.ddl === undefined ? {} : { ddl: held.ddl }),
           ...(held.databaseOp === undefined ? {} : { databaseOp: held.databaseOp })
-        })
+        }, true) // built from a request that was validated when it arrived
         yield* apply(txn).pipe(Effect.ensuring(Effect.sync(() => intents.release(request.txnId))))
         return new Ack({ hlc: yield* clock.now })
       })
@@ -200,7 +200,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
           }
           for (const [seq, body] of rows) {
             const txn = decodeBody(JSON.parse(body))
-            entries.push(new CommittedTransaction({ ...txn, seq: BigInt(seq) }))
+            entries.push(new CommittedTransaction({ ...txn, seq: BigInt(seq) }, true))
           }
         }
         return new PullLogResponse({ databases, entries, more, heads })

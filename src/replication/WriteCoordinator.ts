@@ -10,9 +10,11 @@ import { Context, Data, Deferred, Duration, Effect, Exit, FiberSet, Layer, Metri
 import type { Hlc } from "../../proto-schemas/src/Hlc.ts"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
 import type { RowChange } from "../../proto-schemas/src/RowChange.ts"
+import type { MemberState } from "../../proto-schemas/src/Gossip.ts"
 import {
   AbortRequest,
   CommitRequest,
+  CommittedTransaction,
   type ConsistencyLevel,
   PrepareRequest,
   type PrepareVote,
@@ -31,6 +33,8 @@ export interface WriteRequest {
   readonly changes: ReadonlyArray<RowChange>
   readonly ddl?: ReadonlyArray<string> | undefined
   readonly databaseOp?: "create" | "drop" | undefined
+  /** Keys to reserve without a change (tables a DDL statement alters, the database itself). */
+  readonly locks?: ReadonlyArray<Uint8Array> | undefined
   readonly consistency: ConsistencyLevel
 }
 
@@ -152,30 +156,76 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           changes: request.changes,
           consistency: request.consistency,
           ...(request.ddl === undefined ? {} : { ddl: request.ddl }),
-          ...(request.databaseOp === undefined ? {} : { databaseOp: request.databaseOp })
-        })
+          ...(request.databaseOp === undefined ? {} : { databaseOp: request.databaseOp }),
+          ...(request.locks === undefined ? {} : { locks: request.locks })
+        }, true) // our own worker built the changes; peers validate what they decode
 
-        const remoteVotes = Effect.forEach(targets, (member) =>
+        const committedAt = (commitHlc: Hlc) =>
+          new CommittedTransaction({
+            txnId,
+            commitHlc,
+            coordinator: self,
+            database: prepare.database,
+            changes: prepare.changes,
+            schemaVersion: prepare.schemaVersion,
+            ...(prepare.ddl === undefined ? {} : { ddl: prepare.ddl }),
+            ...(prepare.databaseOp === undefined ? {} : { databaseOp: prepare.databaseOp })
+          }, true)
+        // This node applies what it prepared directly (its intents are released by the apply),
+        // so a slow round of votes cannot make its own COMMIT find the intents expired.
+        const commitLocally = (commitHlc: Hlc) =>
+          participant.applyCommitted(committedAt(commitHlc)).pipe(
+            Effect.catchAll((e) => Effect.fail(new LocalApplyFailed({ reason: e.message })))
+          )
+        const prepareOn = (member: MemberState) =>
           peers.call(member, (c) => c.Prepare(prepare), timeout).pipe(
             Effect.map((vote): Vote => ({ nodeId: member.nodeId, vote })),
             Effect.catchAll((e) =>
               Effect.as(Effect.logDebug(`prepare ${txnId} on node ${member.nodeId}: ${e.message}`), { nodeId: member.nodeId, vote: undefined } as Vote)
             )
-          ), { concurrency: "unbounded" })
+          )
+
+        if (request.consistency === "ONE") {
+          // ONE: this node alone decides. The others get the write in the background (a refusal
+          // there is settled by last-write-wins when anti-entropy brings it).
+          const local = yield* participant.prepare(prepare).pipe(Effect.orDie)
+          if (local._tag === "Conflict") return yield* Effect.fail(new WriteConflict({ reason: local.reason }))
+          if (local._tag === "Rejected") {
+            return yield* Effect.fail(new WriteRejected({ code: local.code, sqlState: local.sqlState, message: local.message }))
+          }
+          const commitHlc = yield* clock.now
+          yield* commitLocally(commitHlc)
+          const commit = new CommitRequest({ txnId, commitHlc, database: request.database }, true)
+          for (const member of targets) {
+            yield* FiberSet.run(
+              background,
+              Effect.flatMap(prepareOn(member), ({ vote }) =>
+                vote?._tag === "Prepared"
+                  ? Effect.ignore(peers.call(member, (c) => c.Commit(commit), timeout))
+                  : vote === undefined
+                  ? Effect.void
+                  : Effect.ignore(peers.call(member, (c) => c.Abort(new AbortRequest({ txnId })), timeout)))
+            )
+          }
+          return { txnId, commitHlc, acks: 1 } satisfies WriteCommitted
+        }
+
         const [local, remote] = yield* Effect.all([
           participant.prepare(prepare).pipe(Effect.orDie),
-          remoteVotes
+          Effect.forEach(targets, prepareOn, { concurrency: "unbounded" })
         ], { concurrency: "unbounded" })
         const votes: Array<Vote> = [{ nodeId: self, vote: local }, ...remote]
         const prepared = votes.filter((v) => v.vote?._tag === "Prepared")
 
         const conflict = votes.find((v) => v.vote?._tag === "Conflict")
-        const rejected = votes.find((v) => v.vote?._tag === "Rejected")
         if (local._tag !== "Prepared" || conflict !== undefined || prepared.length < required) {
           yield* abortEverywhere(txnId, prepared)
           if (conflict?.vote?._tag === "Conflict") return yield* Effect.fail(new WriteConflict({ reason: conflict.vote.reason }))
-          if (rejected?.vote?._tag === "Rejected") {
-            const { code, message, sqlState } = rejected.vote
+          // A refusal counts only when this node refused, or when without the refusers no quorum is left
+          // (a member still catching up may not know the database yet; it gets the write later).
+          const rejected = local._tag === "Rejected" ? local : votes.find((v) => v.vote?._tag === "Rejected")?.vote
+          if (rejected?._tag === "Rejected") {
+            const { code, message, sqlState } = rejected
             return yield* Effect.fail(new WriteRejected({ code, sqlState, message }))
           }
           return yield* Effect.fail(
@@ -186,7 +236,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         // The commit timestamp is later than every voter's clock, so it follows every write they saw.
         for (const v of prepared) if (v.vote?._tag === "Prepared") yield* Effect.ignore(clock.observe(v.vote.hlc))
         const commitHlc = yield* clock.now
-        const commit = new CommitRequest({ txnId, commitHlc, database: request.database })
+        const commit = new CommitRequest({ txnId, commitHlc, database: request.database }, true)
 
         const remoteNeeded = required - 1
         const remotePrepared = prepared.filter((v) => v.nodeId !== self)
@@ -212,9 +262,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         }
         if (remotePrepared.length === 0 || remoteNeeded <= 0) Deferred.unsafeDone(enough, Exit.succeed(acks))
 
-        yield* participant.commit(commit).pipe(
-          Effect.catchAll((e) => Effect.fail(new LocalApplyFailed({ reason: e.message })))
-        )
+        yield* commitLocally(commitHlc)
         const remoteAcks = yield* Deferred.await(enough)
         if (remoteAcks < remoteNeeded) {
           return yield* Effect.fail(

@@ -5,13 +5,14 @@
  */
 import type { N } from "./EmitExpr.ts"
 import { nameOf } from "./EmitExpr.ts"
+import { mapType } from "./DdlTypes.ts"
 import { emitSelect } from "./EmitSelect.ts"
-import { createIndexSql, indexColumns, indexName, qualified, tableBody, tableCollation } from "./EmitTable.ts"
+import { createIndexSql, defaultSql, indexColumns, indexName, qualified, tableBody, tableCollation } from "./EmitTable.ts"
 import { lex, type Token } from "./Lexer.ts"
 import { normalize } from "./Normalize.ts"
 import { Out, quoteId, SyntaxErr, Unsupported } from "./Out.ts"
 import { parseOne } from "./Parse.ts"
-import type { DdlOp, Sqlite, Statement, TableRef } from "./Statement.ts"
+import type { DdlOp, DdlStep, Sqlite, Statement, TableRef } from "./Statement.ts"
 
 const ref = (x: N): TableRef => ({
   database: x?.db === null || x?.db === undefined || x?.db === "" ? undefined : nameOf(x.db),
@@ -20,7 +21,7 @@ const ref = (x: N): TableRef => ({
 const tname = (t: TableRef): string => qualified(t.database, t.table)
 const raw = (sql: string): Sqlite => ({ sql, args: [] })
 
-const ddl = (op: DdlOp, target: TableRef, statements: Array<Sqlite>, tables: Array<TableRef> = [target]): Statement =>
+const ddl = (op: DdlOp, target: TableRef, statements: Array<DdlStep>, tables: Array<TableRef> = [target]): Statement =>
   ({ kind: "ddl", op, statements, target, tables })
 
 const TABLE_OPTION_WORDS = new Set([
@@ -96,6 +97,7 @@ export const emitDdl = (src0: string, toks0: ReadonlyArray<Token>): Statement =>
       return ddl("alter_table", target, [])
     }
   }
+  if (toks[0]?.u === "ALTER" && toks[1]?.u === "TABLE" && hasAlterColumn(toks)) return alter(alterBySpec(src, toks))
   const norm = normalize(src, toks, false)
   const ast = parseOne(norm.text)
   switch (ast.type) {
@@ -201,9 +203,93 @@ const drop = (ast: N): Statement => {
   throw new Unsupported(`DROP ${kw.toUpperCase()}`)
 }
 
+/** An `ALTER [COLUMN] c SET DEFAULT … | DROP DEFAULT` spec at depth 0 (node-sql-parser lacks it). */
+const hasAlterColumn = (toks: ReadonlyArray<Token>): boolean => {
+  const first = toks[3]?.k === "." ? 5 : 3
+  let depth = 0
+  for (let i = first; i < toks.length; i++) {
+    const t = toks[i]!
+    if (t.k === "(") depth++
+    else if (t.k === ")") depth--
+    else if (depth === 0 && t.u === "ALTER" && t.k === "word" && (i === first || toks[i - 1]?.k === ",")) return true
+  }
+  return false
+}
+
+/**
+ * ALTER TABLE with an ALTER COLUMN spec: each spec is parsed on its own (`ALTER TABLE t <spec>`),
+ * ALTER COLUMN ones as `{ action: "default" }` items, and the specs are put back together in order.
+ */
+const alterBySpec = (src: string, toks: ReadonlyArray<Token>): N => {
+  const first = toks[3]?.k === "." ? 5 : 3
+  const head = src.slice(0, toks[first - 1]!.e)
+  const specs: Array<Array<Token>> = [[]]
+  let depth = 0
+  for (let i = first; i < toks.length; i++) {
+    const t = toks[i]!
+    if (t.k === "(") depth++
+    else if (t.k === ")") depth--
+    if (t.k === ";") break
+    if (depth === 0 && t.k === ",") specs.push([])
+    else specs[specs.length - 1]!.push(t)
+  }
+  let table: N = undefined
+  const expr: Array<N> = []
+  for (const spec of specs) {
+    if (spec.length === 0) throw new SyntaxErr(src.slice(toks[first]?.s ?? 0))
+    const text = src.slice(spec[0]!.s, spec[spec.length - 1]!.e)
+    if (spec[0]!.u === "ALTER") {
+      const c = spec[1]?.u === "COLUMN" ? 2 : 1
+      const column = spec[c]
+      const tail = spec.slice(c + 1).map((t) => t.u).join(" ")
+      if (column === undefined || (column.k !== "word" && column.k !== "ident")) throw new SyntaxErr(text)
+      if (tail === "DROP DEFAULT") {
+        expr.push({ action: "default", column: column.v, default_val: undefined })
+      } else if (spec[c + 1]?.u === "SET" && spec[c + 2]?.u === "DEFAULT" && spec.length > c + 3) {
+        // the value, parsed as the DEFAULT of a throwaway column definition
+        const probe = `ALTER TABLE t ADD COLUMN c INT DEFAULT ${src.slice(spec[c + 3]!.s, spec[spec.length - 1]!.e)}`
+        const parsed = parseOne(normalize(probe, lex(probe).toks, false).text)
+        expr.push({ action: "default", column: column.v, default_val: parsed.expr?.[0]?.default_val })
+      } else {
+        throw new Unsupported(`ALTER TABLE … ${text.toUpperCase()}`)
+      }
+      continue
+    }
+    const one = `${head} ${text}`
+    const ast = parseOne(normalize(one, lex(one).toks, false).text)
+    table ??= ast.table
+    expr.push(...(ast.expr ?? []))
+  }
+  if (table === undefined) {
+    const probe = `${head} ENGINE=InnoDB`
+    table = parseOne(normalize(probe, lex(probe).toks, false).text).table
+  }
+  return { type: "alter", table, expr }
+}
+
+/** MODIFY/CHANGE: the new column definition, which the executor puts in place by rebuilding the table. */
+const columnChange = (a: N, current: TableRef, action: string): DdlStep => {
+  const to = nameOf(a.column.column ?? a.column)
+  const from = action === "change" ? nameOf(a.old_column.column ?? a.old_column) : to
+  const plain = { ...a, resource: "column", primary_key: undefined, auto_increment: undefined, unique: undefined }
+  const { body } = tableBody([plain], undefined)
+  const integer = mapType(a.definition).integer || mapType(a.definition).serial
+  const autoIncrementSql = (a.auto_increment !== undefined || mapType(a.definition).serial) && integer
+    ? tableBody([{ ...plain, auto_increment: "auto_increment", primary_key: "primary key" }], undefined).body
+    : undefined
+  const suffix = a.suffix
+  const keyword = String(suffix?.keyword ?? "").toUpperCase()
+  const position = keyword === "FIRST" ? { first: true as const } : keyword === "AFTER" ? { after: nameOf(suffix.expr?.column ?? suffix.expr) } : undefined
+  return {
+    sql: body,
+    args: [],
+    change: { kind: "modify", table: current, from, to, autoIncrementSql, primaryKey: a.primary_key !== undefined && a.primary_key !== null, position }
+  }
+}
+
 const alter = (ast: N): Statement => {
   const t = ref(Array.isArray(ast.table) ? ast.table[0] : ast.table)
-  const statements: Array<Sqlite> = []
+  const statements: Array<DdlStep> = []
   const tables: Array<TableRef> = [t]
   let current = t
   const head = (): string => `ALTER TABLE ${tname(current)} `
@@ -245,7 +331,17 @@ const alter = (ast: N): Statement => {
       if (kw === "primary key" || ix.toLowerCase() === "primary") throw new Unsupported("ALTER TABLE … DROP PRIMARY KEY")
       statements.push(raw(`DROP INDEX ${qualified(current.database, indexName(current.table, ix))}`))
     } else if (action === "modify" || action === "change") {
-      throw new Unsupported("ALTER TABLE … MODIFY/CHANGE COLUMN (changing a column definition needs a table rebuild)")
+      statements.push(columnChange(a, current, action))
+      if (a.unique !== undefined && a.unique !== null) {
+        const col = nameOf(a.column.column ?? a.column)
+        statements.push(createIndexSql(current, { name: col, unique: true, columns: [col] }, false))
+      }
+    } else if (action === "default") {
+      statements.push({
+        sql: a.default_val?.value !== undefined ? "DEFAULT " + defaultSql(a.default_val.value) : "",
+        args: [],
+        change: { kind: "default", table: current, column: String(a.column) }
+      })
     } else if (action === "" || res === "engine" || res === "table_option" || a.type === "alter" && action === "") {
       // table options: ignored
     } else {

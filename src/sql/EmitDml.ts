@@ -7,14 +7,16 @@
  */
 import { emitExpr, nameOf, type N } from "./EmitExpr.ts"
 import { emitFrom, emitLimit, emitOrderBy, emitSelect, emitTableFactor, emitTableName } from "./EmitSelect.ts"
-import { type Out, quoteId, SyntaxErr, Unsupported } from "./Out.ts"
-import type { TableRef } from "./Statement.ts"
+import { type Out, quoteId, Refused, SyntaxErr, Unsupported } from "./Out.ts"
+import { emitMultiDelete, emitMultiUpdate, needsMultiUpdate } from "./EmitMultiTable.ts"
+import type { MultiTable, TableRef } from "./Statement.ts"
 
 export interface DmlShape {
   readonly kind: "insert" | "replace" | "update" | "delete"
   readonly target: TableRef
   readonly columns: ReadonlyArray<string> | undefined
   readonly rows: ReadonlyArray<ReadonlyArray<number>> | undefined
+  readonly multi?: MultiTable
 }
 
 const tableRef = (db: N, table: N): TableRef => ({
@@ -92,7 +94,7 @@ export const emitInsert = (o: Out, s: N): DmlShape => {
 }
 
 /** The FROM item a multi-table UPDATE/DELETE target names (by alias, else by table name). */
-const findItem = (items: ReadonlyArray<N>, name: string): N | undefined => {
+export const findItem = (items: ReadonlyArray<N>, name: string): N | undefined => {
   const lower = name.toLowerCase()
   return items.find((f) => f.as !== null && f.as !== undefined && nameOf(f.as).toLowerCase() === lower) ??
     items.find((f) => (f.as === null || f.as === undefined) && typeof f.table === "string" && f.table.toLowerCase() === lower)
@@ -103,15 +105,7 @@ export const emitUpdate = (o: Out, s: N, ignore: boolean): DmlShape => {
   const first = items[0]
   if (first === undefined || typeof first.table !== "string") throw new Unsupported("this UPDATE form")
   const sets: Array<N> = s.set ?? []
-  if (items.length > 1) {
-    for (const a of sets) {
-      const q = a.table === null || a.table === undefined ? undefined : nameOf(a.table)
-      if (q !== undefined && findItem(items, q) !== first) throw new Unsupported("multi-table UPDATE of a table other than the first")
-    }
-    if (items[1]?.join && !String(items[1].join).toUpperCase().match(/^(INNER |CROSS )?JOIN$/)) {
-      throw new Unsupported(`UPDATE … ${String(items[1].join)}`)
-    }
-  }
+  if (needsMultiUpdate(items, sets)) return emitMultiUpdate(o, s, items, ignore)
   o.w(ignore ? "UPDATE OR IGNORE " : "UPDATE ")
   emitTableFactor(o, first)
   o.w(" SET ")
@@ -136,7 +130,7 @@ export const emitUpdate = (o: Out, s: N, ignore: boolean): DmlShape => {
   return { kind: "update", target: tableRef(first.db, first.table), columns: undefined, rows: undefined }
 }
 
-const emitWhere = (o: Out, conds: ReadonlyArray<N>): void => {
+export const emitWhere = (o: Out, conds: ReadonlyArray<N>): void => {
   if (conds.length === 0) return
   o.w(" WHERE ")
   conds.forEach((c, i) => {
@@ -162,14 +156,13 @@ export const emitDelete = (o: Out, s: N): DmlShape => {
   if (targets.length === 0 || from.length === 0) throw new Unsupported("this DELETE form")
   const resolved = targets.map((t) => {
     const item = findItem(from, nameOf(t.table))
-    if (item === undefined || typeof item.table !== "string") throw new SyntaxErr(nameOf(t.table))
+    if (item === undefined) throw new Refused(1109, "42S02", `Unknown table '${nameOf(t.table)}' in MULTI DELETE`)
+    if (typeof item.table !== "string") throw new SyntaxErr(nameOf(t.table))
     return { item, ref: (item.as !== null && item.as !== undefined ? nameOf(item.as) : item.table) as string }
   })
   const base = resolved[0]!.item
   const baseKey = (x: N): string => `${x.db ?? ""}\u0000${String(x.table).toLowerCase()}`
-  if (resolved.some((r) => baseKey(r.item) !== baseKey(base))) {
-    throw new Unsupported("multi-table DELETE from different tables")
-  }
+  if (resolved.some((r) => baseKey(r.item) !== baseKey(base))) return emitMultiDelete(o, s, from, resolved.map((r) => r.ref))
   if (Array.isArray(s.orderby) && s.orderby.length > 0) throw new Unsupported("multi-table DELETE with ORDER BY")
   o.w("DELETE FROM ")
   emitTableName(o, base.db, base.table)

@@ -69,9 +69,28 @@ const emitWith = (o: Out, ws: Array<N>): void => {
   o.w(" ")
 }
 
+/** Some aggregate call in an expression tree (subqueries included: then SQLite's rule is left to apply). */
+const hasAggregate = (e: unknown): boolean => {
+  if (e === null || typeof e !== "object") return false
+  if ((e as N).type === "aggr_func") return true
+  return Object.values(e as object).some(hasAggregate)
+}
+
 /** One SELECT block with its ORDER BY/LIMIT (LIMIT left out when `omitLimit`). */
 const emitCore = (o: Out, s: N, opts: SelectOpts, omitLimit: boolean): void => {
   if (s.into && (s.into.position || s.into.expr)) throw new Unsupported("SELECT … INTO")
+  const gb0 = s.groupby
+  const grouped = (Array.isArray(gb0) ? gb0 : gb0?.columns ?? []).length > 0
+  if (s.having && !grouped && !hasAggregate(s.columns) && !hasAggregate(s.having)) {
+    // MySQL filters a non-aggregate query by HAVING over its result columns (aliases); SQLite
+    // refuses HAVING there: the query becomes a subquery (keeping its ORDER BY) filtered by WHERE.
+    o.w("SELECT * FROM (")
+    emitCore(o, { ...s, having: null, limit: null }, opts, true)
+    o.w(") WHERE ")
+    emitExpr(o, Array.isArray(s.having) ? s.having[0] : s.having)
+    if (s.limit && !omitLimit) emitLimit(o, s.limit)
+    return
+  }
   o.w("SELECT ")
   const distinct = typeof s.distinct === "string" ? s.distinct : s.distinct?.type
   if (typeof distinct === "string" && distinct.toUpperCase().startsWith("DISTINCT")) o.w("DISTINCT ")
@@ -86,6 +105,9 @@ const emitCore = (o: Out, s: N, opts: SelectOpts, omitLimit: boolean): void => {
     if (Array.isArray(gb?.modifiers) && gb.modifiers.some((m: N) => m !== null && m !== undefined)) throw new Unsupported("GROUP BY … WITH ROLLUP")
     o.w(" GROUP BY ")
     groupCols.forEach((g, i) => { if (i > 0) o.w(", "); emitOrdinalOrExpr(o, g) })
+  } else if (s.having && !hasAggregate(s.columns)) {
+    // an aggregate only in HAVING makes the query one group in MySQL; SQLite needs the GROUP BY said
+    o.w(" GROUP BY NULL")
   }
   if (s.having) { o.w(" HAVING "); emitExpr(o, Array.isArray(s.having) ? s.having[0] : s.having) }
   if (s.window?.expr) {

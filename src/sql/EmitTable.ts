@@ -47,7 +47,7 @@ const inlineExpr = (e: N): string => {
   return o.sql
 }
 
-const defaultSql = (v: N): string => {
+export const defaultSql = (v: N): string => {
   if (v?.type === "function") {
     const fn = nameOf(v.name?.name?.[0]).toUpperCase()
     if (fn === "CURRENT_TIMESTAMP" || fn === "NOW" || fn === "LOCALTIMESTAMP" || fn === "LOCALTIME") return "CURRENT_TIMESTAMP"
@@ -108,7 +108,9 @@ export const tableBody = (defs: ReadonlyArray<N>, tableCollation: string | undef
     if (rowid && name === aiName) {
       // A rowid alias must be declared exactly INTEGER; the MySQL type rides along in a comment
       // (SQLite keeps the CREATE text) for metadata. AUTOINCREMENT: ids of deleted rows are never reused.
-      parts.push(`${quoteId(name)} INTEGER /*mysql:${(t.serial ? "BIGINT UNSIGNED" : t.sql).replace(/\*\//g, "")}*/ PRIMARY KEY AUTOINCREMENT${c.nullable?.type === "not null" || t.serial ? " NOT NULL" : ""}`)
+      // Generated ids are 53 or 64 bits wide (auto_id_mode), so the column is BIGINT whatever its MySQL width.
+      const widened = t.serial || t.sql.includes("UNSIGNED") ? "BIGINT UNSIGNED" : "BIGINT"
+      parts.push(`${quoteId(name)} INTEGER /*mysql:${widened}*/ PRIMARY KEY AUTOINCREMENT${c.nullable?.type === "not null" || t.serial ? " NOT NULL" : ""}`)
       continue
     }
     let s = `${quoteId(name)} ${t.sql}${enumComment(c.definition)}`

@@ -156,6 +156,19 @@ const closeItem = (st: State): void => {
   st.itemFirst = -1
 }
 
+/** The token index of `USING` in `DELETE FROM a USING …` (not JOIN … USING (col)), else -1. */
+const deleteUsing = (toks: ReadonlyArray<Token>): number => {
+  let depth = 0
+  for (let i = 1; i < toks.length; i++) {
+    const t = toks[i]!
+    if (t.k === "(") depth++
+    else if (t.k === ")") depth--
+    else if (depth === 0 && t.k === "word" && t.u === "USING" && toks[i + 1]?.k !== "(") return i
+    else if (depth === 0 && t.k === "word" && (t.u === "WHERE" || t.u === "JOIN")) return -1
+  }
+  return -1
+}
+
 export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean): Normalized => {
   const st: State = {
     src, toks, parts: [], pos: 0, slots: [], lifted: 0, depth: 0, selState: 0, names: [], itemFirst: -1,
@@ -175,6 +188,7 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
   const substrDepths: Array<number> = []
 
   const n = toks.length
+  const usingAt = toks[0]?.u === "DELETE" ? deleteUsing(toks) : -1
   for (let i = 0; i < n; i++) {
     const t = toks[i]!
     const prev = toks[i - 1]
@@ -289,6 +303,11 @@ export const normalize = (src: string, toks: ReadonlyArray<Token>, lift: boolean
           // UPDATE IGNORE / DELETE IGNORE: the parser has no IGNORE there
           ignore = true
           replace(st, t.s, t.e, "")
+          continue
+        }
+        if (usingAt > 0 && (i === usingAt || (u === "FROM" && st.depth === 0 && toks.slice(1, i).every((x) => DML_MODIFIERS.has(x.u) || x.u === "IGNORE")))) {
+          // DELETE FROM a, b USING <tables> → DELETE a, b FROM <tables> (the parser lacks the USING form)
+          replace(st, t.s, t.e, i === usingAt ? "FROM" : "")
           continue
         }
         if (u === "STRAIGHT_JOIN") { replace(st, t.s, t.e, prev?.u === "SELECT" ? "" : "JOIN"); continue }

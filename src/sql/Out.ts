@@ -22,6 +22,10 @@ export class Unsupported {
 export class SyntaxErr {
   constructor(readonly near: string) {}
 }
+/** Parsed, and refused with this MySQL error (e.g. 1109 for an unknown target of a multi-table DELETE). */
+export class Refused {
+  constructor(readonly code: number, readonly sqlState: string, readonly message: string) {}
+}
 /** The lifted form put a parameter where only a literal is allowed: retry without lifting. */
 export class NeedsExact {}
 

@@ -323,6 +323,7 @@ const parseShow = (c: Cur, deps: PreRouterDeps): ShowStatement => {
     const like = likeOpt(c)
     r = { what: "columns", table, full, like, where: like === undefined ? whereOpt(c, deps) : undefined }
   } else if (c.kw("CREATE", "TABLE")) r = { what: "create_table", table: c.tableRef() }
+  else if (c.kw("CREATE", "VIEW")) r = { what: "create_table", table: c.tableRef(), view: true }
   else if (c.kw("CREATE", "DATABASE") || c.kw("CREATE", "SCHEMA")) { c.kw("IF", "NOT", "EXISTS"); r = { what: "create_database", name: c.name() } }
   else if (c.kw("INDEX") || c.kw("INDEXES") || c.kw("KEYS")) {
     if (!c.kw("FROM")) c.expect("IN")

@@ -71,12 +71,14 @@ export type Statement =
     readonly sqlite: Sqlite
     readonly target: TableRef
     readonly tables: ReadonlyArray<TableRef>
+    /** set when SQLite cannot run it as one statement: `sqlite` is then the SELECT of the matched rows */
+    readonly multi?: MultiTable
   }
   | {
     readonly kind: "ddl"
     readonly op: DdlOp
     /** CREATE TABLE … with KEY/INDEX → the CREATE TABLE plus CREATE INDEX statements */
-    readonly statements: ReadonlyArray<Sqlite>
+    readonly statements: ReadonlyArray<DdlStep>
     readonly target: TableRef
     /** every table the statement touches (DROP TABLE a, b; RENAME TABLE a TO b: both names) */
     readonly tables: ReadonlyArray<TableRef>
@@ -106,6 +108,49 @@ export type Statement =
   | { readonly kind: "load_extension"; readonly name: string }
   /** EXPLAIN <statement>: the plan SQLite would use, in MySQL's EXPLAIN columns */
   | { readonly kind: "explain"; readonly statement: Extract<Statement, { kind: "select" | "insert" | "replace" | "update" | "delete" }> }
+
+/**
+ * One step of a DDL statement: SQLite text to run, or (with `change`) a column change SQLite's
+ * ALTER TABLE cannot make, which the executor does by rebuilding the table (`src/query/AlterTable.ts`).
+ * For a change, `sql` is the new column definition (MODIFY/CHANGE) or the new DEFAULT clause.
+ */
+export interface DdlStep extends Sqlite {
+  readonly change?: ColumnChange
+}
+
+export type ColumnChange =
+  /** MODIFY [COLUMN] c def / CHANGE [COLUMN] old new def: `sql` is the definition without PRIMARY KEY */
+  | {
+    readonly kind: "modify"
+    readonly table: TableRef
+    readonly from: string
+    readonly to: string
+    /** the definition as a rowid alias (`"id" INTEGER /*mysql:BIGINT*\/ PRIMARY KEY AUTOINCREMENT`) when it says AUTO_INCREMENT */
+    readonly autoIncrementSql: string | undefined
+    /** the definition says PRIMARY KEY */
+    readonly primaryKey: boolean
+    readonly position: { readonly first: true } | { readonly after: string } | undefined
+  }
+  /** ALTER [COLUMN] c SET DEFAULT x (`sql` = `DEFAULT x`) / DROP DEFAULT (`sql` = "") */
+  | { readonly kind: "default"; readonly table: TableRef; readonly column: string }
+
+/**
+ * A multi-table UPDATE/DELETE that changes several tables, or joins with LEFT/RIGHT JOIN: the
+ * statement's `sqlite` SELECTs, per matched row and per target in order, the target's rowid and
+ * (UPDATE) the values of its SET assignments; the executor then runs each target's `sql` once per
+ * distinct rowid (`?`s: the SET values, then the rowid). See src/query/MultiTable.ts.
+ */
+export interface MultiTable {
+  readonly targets: ReadonlyArray<MultiTarget>
+}
+
+export interface MultiTarget {
+  readonly table: TableRef
+  /** UPDATE t SET a = ?, b = ? WHERE rowid = ? | DELETE FROM t WHERE rowid = ? */
+  readonly sql: string
+  /** how many SET values follow the rowid in the SELECT's columns */
+  readonly values: number
+}
 
 export type DdlOp =
   | "create_table"
@@ -148,7 +193,8 @@ export type ShowStatement =
   | { readonly what: "tables"; readonly database: string | undefined; readonly full: boolean; readonly like: string | undefined; readonly where?: string | undefined }
   /** SHOW [FULL] COLUMNS|FIELDS FROM t [FROM db] [LIKE], DESCRIBE t, DESC t, EXPLAIN t */
   | { readonly what: "columns"; readonly table: TableRef; readonly full: boolean; readonly like: string | undefined; readonly where?: string | undefined }
-  | { readonly what: "create_table"; readonly table: TableRef }
+  /** SHOW CREATE TABLE t (a view answers as SHOW CREATE VIEW does), SHOW CREATE VIEW v (`view`) */
+  | { readonly what: "create_table"; readonly table: TableRef; readonly view?: boolean }
   | { readonly what: "index"; readonly table: TableRef; readonly where?: string | undefined }
   /**
    * where: the WHERE condition as SQLite expression text with literals inlined, over the

@@ -7,7 +7,7 @@ import { emitSelect, HOLE } from "./EmitSelect.ts"
 import type { Normalized } from "./Normalize.ts"
 import { Out, SyntaxErr, type TArg, Unsupported } from "./Out.ts"
 import { parseOne } from "./Parse.ts"
-import type { Arg, Sqlite, Statement, TableRef } from "./Statement.ts"
+import type { Arg, MultiTable, Sqlite, Statement, TableRef } from "./Statement.ts"
 
 interface SqlT {
   readonly sql: string
@@ -23,6 +23,7 @@ export interface Template {
   readonly target: TableRef | undefined
   readonly columns: ReadonlyArray<string> | undefined
   readonly rows: ReadonlyArray<ReadonlyArray<number>> | undefined
+  readonly multi: MultiTable | undefined
   readonly calc: SqlT | undefined
   readonly columnNames: ReadonlyArray<string | number | undefined> | undefined
 }
@@ -69,6 +70,7 @@ const finish = (
   target: shape?.target,
   columns: shape?.columns,
   rows: shape?.rows,
+  multi: shape?.multi,
   calc,
   columnNames
 })
@@ -114,6 +116,7 @@ export const instantiate = (t: Template, norm: Normalized): Statement => {
     case "insert": case "replace":
       return { kind: t.kind, sqlite, target: t.target!, tables: t.tables, columns: t.columns, rows: t.rows }
     default:
+      if (t.multi !== undefined) return { kind: t.kind, sqlite, target: t.target!, tables: t.tables, multi: t.multi }
       return { kind: t.kind, sqlite, target: t.target!, tables: t.tables }
   }
 }

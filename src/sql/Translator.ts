@@ -15,7 +15,7 @@ import { emitExpr } from "./EmitExpr.ts"
 import { fastInsert } from "./FastInsert.ts"
 import { lex, LexError, type Token } from "./Lexer.ts"
 import { type Normalized, normalize } from "./Normalize.ts"
-import { NeedsExact, Out, SyntaxErr, Unsupported } from "./Out.ts"
+import { NeedsExact, Out, Refused, SyntaxErr, Unsupported } from "./Out.ts"
 import { ParseFail, parseOne } from "./Parse.ts"
 import { preRoute, type PreRouterDeps } from "./PreRouter.ts"
 import type { Arg, Sqlite, Statement } from "./Statement.ts"
@@ -136,6 +136,7 @@ const translateUncached = (sql: string, placeholderBase: number): Statement | Tr
 const toError = (e: unknown, text: string): TranslateError => {
   if (e instanceof TranslateError) return e
   if (e instanceof Unsupported) return unsupported(e.what)
+  if (e instanceof Refused) return new TranslateError({ code: e.code, sqlState: e.sqlState, message: e.message })
   if (e instanceof SyntaxErr) return syntaxError(e.near)
   if (e instanceof ParseFail) return errorAt(text, Math.min(e.offset, text.length))
   return syntaxError(text)

@@ -21,6 +21,8 @@ export class CaptureSink {
   readonly images: Array<RowImage> = []
   /** Schema statements (SQLite text) the transaction ran, in order, for replication. */
   readonly ddl: Array<string> = []
+  /** Tables those statements change (their intent keys keep two schema changes apart). */
+  readonly ddlTables = new Set<string>()
 }
 
 export const captureFunction = "marmot_capture"

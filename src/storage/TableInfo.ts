@@ -50,20 +50,33 @@ const mysqlTypeOf = (definition: string | undefined): string | undefined => {
 export const columnDefinitions = (createSql: string): Map<string, string> => {
   const out = new Map<string, string>()
   for (const item of topLevelItems(createSql)) {
-    const m = /^\s*(?:"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|\[([^\]]*)\]|([^\s(]+))/.exec(item)
-    if (m === null) continue
-    const name = m[1]?.replace(/""/g, '"') ?? m[2]?.replace(/``/g, "`") ?? m[3] ?? m[4]!
-    if (m[4] !== undefined && /^(CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN)$/i.test(name)) continue
-    out.set(name.toLowerCase(), item.trim())
+    const name = columnNameOfItem(item)
+    if (name !== undefined) out.set(name.toLowerCase(), item.trim())
   }
   return out
 }
 
+/** The column an item of a CREATE TABLE column list defines; undefined for a table constraint. */
+export const columnNameOfItem = (item: string): string | undefined => {
+  const m = /^\s*(?:"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|\[([^\]]*)\]|([^\s(]+))/.exec(item)
+  if (m === null) return undefined
+  const name = m[1]?.replace(/""/g, '"') ?? m[2]?.replace(/``/g, "`") ?? m[3] ?? m[4]!
+  if (m[4] !== undefined && /^(CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN)$/i.test(name)) return undefined
+  return name
+}
+
 /** The comma-separated items between the outer parentheses of a CREATE TABLE text. */
-const topLevelItems = (createSql: string): Array<string> => {
-  const out: Array<string> = []
+const topLevelItems = (createSql: string): Array<string> => splitCreateTable(createSql)?.items ?? []
+
+/**
+ * A CREATE TABLE text cut into the text before its column list (up to and including the opening
+ * parenthesis), the comma-separated items of the list, and the rest (the closing parenthesis and
+ * table options such as WITHOUT ROWID). Quotes, comments and nested parentheses are respected.
+ */
+export const splitCreateTable = (createSql: string): { head: string; items: Array<string>; tail: string } | undefined => {
+  const items: Array<string> = []
   const open = createSql.indexOf("(")
-  if (open < 0) return out
+  if (open < 0) return undefined
   let depth = 0
   let start = open + 1
   for (let i = open; i < createSql.length; i++) {
@@ -76,11 +89,11 @@ const topLevelItems = (createSql: string): Array<string> => {
     else if (ch === ")") {
       depth--
       if (depth === 0) {
-        out.push(createSql.slice(start, i))
-        break
+        items.push(createSql.slice(start, i))
+        return { head: createSql.slice(0, open + 1), items, tail: createSql.slice(i) }
       }
     } else if (ch === "," && depth === 1) {
-      out.push(createSql.slice(start, i))
+      items.push(createSql.slice(start, i))
       start = i + 1
     } else if (ch === "/" && createSql[i + 1] === "*") {
       const end = createSql.indexOf("*/", i + 2)
@@ -88,7 +101,7 @@ const topLevelItems = (createSql: string): Array<string> => {
       i = end + 1
     }
   }
-  return out
+  return undefined
 }
 
 /**

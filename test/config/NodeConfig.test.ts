@@ -13,6 +13,14 @@ describe("NodeConfig", () => {
     expect(fromToml(parse(text) as Record<string, unknown>)).toEqual(defaults)
   })
 
+  it("reads [admin]; an unknown key there is named", () => {
+    const s = fromToml({ admin: { http_port: 9090, bind_address: "0.0.0.0", advertise_address: "10.0.0.5:9090", secret: "a" } })
+    expect(s.admin).toEqual({ httpPort: 9090, bindAddress: "0.0.0.0", advertiseAddress: "10.0.0.5:9090", secret: "a" })
+    expect(fromToml({ admin: { secret: "" } }).admin.secret).toBeUndefined()
+    expect(() => fromToml({ admin: { port: 1 } })).toThrowError(/admin\.port: unknown key/)
+    expect(() => fromToml({ admin: { http_port: 70000 } })).toThrowError(/admin\.http_port: must be between 0 and 65535/)
+  })
+
   it("reads the cluster, replication and transaction sections, and checks the gossip timings", () => {
     const s = fromToml({
       cluster: { grpc_port: 8081, seed_nodes: ["10.0.0.1:8081"], cluster_secret: "k", gossip_interval_ms: 200 },
@@ -46,6 +54,12 @@ describe("NodeConfig", () => {
     expect(() => fromToml({ mysql: { port: "x" } })).toThrowError(/mysql\.port: must be an integer/)
     expect(() => fromToml({ mysql: { port: 70000 } })).toThrowError(/mysql\.port: must be between 0 and 65535/)
     expect(() => fromToml({ logging: { level: "loud" } })).toThrowError(/logging\.level: must be one of/)
+    expect(() => fromToml({ mysql: { auto_id_mode: "wide" } })).toThrowError(/mysql\.auto_id_mode: must be one of compact, extended/)
+  })
+
+  it("reads auto_id_mode (default compact, as Marmot)", () => {
+    expect(fromToml({}).mysql.autoIdMode).toBe("compact")
+    expect(fromToml({ mysql: { auto_id_mode: "extended" } }).mysql.autoIdMode).toBe("extended")
   })
 
   it("lets command-line flags override the file", () => {

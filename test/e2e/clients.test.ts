@@ -5,7 +5,9 @@
  * a second connection, and the common errors with their exact codes and SQLSTATEs.
  *
  * Target: our server (default) or a private MariaDB with E2E_TARGET=mariadb, which is how these
- * expectations were checked.
+ * expectations were checked. AUTO_INCREMENT ids are compared by order, not value: ours come from
+ * the cluster-unique generator (auto_id_mode, src/query/AutoId.ts), MariaDB's count from 1; and our
+ * INT AUTO_INCREMENT columns are BIGINT (`idType`).
  */
 import { randomBytes } from "node:crypto"
 import { fileURLToPath } from "node:url"
@@ -16,6 +18,10 @@ import { cli, CliSession, type CliLogin } from "../support/MariadbCli.ts"
 import { APP_USER, run, startTarget, type RunningServer } from "../support/Servers.ts"
 
 let server: RunningServer
+/** MYSQL_TYPE of an INT AUTO_INCREMENT column: LONG in MySQL, LONGLONG here (widened to 64 bits for generated ids) */
+const idType = () => (server.kind === "mariadb" ? 3 : 8)
+/** strictly ascending */
+const ascending = (ids: ReadonlyArray<number | bigint | string>): boolean => ids.every((id, i) => i === 0 || BigInt(id) > BigInt(ids[i - 1]!))
 
 beforeAll(async () => {
   server = await startTarget()
@@ -74,23 +80,28 @@ describe("mariadb CLI", { timeout: 20_000 }, () => {
     expect(r.stdout).toMatch(/Query OK, 1 row affected/)
     expect(r.stdout).toMatch(/Query OK, 2 rows affected/)
     // LAST_INSERT_ID() after a multi-row insert is the FIRST generated id
-    const ids = [...r.stdout.matchAll(/^\|\s*(\d+)\s*\|$/gm)].map((m) => m[1]) // (alignment is the client's choice)
-    expect(ids).toEqual(["1", "2"])
+    const ids = [...r.stdout.matchAll(/^\|\s*(\d+)\s*\|$/gm)].map((m) => m[1]!) // (alignment is the client's choice)
+    expect(ids).toHaveLength(2)
+    const all = (await cli(root(DB), "SELECT id FROM items ORDER BY id")).stdout.trim().split("\n")
+    expect(all).toHaveLength(3)
+    expect(ascending(all)).toBe(true)
+    expect(ids).toEqual([all[0], all[1]])
   })
 
   it("selects typed rows; a BLOB is shown as hex because of the column's binary charset", async () => {
     const r = await cli(root(DB), "SELECT id, name, qty, price, created, HEX(data) FROM items ORDER BY id")
     expect(r.stderr).toBe("")
+    const ids = r.stdout.split("\n").filter((l) => l !== "").map((l) => l.split("\t")[0]!)
     expect(r.stdout).toBe(
       [
-        "1\tapple\t3\t1.5\t2024-01-02 03:04:05\t00FF10",
-        "2\tpear\t7\t-2.25\t1999-12-31 23:59:59\tNULL",
-        "3\tplum\t1\t0.5\tNULL\tNULL",
+        `${ids[0]}\tapple\t3\t1.5\t2024-01-02 03:04:05\t00FF10`,
+        `${ids[1]}\tpear\t7\t-2.25\t1999-12-31 23:59:59\tNULL`,
+        `${ids[2]}\tplum\t1\t0.5\tNULL\tNULL`,
         ""
       ].join("\n")
     )
     // (the 10.11 client prints a NULL BLOB as "0x" under --binary-as-hex, so only a non-NULL one here)
-    const hex = await cli(root(DB), "SELECT data FROM items WHERE id = 1", ["--binary-as-hex"])
+    const hex = await cli(root(DB), `SELECT data FROM items WHERE id = ${ids[0]}`, ["--binary-as-hex"])
     expect(hex).toMatchObject({ code: 0, stdout: "0x00FF10\n", stderr: "" })
   })
 
@@ -199,20 +210,25 @@ describe("PHP mysqli", { timeout: 25_000 }, () => {
   })
 
   it("inserts and reports insert_id / affected_rows", async () => {
-    expect(await php("insert")).toEqual({ id1: 1, affected1: 1, id2: 2, affected_multi: 2, id_multi: 3 })
+    const r = await php("insert")
+    expect(r).toMatchObject({ affected1: 1, affected_multi: 2 })
+    expect(ascending([r.id1, r.id2, r.id_multi])).toBe(true)
   })
 
   it("selects with native int/float types from the column metadata", async () => {
     const r = await php("select")
+    const ids: Array<number> = r.rows.map((row: { id: number }) => row.id)
+    expect(ids.every((id) => typeof id === "number")).toBe(true)
+    expect(ascending(ids)).toBe(true)
     expect(r.rows).toEqual([
-      { id: 1, name: "apple", qty: 3, price: 1.5, created: "2024-01-02 03:04:05", data: { hex: "00ff10" } },
-      { id: 2, name: "pear", qty: 7, price: -2.25, created: "1999-12-31 23:59:59", data: null },
-      { id: 3, name: "plum", qty: 1, price: 0.5, created: null, data: null },
-      { id: 4, name: "fig", qty: 2, price: 0.25, created: null, data: null }
+      { id: ids[0], name: "apple", qty: 3, price: 1.5, created: "2024-01-02 03:04:05", data: { hex: "00ff10" } },
+      { id: ids[1], name: "pear", qty: 7, price: -2.25, created: "1999-12-31 23:59:59", data: null },
+      { id: ids[2], name: "plum", qty: 1, price: 0.5, created: null, data: null },
+      { id: ids[3], name: "fig", qty: 2, price: 0.25, created: null, data: null }
     ])
-    // MYSQL_TYPE_LONG, VAR_STRING, LONG, DOUBLE, DATETIME, BLOB
+    // MYSQL_TYPE_LONG (ours: LONGLONG), VAR_STRING, LONG, DOUBLE, DATETIME, BLOB
     expect(r.fields).toEqual([
-      { name: "id", type: 3 },
+      { name: "id", type: idType() },
       { name: "name", type: 253 },
       { name: "qty", type: 3 },
       { name: "price", type: 5 },
@@ -231,11 +247,12 @@ describe("PHP mysqli", { timeout: 25_000 }, () => {
 
   it("prepares: bind_param with NULL and 2^53+1, get_result, bind_result, send_long_data", async () => {
     const r = await php("prepared")
+    expect(ascending([r.insert_id, r.insert_id2])).toBe(true)
     expect(r).toEqual({
       param_count: 6,
-      insert_id: 5,
+      insert_id: r.insert_id,
       affected: 1,
-      insert_id2: 6,
+      insert_id2: r.insert_id2,
       rows: [
         {
           name: "kiwi 'quoted' \\ back",
@@ -303,15 +320,19 @@ describe("Python pymysql (client-side interpolation)", { timeout: 25_000 }, () =
   })
 
   it("inserts %s parameters (quotes, backslashes, bytes, datetime, 2^53+1) and reports lastrowid", async () => {
-    expect(await py("insert")).toEqual({ rowcount1: 1, lastrowid1: 1, rowcount2: 1, lastrowid2: 2, rowcount_many: 3 })
+    const r = await py("insert")
+    expect(r).toMatchObject({ rowcount1: 1, rowcount2: 1, rowcount_many: 3 })
+    expect(ascending([r.lastrowid1, r.lastrowid2])).toBe(true)
   })
 
   it("selects the exact values back with Python types", async () => {
     const r = await py("select")
     expect(r.columns).toEqual(["id", "name", "qty", "price", "created", "data", "big"])
+    const ids: Array<{ int: string }> = r.rows.map((row: Array<{ int: string }>) => row[0])
+    expect(ascending(ids.map((id) => id.int))).toBe(true)
     expect(r.rows).toEqual([
       [
-        { int: "1" },
+        ids[0],
         TRICKY,
         { int: "3" },
         { float: "1.5" },
@@ -319,12 +340,12 @@ describe("Python pymysql (client-side interpolation)", { timeout: 25_000 }, () =
         { bytes: "00275cff22" },
         { int: "9007199254740993" }
       ],
-      [{ int: "2" }, "pear", null, { float: "-2.25" }, null, null, { int: "-9007199254740993" }],
-      [{ int: "3" }, "plum", { int: "1" }, { float: "0.5" }, null, null, null],
-      [{ int: "4" }, "fig", { int: "2" }, { float: "0.25" }, null, null, null],
-      [{ int: "5" }, "date", { int: "4" }, { float: "0.001" }, null, null, null]
+      [ids[1], "pear", null, { float: "-2.25" }, null, null, { int: "-9007199254740993" }],
+      [ids[2], "plum", { int: "1" }, { float: "0.5" }, null, null, null],
+      [ids[3], "fig", { int: "2" }, { float: "0.25" }, null, null, null],
+      [ids[4], "date", { int: "4" }, { float: "0.001" }, null, null, null]
     ])
-    expect(r.by_tricky_name).toEqual([{ int: "1" }])
+    expect(r.by_tricky_name).toEqual([ids[0]])
     expect(r.tricky_roundtrip).toBe(true)
   })
 
@@ -413,23 +434,29 @@ describe("node mysql2", { timeout: 15_000 }, () => {
     const [a] = await c.query<ResultSetHeader>(
       "INSERT INTO items (name, qty, price, created, data) VALUES ('apple', 3, 1.5, '2024-01-02 03:04:05', X'00FF10')"
     )
-    expect(a).toMatchObject({ insertId: 1, affectedRows: 1 })
+    expect(a).toMatchObject({ affectedRows: 1 })
     const [b] = await c.query<ResultSetHeader>(
       "INSERT INTO items (name, qty, price, created) VALUES ('pear', 7, -2.25, '1999-12-31 23:59:59'), ('plum', 1, 0.5, NULL)"
     )
-    expect(b).toMatchObject({ insertId: 2, affectedRows: 2 })
+    expect(b).toMatchObject({ affectedRows: 2 })
     // id = 0 into an AUTO_INCREMENT column generates the next id (sysbench oltp_insert relies on it)
     const [z] = await c.query<ResultSetHeader>("INSERT INTO items (id, name) VALUES (0, 'zero')")
-    expect(z).toMatchObject({ insertId: 4, affectedRows: 1 })
+    expect(z).toMatchObject({ affectedRows: 1 })
+    // insertId is the first id a statement generated
+    const [ids] = await c.query<RowDataPacket[]>("SELECT id FROM items ORDER BY id")
+    expect(ids.map((r) => r["id"])).toEqual([a.insertId, b.insertId, ids[2]!["id"], z.insertId])
+    expect(ascending(ids.map((r) => r["id"]))).toBe(true)
   })
 
   it("selects typed values (text protocol)", async () => {
     const [rows] = await c.query<RowDataPacket[]>("SELECT id, name, qty, price, created, data, big FROM items ORDER BY id")
+    const ids = rows.map((r) => r["id"] as number)
+    expect(ids.every((id) => typeof id === "number")).toBe(true)
     expect(rows).toEqual([
-      { id: 1, name: "apple", qty: 3, price: 1.5, created: "2024-01-02 03:04:05", data: Buffer.from([0, 0xff, 0x10]), big: null },
-      { id: 2, name: "pear", qty: 7, price: -2.25, created: "1999-12-31 23:59:59", data: null, big: null },
-      { id: 3, name: "plum", qty: 1, price: 0.5, created: null, data: null, big: null },
-      { id: 4, name: "zero", qty: null, price: null, created: null, data: null, big: null }
+      { id: ids[0], name: "apple", qty: 3, price: 1.5, created: "2024-01-02 03:04:05", data: Buffer.from([0, 0xff, 0x10]), big: null },
+      { id: ids[1], name: "pear", qty: 7, price: -2.25, created: "1999-12-31 23:59:59", data: null, big: null },
+      { id: ids[2], name: "plum", qty: 1, price: 0.5, created: null, data: null, big: null },
+      { id: ids[3], name: "zero", qty: null, price: null, created: null, data: null, big: null }
     ])
   })
 
@@ -459,12 +486,13 @@ describe("node mysql2", { timeout: 15_000 }, () => {
       Buffer.from([0, 1, 2, 0xff]),
       9007199254740993n
     ])
-    // (exact ids, including no reuse of deleted ones, are checked in the AUTO_INCREMENT test below)
+    // (no reuse of deleted ids is checked in the AUTO_INCREMENT test below)
     expect(a.affectedRows).toBe(1)
     const id = a.insertId
     expect(id).toBeGreaterThan(2)
     const [b] = await c.execute<ResultSetHeader>(ins, ["exec-null", null, null, null, null, null])
-    expect(b).toMatchObject({ insertId: id + 1, affectedRows: 1 })
+    expect(b).toMatchObject({ affectedRows: 1 })
+    expect(b.insertId).toBeGreaterThan(id)
     // an explicit MYSQL_TYPE_LONGLONG parameter (8-byte binary integer)
     const [t] = await c.execute<ResultSetHeader>(ins, [
       "exec-typed",
@@ -474,7 +502,8 @@ describe("node mysql2", { timeout: 15_000 }, () => {
       Buffer.alloc(0),
       mysql.TypedParameter.LONGLONG(-9007199254740993n)
     ])
-    expect(t).toMatchObject({ insertId: id + 2, affectedRows: 1 })
+    expect(t).toMatchObject({ affectedRows: 1 })
+    expect(t.insertId).toBeGreaterThan(b.insertId)
 
     const sel = "SELECT id, name, qty, price, created, data, big FROM items WHERE id >= ? ORDER BY id"
     const [rows] = await c.execute<RowDataPacket[]>(sel, [id])
@@ -488,9 +517,9 @@ describe("node mysql2", { timeout: 15_000 }, () => {
         data: Buffer.from([0, 1, 2, 0xff]),
         big: "9007199254740993"
       },
-      { id: id + 1, name: "exec-null", qty: null, price: null, created: null, data: null, big: null },
+      { id: b.insertId, name: "exec-null", qty: null, price: null, created: null, data: null, big: null },
       {
-        id: id + 2,
+        id: t.insertId,
         name: "exec-typed",
         qty: -7,
         price: -0.125,
@@ -509,12 +538,12 @@ describe("node mysql2", { timeout: 15_000 }, () => {
     ])
     expect(byBigNeighbour).toEqual([])
     // the cached statement runs again with other values
-    const [again] = await c.execute<RowDataPacket[]>(sel, [id + 2])
-    expect(again.map((r) => r["id"])).toEqual([id + 2])
+    const [again] = await c.execute<RowDataPacket[]>(sel, [t.insertId])
+    expect(again.map((r) => r["id"])).toEqual([t.insertId])
     // UPDATE / DELETE through prepared statements
-    const [u] = await c.execute<ResultSetHeader>("UPDATE items SET qty = ? WHERE id IN (?, ?)", [1, id + 1, id + 2])
+    const [u] = await c.execute<ResultSetHeader>("UPDATE items SET qty = ? WHERE id IN (?, ?)", [1, b.insertId, t.insertId])
     expect(u.affectedRows).toBe(2)
-    const [d] = await c.execute<ResultSetHeader>("DELETE FROM items WHERE id = ?", [id + 1])
+    const [d] = await c.execute<ResultSetHeader>("DELETE FROM items WHERE id = ?", [b.insertId])
     expect(d.affectedRows).toBe(1)
   })
 
@@ -532,17 +561,20 @@ describe("node mysql2", { timeout: 15_000 }, () => {
   it("AUTO_INCREMENT never hands out the id of a deleted row again (MySQL/InnoDB semantics)", async () => {
     await c.query("CREATE TABLE seq (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT)")
     const [a] = await c.query<ResultSetHeader>("INSERT INTO seq (v) VALUES (1), (2), (3)")
-    expect(a).toMatchObject({ insertId: 1, affectedRows: 3 })
-    await c.query("DELETE FROM seq WHERE id = 3")
+    expect(a).toMatchObject({ affectedRows: 3 })
+    const [three] = await c.query<RowDataPacket[]>("SELECT id FROM seq ORDER BY id")
+    expect(three[0]!["id"]).toBe(a.insertId)
+    const highest = three[2]!["id"] as number
+    await c.query("DELETE FROM seq WHERE id = ?", [highest])
     const [b] = await c.query<ResultSetHeader>("INSERT INTO seq (v) VALUES (4)")
-    expect(b.insertId).toBe(4)
+    expect(b.insertId).toBeGreaterThan(highest)
     await c.query("DELETE FROM seq")
     const [e] = await c.execute<ResultSetHeader>("INSERT INTO seq (v) VALUES (?)", [5])
-    expect(e.insertId).toBe(5)
-    // an explicit id above the counter moves it
-    await c.query("INSERT INTO seq (id, v) VALUES (10, 10)")
+    expect(e.insertId).toBeGreaterThan(b.insertId)
+    // an explicit id is kept; the next generated one is past it
+    await c.query("INSERT INTO seq (id, v) VALUES (?, 10)", [e.insertId + 10])
     const [f] = await c.query<ResultSetHeader>("INSERT INTO seq (v) VALUES (11)")
-    expect(f.insertId).toBe(11)
+    expect(f.insertId).toBeGreaterThan(e.insertId + 10)
   })
 
   it("round-trips a 20 MB BLOB (packets over 16 MiB) through execute and through a text query", async () => {
@@ -575,7 +607,7 @@ describe("node mysql2", { timeout: 15_000 }, () => {
         db: f.schema
       }))
     ).toEqual([
-      { name: "id", type: 3, flags: 1 | 2 | 512, table: "items", orgTable: "items", db: DB }, // LONG
+      { name: "id", type: idType(), flags: 1 | 2 | 512, table: "items", orgTable: "items", db: DB }, // LONG (ours LONGLONG)
       { name: "name", type: 253, flags: 1 | 4, table: "items", orgTable: "items", db: DB }, // VAR_STRING
       { name: "qty", type: 3, flags: 0, table: "items", orgTable: "items", db: DB },
       { name: "price", type: 5, flags: 0, table: "items", orgTable: "items", db: DB }, // DOUBLE
@@ -658,7 +690,7 @@ describe("node mysql2", { timeout: 15_000 }, () => {
     const [rows] = await r.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM items WHERE name = 'reset-tx'")
     expect(rows).toEqual([{ n: 0 }])
     // prepared statements are closed by the reset; mysql2 prepares again
-    const [e] = await r.execute<RowDataPacket[]>("SELECT name FROM items WHERE id = ?", [1])
+    const [e] = await r.execute<RowDataPacket[]>("SELECT name FROM items WHERE id = (SELECT min(id) FROM items)")
     expect(e).toEqual([{ name: "apple" }])
     const [db] = await r.query<RowDataPacket[]>("SELECT DATABASE() AS db")
     expect(db).toEqual([{ db: DB }])

@@ -75,6 +75,34 @@ describe("a 3-node cluster on loopback", { timeout: 120_000 }, () => {
     expect(await rowsOf(c2, "SELECT name FROM items WHERE id = 4")).toEqual([{ name: "read your writes" }])
   })
 
+  it("generated ids from every node never collide, and ALTER TABLE MODIFY (a table rebuild) replicates", async () => {
+    const c0 = await connect(0)
+    await c0.query("CREATE DATABASE ids")
+    await c0.query("CREATE TABLE ids.t (id INT AUTO_INCREMENT PRIMARY KEY, who VARCHAR(10) NOT NULL)")
+    for (const i of [1, 2]) {
+      expect(await until(async () => (await rowsOf(await connect(i, "ids"), "SHOW TABLES")).length === 1, 10_000)).toBe(true)
+    }
+    const inserts = [0, 1, 2].map(async (i) => {
+      const c = await connect(i, "ids")
+      const got: Array<string> = []
+      for (let k = 0; k < 10; k++) {
+        const [r] = await c.query<ResultSetHeader>("INSERT INTO t (who) VALUES (?)", [`node${i + 1}`])
+        got.push(String(r.insertId))
+      }
+      return got
+    })
+    const ids = (await Promise.all(inserts)).flat()
+    expect(new Set(ids).size).toBe(30)
+    await c0.query("ALTER TABLE ids.t MODIFY who VARCHAR(40) NOT NULL DEFAULT 'nobody'")
+    const c2 = await connect(2, "ids")
+    const altered = await until(async () => String((await rowsOf(c2, "SHOW CREATE TABLE t"))[0]!["Create Table"]).includes("varchar(40)"), 10_000)
+    expect(altered, String((await rowsOf(c2, "SHOW CREATE TABLE t"))[0]!["Create Table"])).toBe(true)
+    expect(await until(async () => Number((await rowsOf(c2, "SELECT count(*) AS n FROM t"))[0]!["n"]) === 30, 10_000)).toBe(true)
+    await c2.query("INSERT INTO t (id) VALUES (NULL)")
+    const c1 = await connect(1, "ids")
+    expect(await until(async () => (await rowsOf(c1, "SELECT who FROM t WHERE who = 'nobody'")).length === 1, 10_000)).toBe(true)
+  })
+
   it("two transactions on different nodes writing the same row: one commits, the other gets 1213", async () => {
     const setup = await connect(0)
     await setup.query("CREATE DATABASE bank")

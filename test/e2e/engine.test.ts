@@ -7,6 +7,7 @@ import os from "node:os"
 import path from "node:path"
 import mysql, { type Connection, type RowDataPacket } from "mysql2/promise"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { errorOf } from "../support/Mysql2.ts"
 import { run, startMarmot, type RunningServer } from "../support/Servers.ts"
 
 let server: RunningServer
@@ -30,15 +31,6 @@ afterAll(async () => {
 const connect = (options: mysql.ConnectionOptions = {}): Promise<Connection> =>
   mysql.createConnection({ host: server.host, port: server.port, user: "root", supportBigNumbers: true, ...options })
 
-const errorOf = async (p: Promise<unknown>) => {
-  try {
-    await p
-  } catch (e) {
-    const err = e as { errno?: number; sqlState?: string; message: string }
-    return { errno: err.errno, sqlState: err.sqlState, message: err.message }
-  }
-  throw new Error("expected an error")
-}
 
 describe("databases", () => {
   it("are SQLite files, listed by SHOW DATABASES, reachable by qualified names from another database", async () => {

@@ -3,7 +3,7 @@ import * as Hlc from "../../proto-schemas/src/Hlc.ts"
 import { nodeId } from "../../proto-schemas/src/NodeId.ts"
 import { RowChange, type RowVersion } from "../../proto-schemas/src/RowChange.ts"
 import { PrepareRequest, txnIdOf } from "../../proto-schemas/src/Transaction.ts"
-import { dmlKey } from "../../src/replication/IntentKey.ts"
+import { ddlKey, dmlKey } from "../../src/replication/IntentKey.ts"
 import { IntentTable } from "../../src/replication/Intents.ts"
 
 const hlc = Hlc.make(1000, 0, nodeId(1))
@@ -88,5 +88,17 @@ describe("IntentTable", () => {
     intents.prepare(a, 0, hlc, noneStored)
     expect(intents.prepare(request(2, 2, update(1n)), 5000, hlc, noneStored)._tag).toBe("Prepared")
     expect(intents.prepared(a.txnId)).toBeUndefined()
+  })
+
+  it("reserves lock keys without changes: two schema changes of one table conflict, other tables do not", () => {
+    const intents = new IntentTable(10_000)
+    const ddl = (wallMs: number, node: number, table: string) =>
+      new PrepareRequest({ ...request(wallMs, node), locks: [ddlKey(table)] })
+    const a = ddl(1, 1, "t")
+    expect(intents.prepare(a, 0, hlc, noneStored)._tag).toBe("Prepared")
+    expect(intents.prepare(ddl(2, 2, "t"), 1, hlc, noneStored)).toMatchObject({ _tag: "Conflict", reason: "intent", holder: a.txnId })
+    expect(intents.prepare(ddl(3, 2, "u"), 1, hlc, noneStored)._tag).toBe("Prepared")
+    intents.release(a.txnId)
+    expect(intents.prepare(ddl(4, 2, "t"), 2, hlc, noneStored)._tag).toBe("Prepared")
   })
 })

@@ -20,6 +20,7 @@ import { type SimConditions, SimNetwork } from "../../src/network/SimNetwork.ts"
 import { ProcessBus } from "../../src/process/ProcessBus.ts"
 import { AntiEntropy } from "../../src/replication/AntiEntropy.ts"
 import { dmlKey } from "../../src/replication/IntentKey.ts"
+import { CursorStore } from "../../src/replication/CursorStore.ts"
 import { Participant } from "../../src/replication/Participant.ts"
 import { WriteCoordinator, type WriteRequest } from "../../src/replication/WriteCoordinator.ts"
 import { Storage } from "../../src/storage/Storage.ts"
@@ -73,6 +74,7 @@ export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
           Layer.provide(PeerServer.layerProtocolSim(address)),
           Layer.provide(PeerClientProtocol.layerSim(address)),
           Layer.provide(Layer.succeed(MembershipStore, stores[i]!)),
+          Layer.provide(CursorStore.layerFile(join(root, `node-${i}`))),
           Layer.provideMerge(Storage.layer),
           Layer.provide(NodeConfig.layer({ ...defaults, nodeId: i + 1, dataDir: join(root, `node-${i}`) })),
           Layer.provide(ProcessBus.layerSingle),

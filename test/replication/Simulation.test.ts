@@ -190,4 +190,20 @@ describe("replication simulation", () => {
       yield* cluster.network.heal
       yield* eventually("the ONE write reached node 1", Effect.map(table(cluster, 1), (r) => r.some((x) => x[0] === 3n)), 10_000)
     }))
+
+  scenario("a member that lacks the database refuses, but a QUORUM without it still commits", (seed) =>
+    Effect.gen(function*() {
+      const cluster = yield* makeReplicationCluster({ size: 3, seed })
+      yield* allAlive(cluster)
+      // Nodes 0 and 1 have database "app"; node 2 (say, still catching up) has not.
+      for (const i of [0, 1]) {
+        const n = yield* cluster.node(i)
+        n.storage.create("app").writer.exec(`CREATE TABLE "t" ("id" INTEGER PRIMARY KEY, "v" INTEGER)`)
+      }
+      const done = yield* whileAdvancing(Effect.either(cluster.write(0, upsert(1n, 1n))))
+      assert.isTrue(Either.isRight(done), "2 of 3 prepared: QUORUM reached despite node 2's refusal")
+      yield* cluster.crash(1)
+      const alone = yield* whileAdvancing(Effect.either(cluster.write(0, upsert(2n, 2n))))
+      assert.isTrue(Either.isLeft(alone) && alone.left._tag === "WriteRejected" && alone.left.code === 1049, "without a quorum the refusal is the answer")
+    }))
 })

@@ -76,8 +76,24 @@ describe("UPDATE / DELETE", () => {
     expectSql("DELETE a, b FROM wp_options a, wp_options b WHERE a.option_name LIKE '\\_transient\\_%' AND a.option_name NOT LIKE '\\_transient\\_timeout\\_%' AND b.option_name = CONCAT( '_transient_timeout_', SUBSTRING( a.option_name, 12 ) ) AND b.option_value < 1795416326",
       `DELETE FROM "wp_options" WHERE rowid IN (SELECT "a".rowid FROM "wp_options" AS "a", "wp_options" AS "b" WHERE "a"."option_name" LIKE ? ESCAPE '\\' AND "a"."option_name" NOT LIKE ? ESCAPE '\\' AND "b"."option_name" = concat(?, substr("a"."option_name", ?)) AND "b"."option_value" < CAST(? AS NUMERIC) UNION ALL SELECT "b".rowid FROM "wp_options" AS "a", "wp_options" AS "b" WHERE "a"."option_name" LIKE ? ESCAPE '\\' AND "a"."option_name" NOT LIKE ? ESCAPE '\\' AND "b"."option_name" = concat(?, substr("a"."option_name", ?)) AND "b"."option_value" < CAST(? AS NUMERIC))`)
   })
-  it("multi-table DELETE of different tables is 1235", () => {
-    expect(errorOf("DELETE a, b FROM t a JOIN u b ON a.id = b.id").code).toBe(1235)
+  it("multi-table DELETE of different tables / UPDATE of several tables → a SELECT of rowids for the executor", () => {
+    const del = ok("DELETE a, b FROM t a JOIN u b ON a.id = b.id WHERE b.x = 1")
+    if (del.kind !== "delete") throw new Error(del.kind)
+    expect(del.sqlite.sql).toBe(`SELECT "a".rowid, "b".rowid FROM "t" AS "a" JOIN "u" AS "b" ON "a"."id" = "b"."id" WHERE "b"."x" = CAST(? AS NUMERIC)`)
+    expect(del.multi?.targets).toEqual([
+      { table: { database: undefined, table: "t" }, values: 0, sql: `DELETE FROM "t" WHERE rowid = ?` },
+      { table: { database: undefined, table: "u" }, values: 0, sql: `DELETE FROM "u" WHERE rowid = ?` }
+    ])
+    const upd = ok("UPDATE db.t a LEFT JOIN db.u b ON a.id = b.id SET a.c = b.x + 1, b.y = 2, a.d = 3")
+    if (upd.kind !== "update") throw new Error(upd.kind)
+    expect(upd.sqlite.sql).toBe(`SELECT "a".rowid, "b"."x" + ?, ?, "b".rowid, ? FROM "db"."t" AS "a" LEFT JOIN "db"."u" AS "b" ON "a"."id" = "b"."id"`)
+    expect(upd.multi?.targets).toEqual([
+      { table: { database: "db", table: "t" }, values: 2, sql: `UPDATE "db"."t" SET "c" = ?, "d" = ? WHERE rowid = ?` },
+      { table: { database: "db", table: "u" }, values: 1, sql: `UPDATE "db"."u" SET "y" = ? WHERE rowid = ?` }
+    ])
+    expectSql("DELETE FROM t1 USING t1 JOIN t2 ON t1.id = t2.id",
+      `DELETE FROM "t1" WHERE rowid IN (SELECT "t1".rowid FROM "t1" JOIN "t2" ON "t1"."id" = "t2"."id")`)
+    expect(errorOf("DELETE x FROM t a JOIN u b ON a.id = b.id").code).toBe(1109)
   })
 })
 

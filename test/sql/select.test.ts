@@ -188,4 +188,15 @@ describe("SELECT executes on SQLite", () => {
     expect(exec(db, "SELECT id FROM t ORDER BY id LIMIT 1,2")).toEqual([{ id: 2n }, { id: 3n }])
     expect(exec(db, "SELECT COUNT(*), 1+1, 'abc', 7/2, 7 DIV 2 FROM t")).toEqual([{ "COUNT(*)": 5n, "1+1": 2n, abc: "abc", "7/2": 3.5, "7 DIV 2": 3n }])
   })
+
+  it("HAVING without GROUP BY filters a non-aggregate query by its result columns (Connector/J getTables)", () => {
+    const db = memoryDb()
+    exec(db, "CREATE TABLE t (id INT PRIMARY KEY, kind VARCHAR(10))")
+    exec(db, "INSERT INTO t VALUES (1, 'BASE'), (2, 'VIEW'), (3, 'BASE')")
+    const sql = "SELECT id, CASE WHEN kind = 'BASE' THEN 'TABLE' ELSE kind END AS kind FROM t HAVING kind IN ('TABLE') ORDER BY id DESC LIMIT 1"
+    expect(exec(db, sql)).toEqual([{ id: 3n, kind: "TABLE" }])
+    // an aggregate query keeps its HAVING
+    expect(exec(db, "SELECT COUNT(*) AS n FROM t HAVING n > 1")).toEqual([{ n: 3n }])
+    expect(exec(db, "SELECT 'many' AS x FROM t HAVING COUNT(*) > 2")).toEqual([{ x: "many" }])
+  })
 })

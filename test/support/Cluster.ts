@@ -11,6 +11,8 @@ export interface ClusterNode {
   readonly index: number
   readonly server: RunningServer
   readonly peerPort: number
+  /** The admin HTTP port (`[admin] http_port`) when the cluster was started with `admin: true`. */
+  readonly adminPort?: number | undefined
 }
 
 export interface ClusterOptions {
@@ -20,10 +22,12 @@ export interface ClusterOptions {
   /** Extra TOML appended to every node's config. */
   readonly extraConfig?: string
   readonly secret?: string
+  /** Give every node an admin HTTP port (ephemeral, picked before start). */
+  readonly admin?: boolean
 }
 
-export const clusterConfig = (peerPort: number, seedPort: number, secret: string, extra = "") =>
-  clusterSections({ peerPort, seeds: [`127.0.0.1:${seedPort}`], secret, extra })
+export const clusterConfig = (peerPort: number, seedPort: number, secret: string, extra = "", adminPort?: number) =>
+  clusterSections({ peerPort, seeds: [`127.0.0.1:${seedPort}`], secret, extra, ...(adminPort === undefined ? {} : { adminPort }) })
 
 /**
  * The `[cluster]`, `[replication]` and `[transaction]` sections of a test node: fast gossip and
@@ -36,6 +40,7 @@ export const clusterSections = (o: {
   bind?: string
   advertise?: string
   extra?: string
+  adminPort?: number
 }) => `
 [cluster]
 grpc_port = ${o.peerPort}
@@ -53,20 +58,33 @@ write_timeout_ms = 2000
 
 [transaction]
 heartbeat_timeout_seconds = 3
+${o.adminPort === undefined ? "" : `
+[admin]
+http_port = ${o.adminPort}
+`}
 ${o.extra ?? ""}`
 
 export async function startCluster(options: ClusterOptions): Promise<Array<ClusterNode>> {
   const ports: Array<number> = []
   for (let i = 0; i < options.size; i++) ports.push(await freePort())
+  const adminPorts: Array<number | undefined> = []
+  for (let i = 0; i < options.size; i++) adminPorts.push(options.admin === true ? await freePort() : undefined)
   const secret = options.secret ?? "e2e-cluster-secret"
-  const nodes = await Promise.all(ports.map(async (peerPort, index) => {
+  const started = await Promise.allSettled(ports.map(async (peerPort, index) => {
     const server = await startMarmot({
-      config: clusterConfig(peerPort, ports[0]!, secret, options.extraConfig),
+      config: clusterConfig(peerPort, ports[0]!, secret, options.extraConfig, adminPorts[index]),
       args: ["--node-id", String(index + 1), "--workers", String(options.workers?.(index) ?? (index === 0 ? 2 : 1))],
       readyTimeoutMs: 120_000
     })
-    return { index, server, peerPort }
+    return { index, server, peerPort, adminPort: adminPorts[index] }
   }))
+  const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []))
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected")
+  if (failed !== undefined) {
+    // the nodes that did start are stopped by their pids before the error goes up
+    await Promise.all(nodes.map((n) => n.server.stop()))
+    throw failed.reason
+  }
   return nodes
 }
 
@@ -95,5 +113,22 @@ export async function until(check: () => Promise<boolean>, ms: number, stepMs = 
     }
     if (Date.now() > deadline) return false
     await new Promise((r) => setTimeout(r, stepMs))
+  }
+}
+
+/**
+ * Waits until a write through `node` succeeds (CREATE DATABASE IF NOT EXISTS warmup), i.e. the
+ * members see each other well enough for a quorum; throws after `ms`.
+ */
+export async function awaitFormed(node: ClusterNode, ms = 60_000): Promise<void> {
+  const c = await connectTo(node)
+  try {
+    const formed = await until(async () => {
+      await c.query("CREATE DATABASE IF NOT EXISTS warmup")
+      return true
+    }, ms, 250)
+    if (!formed) throw new Error("the cluster did not form")
+  } finally {
+    c.destroy()
   }
 }

@@ -1,0 +1,135 @@
+/**
+ * Reading a database's local commit log (`__marmot_commit_log`, written by the Applier in the same
+ * SQLite transaction as the rows) from its file, plus the table shapes the envelopes need.
+ * Plain and synchronous (better-sqlite3); the Publisher wraps the calls.
+ */
+import Database from "better-sqlite3"
+import { Data, Either, Schema } from "effect"
+import { existsSync, readdirSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { CommittedTransaction } from "../../proto-schemas/src/Transaction.ts"
+import { quoteIdent } from "../storage/SqliteConnection.ts"
+import { validDatabaseName } from "../storage/Storage.ts"
+import { type ColumnShape, type DdlEntry, ddlEntriesOf, fieldTypeOf, type LogEntry, type TableShape } from "./Debezium.ts"
+
+export class CommitLogError extends Data.TaggedError("CommitLogError")<{ readonly database: string; readonly reason: string }> {
+  override get message() {
+    return `commit log of ${this.database}: ${this.reason}`
+  }
+}
+
+/** The databases of a node: `<data_dir>/databases/<name>.db` (src/storage/Storage.ts). */
+export const databasesDir = (dataDir: string): string => join(dataDir, "databases")
+
+export const listDatabases = (dataDir: string): Array<string> => {
+  const dir = databasesDir(dataDir)
+  if (!existsSync(dir)) return []
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".db"))
+    .map((f) => f.slice(0, -3))
+    .filter(validDatabaseName)
+    .sort()
+}
+
+const decodeTxn = Schema.decodeUnknownEither(CommittedTransaction)
+
+export const decodeBody = (body: string): Either.Either<{ txn: CommittedTransaction; ddl: ReadonlyArray<DdlEntry> }, string> => {
+  let json: unknown
+  try {
+    json = JSON.parse(body)
+  } catch (e) {
+    return Either.left(`body is not JSON: ${String(e)}`)
+  }
+  const txn = decodeTxn(json)
+  if (Either.isLeft(txn)) return Either.left(`body is not a CommittedTransaction: ${txn.left.message}`)
+  return Either.right({ txn: txn.right, ddl: ddlEntriesOf(txn.right) })
+}
+
+interface PragmaColumn {
+  readonly name: string
+  readonly type: string
+  readonly notnull: bigint
+  readonly pk: bigint
+}
+
+/** One database file's commit log, read through its own query-only connection. */
+export class CommitLogReader {
+  private readonly db: Database.Database
+  private readonly ino: number
+  private hasLog = false
+  private schemaVersion = -1n
+  private readonly shapes = new Map<string, TableShape | undefined>()
+
+  constructor(readonly database: string, readonly path: string) {
+    this.ino = statSync(path).ino
+    this.db = new Database(path, { fileMustExist: true })
+    this.db.defaultSafeIntegers(true)
+    this.db.pragma("busy_timeout = 1000")
+    this.db.pragma("query_only = ON")
+  }
+
+  /** False once the file was removed or replaced (DROP DATABASE, then maybe CREATE again). */
+  isCurrent(): boolean {
+    try {
+      return statSync(this.path).ino === this.ino
+    } catch {
+      return false
+    }
+  }
+
+  private logExists(): boolean {
+    if (!this.hasLog) {
+      this.hasLog = this.db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '__marmot_commit_log'").get() !== undefined
+    }
+    return this.hasLog
+  }
+
+  /** Up to `limit` entries after `afterSeq`, in seq order. Throws CommitLogError on an undecodable body. */
+  read(afterSeq: bigint, limit: number): Array<LogEntry> {
+    if (!this.logExists()) return []
+    const rows = this.db.prepare("SELECT seq, body FROM __marmot_commit_log WHERE seq > ? ORDER BY seq LIMIT ?").raw().all(afterSeq, limit) as Array<
+      [bigint, string]
+    >
+    return rows.map(([seq, body]) => {
+      const decoded = decodeBody(body)
+      if (Either.isLeft(decoded)) throw new CommitLogError({ database: this.database, reason: `seq ${seq}: ${decoded.left}` })
+      return { seq, ...decoded.right }
+    })
+  }
+
+  /** The transaction at `seq`, undefined when there is none. */
+  txnAt(seq: bigint): string | undefined {
+    if (!this.logExists()) return undefined
+    return this.db.prepare("SELECT txn_id FROM __marmot_commit_log WHERE seq = ?").pluck().get(seq) as string | undefined
+  }
+
+  maxSeq(): bigint {
+    if (!this.logExists()) return 0n
+    return BigInt((this.db.prepare("SELECT max(seq) FROM __marmot_commit_log").pluck().get() as bigint | null) ?? 0n)
+  }
+
+  /** Forgets cached shapes when the file's schema changed since the last call. */
+  refreshShapes(): void {
+    const v = BigInt(this.db.pragma("schema_version", { simple: true }) as bigint)
+    if (v !== this.schemaVersion) {
+      this.schemaVersion = v
+      this.shapes.clear()
+    }
+  }
+
+  /** The table's current columns and primary key, undefined when it does not exist (any more). */
+  shape(table: string): TableShape | undefined {
+    if (this.shapes.has(table)) return this.shapes.get(table)
+    const cols = this.db.prepare(`PRAGMA main.table_info(${quoteIdent(table)})`).all() as Array<PragmaColumn>
+    const shape = cols.length === 0 ? undefined : {
+      columns: new Map<string, ColumnShape>(cols.map((c) => [c.name, { type: fieldTypeOf(c.type), optional: c.notnull === 0n && c.pk === 0n }])),
+      primaryKey: cols.filter((c) => c.pk > 0n).sort((a, b) => Number(a.pk - b.pk)).map((c) => c.name)
+    }
+    this.shapes.set(table, shape)
+    return shape
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+}

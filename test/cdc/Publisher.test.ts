@@ -1,0 +1,209 @@
+/**
+ * The publisher loop over in-memory sinks: cursors, restarts, retries, filters, recreated
+ * databases. Commit logs are real database files written by the Applier.
+ */
+import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { existsSync, rmSync } from "node:fs"
+import { afterAll, describe, expect, it } from "vitest"
+import type { NodeSettings } from "../../src/config/NodeConfig.ts"
+import { NodeConfig } from "../../src/config/NodeConfig.ts"
+import { CursorStore } from "../../src/cdc/CursorStore.ts"
+import type { ChangeEvent } from "../../src/cdc/Debezium.ts"
+import { Publisher, type PublisherOptions } from "../../src/cdc/Publisher.ts"
+import { MemorySinks } from "../../src/cdc/Sink.ts"
+import { removeDir, settingsFor, sink, sleep, TestDatabase, tempDir, waitFor } from "./support.ts"
+
+const dirs: Array<string> = []
+afterAll(() => dirs.forEach(removeDir))
+const newDir = () => {
+  const d = tempDir("pub")
+  dirs.push(d)
+  return d
+}
+
+const quiet = Logger.minimumLogLevel(LogLevel.Error)
+
+const start = async (settings: NodeSettings, options: PublisherOptions) => {
+  const rt = ManagedRuntime.make(Publisher.layerWith(options).pipe(Layer.provide(NodeConfig.layer(settings)), Layer.provide(quiet)))
+  const pub = await rt.runPromise(Publisher)
+  return { pub, stop: () => rt.dispose() }
+}
+
+const dataOf = (events: ReadonlyArray<ChangeEvent>) => events.filter((e) => e.kind === "data").map((e) => JSON.parse(e.value!).payload)
+
+const cursorsOf = async (dataDir: string) =>
+  Effect.runPromise(Effect.scoped(Effect.flatMap(CursorStore.makeAt(`${dataDir}/cdc/cursors.db`), (s) => s.all)))
+
+describe("Publisher (memory sinks)", () => {
+  it("publishes every database's log in commit order and saves a cursor per sink and database", async () => {
+    const dir = newDir()
+    const a = new TestDatabase(dir, "a", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    const b = new TestDatabase(dir, "b", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    for (let i = 1n; i <= 30n; i++) await a.insert("t", [i, `a${i}`])
+    for (let i = 1n; i <= 5n; i++) await b.insert("t", [i, `b${i}`])
+    await a.update("t", [1n, "a1"], [1n, "a1'"])
+    await a.delete("t", [2n, "a2"])
+    const memory = new MemorySinks()
+    const { pub, stop } = await start(settingsFor(dir, [sink({ name: "m", type: "nats", batchSize: 7 })]), { connect: memory.connect })
+    await waitFor("all events", 10_000, () => dataOf(memory.events("m")).length === 37)
+    const cursors = await Effect.runPromise(pub.cursors)
+    expect(cursors.map((c) => [c.sink, c.database, c.seq])).toEqual([["m", "a", 32n], ["m", "b", 5n]])
+    await stop()
+    const ofA = dataOf(memory.events("m")).filter((p) => p.source.db === "a")
+    expect(ofA.map((p) => p.source.lsn)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1))
+    expect(ofA.slice(-2).map((p) => p.op)).toEqual(["u", "d"])
+    // Tombstones follow deletes only for sinks that keep them.
+    expect(memory.events("m").filter((e) => e.kind === "tombstone")).toHaveLength(1)
+    a.close()
+    b.close()
+  })
+
+  it("continues from the saved cursors after a restart: nothing again, nothing lost", async () => {
+    const dir = newDir()
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    for (let i = 1n; i <= 10n; i++) await db.insert("t", [i, "x"])
+    const memory = new MemorySinks({ dedupe: false, tombstones: true })
+    const settings = settingsFor(dir, [sink({ name: "k", type: "kafka", brokers: ["unused:1"] })])
+    let run = await start(settings, { connect: memory.connect })
+    await waitFor("first 10", 10_000, () => dataOf(memory.events("k")).length === 10)
+    await run.stop()
+    for (let i = 11n; i <= 15n; i++) await db.insert("t", [i, "x"])
+    run = await start(settings, { connect: memory.connect })
+    await waitFor("15", 10_000, () => dataOf(memory.events("k")).length >= 15)
+    await sleep(200)
+    await run.stop()
+    expect(dataOf(memory.events("k")).map((p) => p.after.id)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1))
+    expect((await cursorsOf(dir))[0]).toMatchObject({ sink: "k", database: "shop", seq: 15n })
+    db.close()
+  })
+
+  it("retries a failing sink with backoff, moving the cursor only after the broker took the batch", async () => {
+    const dir = newDir()
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    for (let i = 1n; i <= 3n; i++) await db.insert("t", [i, "x"])
+    const memory = new MemorySinks()
+    memory.failNext.set("m", 4)
+    const began = Date.now()
+    const { pub, stop } = await start(settingsFor(dir, [sink({ name: "m", type: "nats", retryInitialMs: 50, retryMultiplier: 2, retryMaxMs: 150 })]), {
+      connect: memory.connect
+    })
+    await sleep(60)
+    expect(await Effect.runPromise(pub.cursors)).toEqual([])
+    await waitFor("delivery after failures", 10_000, () => dataOf(memory.events("m")).length === 3)
+    // 50 + 100 + 150 + 150 ms of backoff (capped at retry_max_ms) before the 5th attempt.
+    expect(Date.now() - began).toBeGreaterThanOrEqual(440)
+    expect(memory.attempts.get("m")).toBe(5)
+    expect((await Effect.runPromise(pub.cursors))[0]!.seq).toBe(3n)
+    await stop()
+    db.close()
+  })
+
+  it("a restart between publish and cursor save publishes the batch again (dropped by id where the sink dedupes)", async () => {
+    const dir = newDir()
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    for (let i = 1n; i <= 4n; i++) await db.insert("t", [i, "x"])
+    const kafkaLike = new MemorySinks({ dedupe: false, tombstones: true })
+    const jetstreamLike = new MemorySinks({ dedupe: true, tombstones: false })
+    const settings = (m: string) => settingsFor(dir, [sink({ name: m, type: "nats" })])
+    for (const [name, memory] of [["kafka", kafkaLike], ["js", jetstreamLike]] as const) {
+      let published = false
+      const crashed = await start(settings(name), {
+        connect: memory.connect,
+        afterPublish: () => Effect.sync(() => { published = true }).pipe(Effect.zipRight(Effect.never))
+      })
+      await waitFor("published", 10_000, () => published)
+      await crashed.stop()
+      expect(await cursorsOf(dir).then((cs) => cs.filter((c) => c.sink === name))).toEqual([])
+      const again = await start(settings(name), { connect: memory.connect })
+      await waitFor("cursor", 10_000, async () => (await cursorsOf(dir)).some((c) => c.sink === name && c.seq === 4n))
+      await again.stop()
+    }
+    expect(dataOf(kafkaLike.events("kafka")).map((p) => p.after.id)).toEqual([1, 2, 3, 4, 1, 2, 3, 4])
+    expect(dataOf(jetstreamLike.events("js")).map((p) => p.after.id)).toEqual([1, 2, 3, 4])
+    db.close()
+  })
+
+  it("filters per sink: databases not matched are not read, tables not matched only move the cursor", async () => {
+    const dir = newDir()
+    const shop = new TestDatabase(dir, "shop", ["CREATE TABLE items (id INT PRIMARY KEY)", "CREATE TABLE logs (id INT PRIMARY KEY)"])
+    const other = new TestDatabase(dir, "other", ["CREATE TABLE items (id INT PRIMARY KEY)"])
+    await shop.insert("items", [1n])
+    await shop.insert("logs", [1n])
+    await other.insert("items", [1n])
+    await shop.insert("items", [2n])
+    const memory = new MemorySinks()
+    const { stop } = await start(
+      settingsFor(dir, [
+        sink({ name: "items", type: "nats", filterTables: ["items"], filterDatabases: ["shop"] }),
+        sink({ name: "everything", type: "nats", topicPrefix: "all" }),
+        sink({ name: "logs", type: "nats", filterTables: ["*.log?"] })
+      ]),
+      { connect: memory.connect }
+    )
+    await waitFor("all sinks", 10_000, async () => (await cursorsOf(dir)).length === 2 + 2 + 2 - 1)
+    await stop()
+    const topics = (name: string) => memory.events(name).filter((e) => e.kind === "data").map((e) => e.topic)
+    expect(topics("items")).toEqual(["cdc.shop.items", "cdc.shop.items"])
+    expect(topics("everything").sort()).toEqual(["all.other.items", "all.shop.items", "all.shop.items", "all.shop.logs"])
+    expect(topics("logs")).toEqual(["cdc.shop.logs"])
+    const cursors = await cursorsOf(dir)
+    expect(cursors.filter((c) => c.sink === "items").map((c) => [c.database, c.seq])).toEqual([["shop", 3n]])
+    expect(cursors.filter((c) => c.sink === "logs").map((c) => [c.database, c.seq])).toEqual([["other", 1n], ["shop", 3n]])
+    shop.close()
+    other.close()
+  })
+
+  it("a database dropped and created again is published from its new log's start", async () => {
+    const dir = newDir()
+    let db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    for (let i = 1n; i <= 5n; i++) await db.insert("t", [i, "old"])
+    const memory = new MemorySinks()
+    const settings = settingsFor(dir, [sink({ name: "m", type: "nats" })])
+    let run = await start(settings, { connect: memory.connect })
+    await waitFor("old", 10_000, () => dataOf(memory.events("m")).length === 5)
+    await run.stop()
+    const path = db.handle.path
+    db.close()
+    for (const s of ["", "-wal", "-shm"]) rmSync(path + s, { force: true })
+    db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    for (let i = 1n; i <= 2n; i++) await db.insert("t", [i, "new"])
+    run = await start(settings, { connect: memory.connect })
+    await waitFor("new", 10_000, () => dataOf(memory.events("m")).length === 7)
+    // And while running: dropped and created again under the publisher's feet.
+    db.close()
+    for (const s of ["", "-wal", "-shm"]) rmSync(path + s, { force: true })
+    db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    await db.insert("t", [1n, "newer"])
+    await waitFor("newer", 10_000, () => dataOf(memory.events("m")).length === 8)
+    await run.stop()
+    expect(dataOf(memory.events("m")).map((p) => p.after.v)).toEqual(["old", "old", "old", "old", "old", "new", "new", "newer"])
+    db.close()
+  })
+
+  it("notify wakes an idle sink at once; a disabled publisher runs nothing", async () => {
+    const dir = newDir()
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY)"])
+    const memory = new MemorySinks()
+    const { pub, stop } = await start(settingsFor(dir, [sink({ name: "m", type: "nats", pollIntervalMs: 60_000 })]), { connect: memory.connect })
+    await sleep(100)
+    await db.insert("t", [1n])
+    await Effect.runPromise(pub.notify)
+    await waitFor("woken", 2_000, () => dataOf(memory.events("m")).length === 1)
+    await stop()
+
+    db.close()
+
+    const offDir = newDir()
+    const offDb = new TestDatabase(offDir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY)"])
+    await offDb.insert("t", [1n])
+    const off = await start({ ...settingsFor(offDir, []), publisher: { enabled: false, sinks: [sink({ name: "x", type: "nats" })] } }, {
+      connect: memory.connect
+    })
+    expect(off.pub.sinks).toEqual([])
+    await sleep(100)
+    expect(memory.events("x")).toEqual([])
+    expect(existsSync(`${offDir}/cdc`)).toBe(false)
+    await off.stop()
+    offDb.close()
+  })
+})
