@@ -6,7 +6,7 @@
  * A node whose seed nodes have not answered yet logs "cannot join yet: no seed answered …; running
  * alone and retrying" and, meanwhile, acknowledges QUORUM (and ALL) writes on its own: QUORUM is a
  * majority of the members it knows, and alone it knows one. Three nodes started while cut off from
- * each other (scratch repro: blackhole routes between all three namespaces, then on each node
+ * each other (`test/chaos/repro-split-brain.ts`: blackhole routes between the three namespaces, then on each node
  * `CREATE DATABASE IF NOT EXISTS app; CREATE TABLE IF NOT EXISTS app.t (id INT PRIMARY KEY, v …);
  * INSERT INTO app.t VALUES (1, 'from node i')`) all answer OK at QUORUM; after healing every node
  * holds (1, 'from node 3'): two acknowledged QUORUM inserts of the same key were silently
