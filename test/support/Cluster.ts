@@ -26,11 +26,28 @@ export interface ClusterOptions {
   readonly admin?: boolean
 }
 
-export const clusterConfig = (peerPort: number, seedPort: number, secret: string, extra = "", adminPort?: number) => `
+export const clusterConfig = (peerPort: number, seedPort: number, secret: string, extra = "", adminPort?: number) =>
+  clusterSections({ peerPort, seeds: [`127.0.0.1:${seedPort}`], secret, extra, ...(adminPort === undefined ? {} : { adminPort }) })
+
+/**
+ * The `[cluster]`, `[replication]` and `[transaction]` sections of a test node: fast gossip and
+ * anti-entropy, short timeouts. `bind`/`advertise` set `grpc_bind_address`/`grpc_advertise_address`.
+ */
+export const clusterSections = (o: {
+  peerPort: number
+  seeds: ReadonlyArray<string>
+  secret: string
+  bind?: string
+  advertise?: string
+  extra?: string
+  adminPort?: number
+}) => `
 [cluster]
-grpc_port = ${peerPort}
-seed_nodes = ["127.0.0.1:${seedPort}"]
-cluster_secret = "${secret}"
+grpc_port = ${o.peerPort}
+${o.bind === undefined ? "" : `grpc_bind_address = "${o.bind}"`}
+${o.advertise === undefined ? "" : `grpc_advertise_address = "${o.advertise}"`}
+seed_nodes = [${o.seeds.map((s) => `"${s}"`).join(", ")}]
+cluster_secret = "${o.secret}"
 gossip_interval_ms = 200
 suspect_timeout_ms = 1500
 dead_timeout_ms = 3000
@@ -41,11 +58,11 @@ write_timeout_ms = 2000
 
 [transaction]
 heartbeat_timeout_seconds = 3
-${adminPort === undefined ? "" : `
+${o.adminPort === undefined ? "" : `
 [admin]
-http_port = ${adminPort}
+http_port = ${o.adminPort}
 `}
-${extra}`
+${o.extra ?? ""}`
 
 export async function startCluster(options: ClusterOptions): Promise<Array<ClusterNode>> {
   const ports: Array<number> = []

@@ -327,6 +327,13 @@ export interface MarmotOptions {
   readonly dataDir?: string
   /** How long to wait for the `mysql=host:port` line (default 60 s). */
   readonly readyTimeoutMs?: number
+  /**
+   * Run node through a wrapper that execs it (so the pid stays node's), e.g.
+   * `["ip", "netns", "exec", "ns1"]`: the first element is the program, the rest its arguments.
+   */
+  readonly wrapper?: ReadonlyArray<string>
+  /** Extra environment variables for the server (e.g. LD_PRELOAD). */
+  readonly env?: Record<string, string>
 }
 
 export async function startMarmot(opts: MarmotOptions = {}): Promise<RunningServer> {
@@ -339,7 +346,14 @@ export async function startMarmot(opts: MarmotOptions = {}): Promise<RunningServ
     args.push("--config", file)
   }
   args.push(...(opts.args ?? []))
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+  const [file, ...argv] = opts.wrapper !== undefined && opts.wrapper.length > 0
+    ? [...opts.wrapper, process.execPath, ...args]
+    : [process.execPath, ...args]
+  const child = spawn(file!, argv, {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+    ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } })
+  })
   const tracked: Tracked = { child, dir, family: new Set() }
   live.add(tracked)
   const out = capture(child)
