@@ -78,7 +78,12 @@ export const coreLayer = (options: CoreOptions) => {
       meta: options.meta ?? {}
     }),
     Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
-    Layer.succeed(CoordinatorConfig, { nodeId: options.nodeId, writeTimeoutMs: options.writeTimeoutMs }),
+    Layer.succeed(CoordinatorConfig, {
+      nodeId: options.nodeId,
+      writeTimeoutMs: options.writeTimeoutMs,
+      advertiseAddress: options.advertiseAddress,
+      seedNodes: options.seedNodes
+    }),
     Layer.succeed(AntiEntropyConfig, { nodeId: options.nodeId, intervalMs: options.antiEntropyIntervalMs, batchSize: 500 }),
     HlcClock.layer({ nodeId: options.nodeId, maxDriftMs: options.maxClockDriftMs }),
     ClusterAuth.layer(secret)

@@ -120,7 +120,9 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
 
     const prepare = (request: PrepareRequest): Effect.Effect<PrepareVote, ClockSkewError> =>
       Effect.gen(function*() {
-        const hlc = yield* clock.observe(request.startHlc)
+        // This node's own clock is not checked against itself (it may have stepped back).
+        const own = request.startHlc.nodeId === (yield* clock.current).nodeId
+        const hlc = own ? yield* clock.now : yield* clock.observe(request.startHlc)
         if (request.databaseOp === undefined && storage.get(request.database) === undefined) {
           return new Rejected({ code: 1049, sqlState: "42000", message: `Unknown database '${request.database}'` })
         }
@@ -131,7 +133,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
 
     const commit = (request: CommitRequest) =>
       Effect.gen(function*() {
-        yield* clock.observe(request.commitHlc)
+        if (request.commitHlc.nodeId !== (yield* clock.current).nodeId) yield* clock.observe(request.commitHlc)
         const held = intents.prepared(request.txnId)
         if (held === undefined) {
           const database = request.database

@@ -104,6 +104,9 @@ export const requiredAcks = (level: ConsistencyLevel, total: number): number =>
 
 export interface CoordinatorSettings {
   readonly nodeId: NodeId
+  /** This node's peer address and its seeds: an unmet seed counts in the quorum denominator. */
+  readonly advertiseAddress: string
+  readonly seedNodes: ReadonlyArray<string>
   /** Deadline of each PREPARE and COMMIT call to a peer. */
   readonly writeTimeoutMs: number
 }
@@ -140,11 +143,23 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         }
       })
 
+    /**
+     * The quorum denominator: every non-REMOVED member, plus each seed not known as a member yet.
+     * A node that has not met its seeds (just started, or cut off before it ever joined) must not
+     * count itself as the whole cluster: two such nodes would each acknowledge QUORUM writes.
+     */
+    const totalMembership = Effect.gen(function*() {
+      const members = yield* membership.members
+      const known = new Set(members.map((m) => m.address))
+      const unknownSeeds = new Set(config.seedNodes.filter((a) => a !== config.advertiseAddress && !known.has(a)))
+      return (yield* membership.totalMembership) + unknownSeeds.size
+    })
+
     const write = (request: WriteRequest) =>
       Effect.gen(function*() {
         const start = yield* clock.now
         const txnId = txnIdOf(start)
-        const total = yield* membership.totalMembership
+        const total = yield* totalMembership
         const required = requiredAcks(request.consistency, total)
         const targets = (yield* membership.alive).filter((m) => m.nodeId !== self)
         const prepare = new PrepareRequest({

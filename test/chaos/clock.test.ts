@@ -2,7 +2,7 @@
  * Clock faults on a real node (libfaketime: the node's wall clock is moved while it runs; monotonic
  * time is left alone). One clustered node is enough: it coordinates its own writes.
  *
- * Known failure, found by the chaos harness (seed 4242, 26 writes): when a node's wall clock steps
+ * Fixed; found by the chaos harness (seed 4242, 26 writes): when a node's wall clock steps
  * back by more than `max_clock_drift_ms` (an NTP step, a VM restore), the node refuses its own
  * writes until its wall clock has caught up with its HLC. The coordinator takes the start HLC
  * (which never goes back, so it is ahead of the wall clock), then its own participant's PREPARE
@@ -30,8 +30,7 @@ afterAll(async () => {
 })
 
 describe.skipIf(!faketimeAvailable())("a node's wall clock steps back", () => {
-  // it.fails: a known bug for the lead (see the comment at the top); remove `.fails` once fixed.
-  it.fails("by 8 s (more than max_clock_drift_ms = 5 s): the node's next write still commits", async () => {
+  it("by 8 s (more than max_clock_drift_ms = 5 s): the node's next write still commits", async () => {
     cluster = await ChaosCluster.start({ size: 1, topology: loopbackTopology(), runDir, useFaketime: true, log: () => {} })
     const c = await cluster.connect(0)
     try {

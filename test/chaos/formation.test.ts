@@ -1,5 +1,5 @@
 /**
- * Cluster formation. Known failure, found by the chaos harness (seed 20261125: its setup's first
+ * Cluster formation. Fixed; found by the chaos harness (seed 20261125: its setup's first
  * INSERT failed with 1049 "Unknown database 'chaos'" on the two other nodes right after node 1 had
  * created the database at QUORUM):
  *
@@ -26,8 +26,7 @@ afterAll(async () => {
 })
 
 describe("cluster formation", () => {
-  // it.fails: a known bug for the lead (see the comment at the top); remove `.fails` once fixed.
-  it.fails("a node whose seed nodes have not answered refuses QUORUM writes (it cannot know a majority)", async () => {
+  it("a node whose seed nodes have not answered refuses QUORUM writes (it cannot know a majority)", async () => {
     const [own, seedA, seedB] = [await freePort(), await freePort(), await freePort()]
     server = await startMarmot({
       config: clusterSections({ peerPort: own, seeds: [own, seedA, seedB].map((p) => `127.0.0.1:${p}`), secret: "formation" }),

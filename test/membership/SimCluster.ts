@@ -114,22 +114,32 @@ export const makeCluster = (options: ClusterOptions) =>
         })
       )
 
-    // Teardown: every machine dies at once (no goodbyes to wait for), then the nodes are released.
-    yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
-        const nodes = [...running.entries()]
-        running.clear()
-        yield* Effect.forEach(nodes, ([i]) => network.crash(addressOf(i)), { discard: true })
-        yield* whileAdvancing(
-          Effect.forEach(nodes, ([, node]) => Scope.close(node.scope, Exit.void), { concurrency: "unbounded", discard: true })
-        )
-      })
-    )
+    yield* tearDownAtOnce(network, running, addressOf)
     yield* Effect.forEach(indexes, (i) => start(i), { discard: true })
     return { network, indexes, start, stop, crash, restart, membership, view, sees, record } as const
   })
 
 export type Cluster = Effect.Effect.Success<ReturnType<typeof makeCluster>>
+
+/**
+ * Teardown of a simulated cluster: every machine dies at once (no goodbyes to wait for), then the
+ * nodes' layers are released.
+ */
+export const tearDownAtOnce = (
+  network: SimNetwork["Type"],
+  running: Map<number, { readonly scope: Scope.CloseableScope }>,
+  addressOf: (i: number) => string
+) =>
+  Effect.addFinalizer(() =>
+    Effect.gen(function*() {
+      const nodes = [...running.entries()]
+      running.clear()
+      yield* Effect.forEach(nodes, ([i]) => network.crash(addressOf(i)), { discard: true })
+      yield* whileAdvancing(
+        Effect.forEach(nodes, ([, node]) => Scope.close(node.scope, Exit.void), { concurrency: "unbounded", discard: true })
+      )
+    })
+  )
 
 /** Runs `effect` while moving TestClock forward, until it completes. */
 export const whileAdvancing = <A, E, R>(effect: Effect.Effect<A, E, R>, stepMs = 100) =>

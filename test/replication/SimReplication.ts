@@ -24,7 +24,7 @@ import { CursorStore } from "../../src/replication/CursorStore.ts"
 import { Participant } from "../../src/replication/Participant.ts"
 import { WriteCoordinator, type WriteRequest } from "../../src/replication/WriteCoordinator.ts"
 import { Storage } from "../../src/storage/Storage.ts"
-import { whileAdvancing } from "../membership/SimCluster.ts"
+import { tearDownAtOnce, whileAdvancing } from "../membership/SimCluster.ts"
 
 export const addressOf = (i: number) => `10.0.1.${i + 1}:7000`
 
@@ -125,16 +125,7 @@ export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
         }
       })
 
-    yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
-        const nodes = [...running.entries()]
-        running.clear()
-        yield* Effect.forEach(nodes, ([i]) => network.crash(addressOf(i)), { discard: true })
-        yield* whileAdvancing(
-          Effect.forEach(nodes, ([, n]) => Scope.close(n.scope, Exit.void), { concurrency: "unbounded", discard: true })
-        )
-      })
-    )
+    yield* tearDownAtOnce(network, running, addressOf)
     yield* Effect.forEach(indexes, start, { discard: true })
     return { network, indexes, node, crash, restart, write, rows, running } as const
   })

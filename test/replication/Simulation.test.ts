@@ -116,11 +116,11 @@ describe("replication simulation", () => {
       yield* cluster.network.setConditions({ dropRate: 0.1, minDelayMs: 1, maxDelayMs: 30 })
       yield* eventually("schema", Effect.map(whileAdvancing(Effect.either(cluster.write(0, appSchema))), Either.isRight), 10_000)
       const acknowledged: Array<bigint> = []
-      for (let k = 1n; k <= 12n; k++) {
+      for (let k = 1n; k <= 6n; k++) {
         const r = yield* whileAdvancing(Effect.either(cluster.write(Number(k % 5n), upsert(k, k))))
         if (Either.isRight(r)) acknowledged.push(k)
       }
-      assert.isAtLeast(acknowledged.length, 3, "writes still commit despite the loss")
+      assert.isAtLeast(acknowledged.length, 2, "writes still commit despite the loss")
       yield* cluster.network.setConditions({ dropRate: 0 })
       yield* eventually("all 5 identical", identical(cluster, cluster.indexes), 20_000)
       const ids = (yield* table(cluster, 4)).map((r) => r[0] as bigint)
