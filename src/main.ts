@@ -133,9 +133,9 @@ if (cluster.isPrimary && workers > 1) {
       core,
       deliver: (m) => handlers.fromWorkers.forEach((h) => h(m)),
       onBroadcast: (send) => void handlers.toWorkers.push(send)
-    })
+    }, settings.mysql.unixSocket)
   } else {
-    supervise(workers, settings.nodeId)
+    supervise(workers, settings.nodeId, undefined, settings.mysql.unixSocket)
   }
 } else {
   // Loaded only where MySQL is served, so the supervisor process stays small.

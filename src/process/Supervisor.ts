@@ -1,3 +1,4 @@
+import { existsSync, rmSync } from "node:fs"
 import cluster, { type Worker } from "node:cluster"
 import type { RunningCore } from "../app/NodeCore.ts"
 import type { ReplicatedMessage } from "../replication/Replicator.ts"
@@ -20,7 +21,13 @@ const log = (message: string) => process.stderr.write(`marmot-ts supervisor: ${m
  * relays their broadcasts, prints one ready line when all listen, restarts a worker that dies,
  * and stops them all on SIGTERM/SIGINT. Workers exit by themselves if this process dies.
  */
-export const supervise = (workerCount: number, nodeId: number, cluster_?: SupervisedCore): void => {
+export const supervise = (workerCount: number, nodeId: number, cluster_?: SupervisedCore, unixSocket?: string): void => {
+  // The workers share one unix socket file: it is made and removed here, never by a worker.
+  const removeSocket = () => {
+    if (unixSocket !== undefined && existsSync(unixSocket)) rmSync(unixSocket)
+  }
+  removeSocket()
+  process.on("exit", removeSocket)
   cluster.setupPrimary({ exec: process.argv[1]!, execArgv: process.execArgv, args: process.argv.slice(2), serialization: "advanced" })
   const workers = new Map<number, Worker>()
   const ready = new Set<number>()

@@ -1,3 +1,4 @@
+import cluster from "node:cluster"
 import { Context, Data, Effect, Layer, Runtime } from "effect"
 import { randomBytes } from "node:crypto"
 import { existsSync, rmSync } from "node:fs"
@@ -95,11 +96,14 @@ const make = Effect.gen(function*() {
   const socketPath = config.mysql.unixSocket
   if (socketPath !== undefined) {
     const unix = createServer((socket) => onSocket(socket, true))
-    if (existsSync(socketPath)) rmSync(socketPath)
+    // Workers share the supervisor's socket (node:cluster): the supervisor owns the file, and a
+    // worker that removed it would cut every other worker off.
+    const ownsFile = !cluster.isWorker
+    if (ownsFile && existsSync(socketPath)) rmSync(socketPath)
     yield* Effect.acquireRelease(listen(unix, { path: socketPath }, socketPath), () =>
       Effect.gen(function*() {
         yield* closeServer(unix)
-        if (existsSync(socketPath)) rmSync(socketPath)
+        if (ownsFile && existsSync(socketPath)) rmSync(socketPath)
       }))
     yield* Effect.logInfo(`MySQL server listening on unix socket ${socketPath}`)
   }
