@@ -4,7 +4,7 @@
  * replies travel over the node:cluster IPC channel) or, with `--workers 1`, in the same process.
  * Plain Promises: this sits on the statement path, not in Effect.
  */
-import { Effect, Exit, Runtime } from "effect"
+import { Cause, Effect, Exit, Runtime } from "effect"
 import { RowChange } from "../../proto-schemas/src/RowChange.ts"
 import { mysqlErrorOf, WriteCoordinator, type WriteRequest } from "./WriteCoordinator.ts"
 
@@ -79,7 +79,10 @@ export const runWrite = (coordinator: WriteCoordinator["Type"], request: WriteRe
     if (Exit.isSuccess(exit)) return undefined
     const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
     if (failure !== undefined) return mysqlErrorOf(failure)
-    return { code: 1105, sqlState: "HY000", message: `replication failed: ${String(exit.cause)}` }
+    // An unexpected failure (a defect): one line for the client, and no promise either way.
+    const cause = Cause.squash(exit.cause)
+    const reason = (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]
+    return { code: 1105, sqlState: "HY000", message: `replication failed: ${reason}; the write may or may not have been applied` }
   })
 
 /** In the only process of a node: the coordinator is right here. */
