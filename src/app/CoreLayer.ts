@@ -81,6 +81,7 @@ export const coreLayer = (options: CoreOptions) => {
     Layer.succeed(CoordinatorConfig, {
       nodeId: options.nodeId,
       writeTimeoutMs: options.writeTimeoutMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       advertiseAddress: options.advertiseAddress,
       seedNodes: options.seedNodes
     }),

@@ -14,7 +14,6 @@ import type { MemberState } from "../../proto-schemas/src/Gossip.ts"
 import {
   AbortRequest,
   CommitRequest,
-  CommittedTransaction,
   type ConsistencyLevel,
   PrepareRequest,
   type PrepareVote,
@@ -109,6 +108,8 @@ export interface CoordinatorSettings {
   readonly seedNodes: ReadonlyArray<string>
   /** Deadline of each PREPARE and COMMIT call to a peer. */
   readonly writeTimeoutMs: number
+  /** Participants drop a silent transaction's intents after this long (`heartbeat_timeout_seconds`). */
+  readonly heartbeatTimeoutMs: number
 }
 
 export class CoordinatorConfig extends Context.Tag("marmot/replication/CoordinatorConfig")<
@@ -175,23 +176,21 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           ...(request.locks === undefined ? {} : { locks: request.locks })
         }, true) // our own worker built the changes; peers validate what they decode
 
-        const committedAt = (commitHlc: Hlc) =>
-          new CommittedTransaction({
-            txnId,
-            commitHlc,
-            coordinator: self,
-            database: prepare.database,
-            changes: prepare.changes,
-            schemaVersion: prepare.schemaVersion,
-            ...(prepare.ddl === undefined ? {} : { ddl: prepare.ddl }),
-            ...(prepare.databaseOp === undefined ? {} : { databaseOp: prepare.databaseOp })
-          }, true)
-        // This node applies what it prepared directly (its intents are released by the apply),
-        // so a slow round of votes cannot make its own COMMIT find the intents expired.
+        // This node's own COMMIT goes through its participant like any other: it applies only while
+        // the transaction still holds its intents there (a coordinator paused past the heartbeat
+        // timeout must not apply a write whose rows another transaction has since taken).
         const commitLocally = (commitHlc: Hlc) =>
-          participant.applyCommitted(committedAt(commitHlc)).pipe(
+          participant.commit(new CommitRequest({ txnId, commitHlc, database: request.database }, true)).pipe(
+            Effect.asVoid,
             Effect.catchAll((e) => Effect.fail(new LocalApplyFailed({ reason: e.message })))
           )
+        const startedMs = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        /**
+         * Past 3/4 of the heartbeat timeout since PREPARE, participants may be about to drop this
+         * transaction's intents and grant its rows to another one: abort (the client retries)
+         * rather than COMMIT a write whose rows may no longer be its own.
+         */
+        const tooLate = Effect.map(Effect.clockWith((c) => c.currentTimeMillis), (now) => now - startedMs > config.heartbeatTimeoutMs * 0.75)
         const prepareOn = (member: MemberState) =>
           peers.call(member, (c) => c.Prepare(prepare), timeout).pipe(
             Effect.map((vote): Vote => ({ nodeId: member.nodeId, vote })),
@@ -207,6 +206,10 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           if (local._tag === "Conflict") return yield* Effect.fail(new WriteConflict({ reason: local.reason }))
           if (local._tag === "Rejected") {
             return yield* Effect.fail(new WriteRejected({ code: local.code, sqlState: local.sqlState, message: local.message }))
+          }
+          if (yield* tooLate) {
+            yield* participant.abort(new AbortRequest({ txnId }))
+            return yield* Effect.fail(new WriteConflict({ reason: "intent" }))
           }
           const commitHlc = yield* clock.now
           yield* commitLocally(commitHlc)
@@ -248,6 +251,10 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           )
         }
 
+        if (yield* tooLate) {
+          yield* abortEverywhere(txnId, prepared)
+          return yield* Effect.fail(new WriteConflict({ reason: "intent" }))
+        }
         // The commit timestamp is later than every voter's clock, so it follows every write they saw.
         for (const v of prepared) if (v.vote?._tag === "Prepared") yield* Effect.ignore(clock.observe(v.vote.hlc))
         const commitHlc = yield* clock.now
