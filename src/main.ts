@@ -4,7 +4,6 @@ import { availableParallelism } from "node:os"
 import { parseArgs } from "node:util"
 import { load } from "./config/NodeConfig.ts"
 import { exitWithSupervisor, supervise } from "./process/Supervisor.ts"
-import type { BusMessage } from "./process/ProcessBus.ts"
 import type { Replicator } from "./replication/Replicator.ts"
 
 const usage = `marmot-ts: a leaderless, replicated SQLite server that speaks the MySQL protocol
@@ -105,20 +104,16 @@ if (!clustered && settings.admin.httpPort > 0 && cluster.isPrimary) {
   process.stderr.write("marmot-ts: [admin] http_port is ignored on a standalone node (the admin API runs with the cluster core: set [cluster] grpc_port)\n")
 }
 
+// The core's storage and the MySQL side of the node hear each other through a hub.
 const startCore = async () => {
-  const { startCore } = await import("./app/NodeCore.ts")
+  const { localHub, startCore } = await import("./app/NodeCore.ts")
+  const hub = localHub()
   try {
-    return await startCore(settings, hubOf())
+    return { core: await startCore(settings, hub.core), mysql: hub.mysql }
   } catch (e) {
     return fail(`cannot start the cluster core: ${e instanceof Error ? e.message : String(e)}`)
   }
 }
-// The core's storage and the MySQL side of the node hear each other through this hub.
-const handlers: { fromWorkers: Array<(m: BusMessage) => void>; toWorkers: Array<(m: BusMessage) => void> } = { fromWorkers: [], toWorkers: [] }
-const hubOf = () => ({
-  toWorkers: (m: BusMessage) => handlers.toWorkers.forEach((h) => h(m)),
-  fromWorkers: (h: (m: BusMessage) => void) => void handlers.fromWorkers.push(h)
-})
 
 // A standalone node's change publisher runs once per node: in the supervisor, or the only process.
 if (cluster.isPrimary && !clustered && settings.publisher.enabled) {
@@ -128,12 +123,8 @@ if (cluster.isPrimary && !clustered && settings.publisher.enabled) {
 
 if (cluster.isPrimary && workers > 1) {
   if (clustered) {
-    const core = await startCore()
-    supervise(workers, settings.nodeId, {
-      core,
-      deliver: (m) => handlers.fromWorkers.forEach((h) => h(m)),
-      onBroadcast: (send) => void handlers.toWorkers.push(send)
-    }, settings.mysql.unixSocket)
+    const { core, mysql } = await startCore()
+    supervise(workers, settings.nodeId, { core, deliver: mysql.toWorkers, onBroadcast: mysql.fromWorkers }, settings.mysql.unixSocket)
   } else {
     supervise(workers, settings.nodeId, undefined, settings.mysql.unixSocket)
   }
@@ -152,12 +143,9 @@ if (cluster.isPrimary && workers > 1) {
   if (clustered && cluster.isWorker) {
     replicator = (await import("./replication/Replicator.ts")).ipcReplicator()
   } else if (clustered) {
-    const core = await startCore()
+    const { core, mysql } = await startCore()
     replicator = { replicate: core.replicate }
-    bus = ProcessBus.layerSingleWithCore({
-      toWorkers: (m) => handlers.fromWorkers.forEach((h) => h(m)),
-      fromWorkers: (h) => void handlers.toWorkers.push(h)
-    }, core.peerAddress)
+    bus = ProcessBus.layerSingleWithCore(mysql, core.peerAddress)
   }
   if (cluster.isWorker) exitWithSupervisor()
   NodeRuntime.runMain(

@@ -7,17 +7,11 @@ import { Effect, Layer, Logger, ManagedRuntime } from "effect"
 import { levels } from "./MainLayer.ts"
 import { Publisher } from "../cdc/Publisher.ts"
 import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
-import { type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
+import { type BusHub, type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
 import { type ReplicateReply, reviveRequest, runWrite } from "../replication/Replicator.ts"
 import { WriteCoordinator, type WriteRequest } from "../replication/WriteCoordinator.ts"
 import { Storage } from "../storage/Storage.ts"
 import { adminLayer, coreLayer, coreOptions, fileStores, socketTransport } from "./CoreLayer.ts"
-
-/** How the core's storage talks to the MySQL side of the node. */
-export interface BusHub {
-  readonly toWorkers: (message: BusMessage) => void
-  readonly fromWorkers: (handler: (message: BusMessage) => void) => void
-}
 
 export interface RunningCore {
   readonly peerAddress: string

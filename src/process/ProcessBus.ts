@@ -11,6 +11,14 @@ export type BusMessage =
   | { readonly _tag: "SchemaChanged"; readonly database: string }
   | { readonly _tag: "ExtensionLoaded"; readonly name: string; readonly path: string }
 
+/** Two sides of a node that hear each other's broadcasts (the core's storage and the MySQL side). */
+export interface BusHub {
+  /** Delivers to the other side. */
+  readonly toWorkers: (message: BusMessage) => void
+  /** Handles what the other side delivers. */
+  readonly fromWorkers: (handler: (message: BusMessage) => void) => void
+}
+
 /** Worker → supervisor only. */
 export type SupervisorMessage =
   | { readonly _tag: "Broadcast"; readonly message: BusMessage }
@@ -44,13 +52,7 @@ export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<Process
   })
 
   /** A one-process node with a cluster core: the MySQL side and the core's storage hear each other. */
-  static readonly layerSingleWithCore = (
-    hub: {
-      readonly toWorkers: (message: BusMessage) => void
-      readonly fromWorkers: (handler: (message: BusMessage) => void) => void
-    },
-    peerAddress: string
-  ) =>
+  static readonly layerSingleWithCore = (hub: BusHub, peerAddress: string) =>
     Layer.succeed(ProcessBus, {
       workerIndex: 0,
       workerCount: 1,
@@ -65,10 +67,7 @@ export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<Process
    * The supervisor's own storage (the cluster core applies replicated changes there): what it
    * changes goes to every worker; what a worker announces reaches it through `deliver`.
    */
-  static readonly layerSupervisor = (hub: {
-    readonly toWorkers: (message: BusMessage) => void
-    readonly fromWorkers: (handler: (message: BusMessage) => void) => void
-  }) =>
+  static readonly layerSupervisor = (hub: BusHub) =>
     Layer.succeed(ProcessBus, {
       workerIndex: -1,
       workerCount: 0,

@@ -4,7 +4,7 @@
  * replies travel over the node:cluster IPC channel) or, with `--workers 1`, in the same process.
  * Plain Promises: this sits on the statement path, not in Effect.
  */
-import { Cause, Effect, Exit, Runtime } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { RowChange } from "../../proto-schemas/src/RowChange.ts"
 import { mysqlErrorOf, WriteCoordinator, type WriteRequest } from "./WriteCoordinator.ts"
 
@@ -29,9 +29,6 @@ export interface ReplicatedMessage {
 
 export const isReplicated = (m: unknown): m is ReplicatedMessage =>
   typeof m === "object" && m !== null && (m as { _tag?: unknown })._tag === "Replicated"
-
-export const isReplicate = (m: unknown): m is ReplicateMessage =>
-  typeof m === "object" && m !== null && (m as { _tag?: unknown })._tag === "Replicate"
 
 /**
  * A request that crossed the IPC channel is plain data (structured clone keeps no classes): the
@@ -84,11 +81,3 @@ export const runWrite = (coordinator: WriteCoordinator["Type"], request: WriteRe
     const reason = (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]
     return { code: 1105, sqlState: "HY000", message: `replication failed: ${reason}; the write may or may not have been applied` }
   })
-
-/** In the only process of a node: the coordinator is right here. */
-export const localReplicator = (runtime: Runtime.Runtime<WriteCoordinator>): Replicator => {
-  const run = Runtime.runPromise(runtime)
-  return {
-    replicate: (request) => run(Effect.flatMap(WriteCoordinator, (c) => runWrite(c, request)))
-  }
-}
