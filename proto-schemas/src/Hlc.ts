@@ -76,7 +76,9 @@ export const tick = (prev: Hlc, physicalMs: number, nodeId: number): Hlc =>
 
 /**
  * Merges a timestamp received from a peer into the local one. Fails with `ClockSkewError` when the
- * remote wall time is more than `maxDriftMs` ahead of `physicalMs` (the local clock is not moved).
+ * remote wall time is more than `maxDriftMs` ahead of both `physicalMs` and the local timestamp (the
+ * local clock is not moved): a node whose wall clock stepped back keeps accepting peers as close to
+ * the time it had already reached as it would have before the step.
  * Otherwise wall = max(local, remote, physical) and the counter is one past the largest counter
  * seen at that wall (0 when physical time alone is ahead), so the result is strictly later than
  * both `local` and `remote`. The result carries `local.nodeId`.
@@ -87,7 +89,7 @@ export const receive = (
   physicalMs: number,
   maxDriftMs: number
 ): Either.Either<Hlc, ClockSkewError> => {
-  const driftMs = remote.wallMs - physicalMs
+  const driftMs = remote.wallMs - Math.max(physicalMs, local.wallMs)
   if (driftMs > maxDriftMs) {
     return Either.left(new ClockSkewError({ driftMs, maxDriftMs, nodeId: remote.nodeId }, true))
   }

@@ -12,7 +12,7 @@
  */
 import { RpcClient, RpcClientError, RpcSerialization, RpcServer } from "@effect/rpc"
 import type { FromClientEncoded, FromServerEncoded } from "@effect/rpc/RpcMessage"
-import { Clock, Context, Effect, FiberSet, Layer, Mailbox, Random, type Scope } from "effect"
+import { Context, Duration, Effect, FiberSet, Layer, Mailbox, Random, type Scope } from "effect"
 
 export interface SimConditions {
   /** Probability in [0, 1] that any one message is lost. */
@@ -97,6 +97,8 @@ const refused = (message: string) => new RpcClientError.RpcClientError({ reason:
 
 const makeSimNetwork = Effect.fnUntraced(function*(options: SimOptions) {
   const random = Random.make(options.seed)
+  // The network's own time: delays are physical, whatever a node's (possibly skewed) clock says.
+  const clock = yield* Effect.clock
   const fibers = yield* FiberSet.make()
   let conditions: SimConditions = { ...defaultConditions, ...options }
   const servers = new Map<string, Server>()
@@ -120,7 +122,7 @@ const makeSimNetwork = Effect.fnUntraced(function*(options: SimOptions) {
       }
       const span = Math.max(0, conditions.maxDelayMs - conditions.minDelayMs)
       const delayMs = conditions.minDelayMs + (yield* random.nextIntBetween(0, span + 1))
-      const now = yield* Clock.currentTimeMillis
+      const now = clock.unsafeCurrentTimeMillis()
       const at = Math.max(now + delayMs, lane.lastDeliveryMs + 1)
       lane.lastDeliveryMs = at
       const encoded = lane.encoder.encode(message)
@@ -135,7 +137,7 @@ const makeSimNetwork = Effect.fnUntraced(function*(options: SimOptions) {
         decoded.forEach(deliver)
       })
       if (at <= now) return yield* arrive
-      yield* FiberSet.run(fibers, Effect.zipRight(Effect.sleep(at - now), arrive))
+      yield* FiberSet.run(fibers, Effect.zipRight(clock.sleep(Duration.millis(at - now)), arrive))
     })
 
   const reset = (link: Link) =>

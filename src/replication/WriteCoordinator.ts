@@ -7,6 +7,7 @@
  * missed the transaction gets it from anti-entropy. See DESIGN.md.
  */
 import { Context, Data, Deferred, Duration, Effect, Exit, FiberSet, Layer, Metric } from "effect"
+import * as HlcMath from "../../proto-schemas/src/Hlc.ts"
 import type { Hlc } from "../../proto-schemas/src/Hlc.ts"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
 import type { RowChange } from "../../proto-schemas/src/RowChange.ts"
@@ -119,6 +120,16 @@ export class CoordinatorConfig extends Context.Tag("marmot/replication/Coordinat
 
 type Vote = { readonly nodeId: NodeId; readonly vote: PrepareVote | undefined }
 
+/** The latest row version a write was built on (its changes' base stamps), if any. */
+const latestBase = (changes: ReadonlyArray<RowChange>): Hlc | undefined => {
+  let latest: { stamp: bigint; nodeId: number } | undefined
+  for (const { baseStamp } of changes) {
+    if (baseStamp === undefined || baseStamp.stamp === 0n) continue
+    if (latest === undefined || HlcMath.compareStamps(baseStamp.stamp, baseStamp.nodeId, latest.stamp, latest.nodeId) > 0) latest = baseStamp
+  }
+  return latest === undefined ? undefined : HlcMath.fromStamp(latest.stamp, latest.nodeId)
+}
+
 export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoordinator")<WriteCoordinator, {
   readonly write: (request: WriteRequest) => Effect.Effect<WriteCommitted, WriteError>
 }>() {
@@ -184,6 +195,23 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
             Effect.asVoid,
             Effect.catchAll((e) => Effect.fail(new LocalApplyFailed({ reason: e.message })))
           )
+        /**
+         * The commit timestamp: later than every voter's clock (so it follows every write they saw)
+         * and than every row version the write was built on (so last-write-wins keeps it over them).
+         * A clock that may not move that far (a peer or a row stamped more than max_clock_drift_ms
+         * ahead) fails the write: committing under an earlier stamp would silently lose it.
+         */
+        const decideCommitHlc = (voters: ReadonlyArray<Vote>) =>
+          Effect.gen(function*() {
+            for (const v of voters) if (v.vote?._tag === "Prepared") yield* clock.observe(v.vote.hlc)
+            const base = latestBase(request.changes)
+            if (base !== undefined) yield* clock.observe(base)
+            return yield* clock.now
+          }).pipe(
+            Effect.mapError((e) =>
+              new WriteRejected({ code: 1105, sqlState: "HY000", message: `clock skew: ${e.message}; nothing was written` })
+            )
+          )
         const startedMs = yield* Effect.clockWith((c) => c.currentTimeMillis)
         /**
          * Past 3/4 of the heartbeat timeout since PREPARE, participants may be about to drop this
@@ -211,7 +239,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
             yield* participant.abort(new AbortRequest({ txnId }))
             return yield* Effect.fail(new WriteConflict({ reason: "intent" }))
           }
-          const commitHlc = yield* clock.now
+          const commitHlc = yield* decideCommitHlc([]).pipe(Effect.tapError(() => participant.abort(new AbortRequest({ txnId }))))
           yield* commitLocally(commitHlc)
           const commit = new CommitRequest({ txnId, commitHlc, database: request.database }, true)
           for (const member of targets) {
@@ -255,9 +283,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           yield* abortEverywhere(txnId, prepared)
           return yield* Effect.fail(new WriteConflict({ reason: "intent" }))
         }
-        // The commit timestamp is later than every voter's clock, so it follows every write they saw.
-        for (const v of prepared) if (v.vote?._tag === "Prepared") yield* Effect.ignore(clock.observe(v.vote.hlc))
-        const commitHlc = yield* clock.now
+        const commitHlc = yield* decideCommitHlc(prepared).pipe(Effect.tapError(() => abortEverywhere(txnId, prepared)))
         const commit = new CommitRequest({ txnId, commitHlc, database: request.database }, true)
 
         const remoteNeeded = required - 1

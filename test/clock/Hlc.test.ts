@@ -90,11 +90,11 @@ describe("Hlc (pure)", () => {
       // Physical time around either clock, so every branch is reached.
       const physical = Math.max(0, (offset % 2 === 0 ? local.wallMs : remote.wallMs) + offset)
       const result = Hlc.receive(local, remote, physical, maxDriftMs)
-      if (remote.wallMs - physical > maxDriftMs) {
+      if (remote.wallMs - Math.max(physical, local.wallMs) > maxDriftMs) {
         assert.isTrue(Either.isLeft(result))
         if (Either.isLeft(result)) {
           assert.instanceOf(result.left, ClockSkewError)
-          assert.strictEqual(result.left.driftMs, remote.wallMs - physical)
+          assert.strictEqual(result.left.driftMs, remote.wallMs - Math.max(physical, local.wallMs))
           assert.strictEqual(result.left.nodeId, remote.nodeId)
         }
       } else {
@@ -204,6 +204,20 @@ describe("HlcClock", () => {
       // Once physical time catches up, the same message is accepted.
       yield* TestClock.adjust(4000)
       assert.deepStrictEqual(fields(yield* clock.observe(Hlc.make(5000, 0, 7))), [5000, 1, nodeId])
+    }).pipe(Effect.provide(layer)))
+
+  it.effect("after the wall clock steps back, a peer near the time already reached is accepted", () =>
+    Effect.gen(function*() {
+      const clock = yield* HlcClock
+      yield* TestClock.adjust(10_000)
+      yield* clock.now
+      yield* TestClock.adjust(-8_000) // the machine's clock goes back 8 s (more than the 500 ms limit)
+      const peer = Hlc.make(10_100, 0, 7) // a peer whose clock kept running
+      assert.deepStrictEqual(fields(yield* clock.observe(peer)), [10_100, 1, nodeId])
+      assert.strictEqual(Hlc.compare(yield* clock.now, peer), 1)
+      // ahead of both the time reached and the physical clock by more than the limit: refused
+      const error = yield* Effect.flip(clock.observe(Hlc.make(10_700, 0, 7)))
+      assert.strictEqual(error.driftMs, 600) // measured from 10_100, the time reached
     }).pipe(Effect.provide(layer)))
 
   it.effect("starts after the initial timestamp", () =>

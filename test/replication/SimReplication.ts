@@ -3,7 +3,7 @@
  * participant, write coordinator, anti-entropy, peer server) over real SQLite files in a temp dir,
  * on the simulated network under TestClock. Node `i` has node id `i + 1` and joins through node 0.
  */
-import { Context, Effect, Exit, Layer, Random, Scope } from "effect"
+import { Clock, Context, Effect, Exit, Layer, Random, Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -53,6 +53,20 @@ export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
     const stores = yield* Effect.forEach(indexes, () => MembershipStore.makeMemory)
     const running = new Map<number, Running>()
     let generation = 0
+    // Each node reads the shared TestClock through its own offset (`skew`), as machines whose wall
+    // clocks disagree; sleeping still follows the TestClock.
+    const offsets = indexes.map(() => 0)
+    const testClock = yield* Effect.clock
+    const clockOf = (i: number): Clock.Clock => ({
+      [Clock.ClockTypeId]: Clock.ClockTypeId,
+      unsafeCurrentTimeMillis: () => testClock.unsafeCurrentTimeMillis() + offsets[i]!,
+      currentTimeMillis: Effect.sync(() => testClock.unsafeCurrentTimeMillis() + offsets[i]!),
+      unsafeCurrentTimeNanos: () => testClock.unsafeCurrentTimeNanos() + BigInt(offsets[i]!) * 1_000_000n,
+      currentTimeNanos: Effect.sync(() => testClock.unsafeCurrentTimeNanos() + BigInt(offsets[i]!) * 1_000_000n),
+      sleep: (duration) => testClock.sleep(duration)
+    })
+    /** Node i's wall clock steps to `ms` away from the others' (negative: behind). */
+    const skew = (i: number, ms: number) => Effect.sync(() => void (offsets[i] = ms))
 
     const start = (i: number) =>
       Effect.gen(function*() {
@@ -82,6 +96,7 @@ export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
         )
         const context = yield* Layer.buildWithScope(layer, scope).pipe(
           Effect.withRandom(Random.make(`${options.seed}/${i}/${generation++}`)),
+          Effect.withClock(clockOf(i)),
           Effect.orDie
         )
         running.set(i, {
@@ -127,7 +142,7 @@ export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
 
     yield* tearDownAtOnce(network, running, addressOf)
     yield* Effect.forEach(indexes, start, { discard: true })
-    return { network, indexes, node, crash, restart, write, rows, running } as const
+    return { network, indexes, node, crash, restart, write, rows, running, skew } as const
   })
 
 export type ReplicationCluster = Effect.Effect.Success<ReturnType<typeof makeReplicationCluster>>

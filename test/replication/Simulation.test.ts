@@ -3,7 +3,7 @@
  * real SQLite files, on the simulated network under TestClock. Seeds and replay: Scenario.ts.
  */
 import { assert, describe } from "@effect/vitest"
-import { Effect, Either, Exit, Fiber, type Scope } from "effect"
+import { Clock, Effect, Either, Exit, Fiber, type Scope } from "effect"
 import { noVersion } from "../../proto-schemas/src/RowChange.ts"
 import { advance, eventually, whileAdvancing } from "../membership/SimCluster.ts"
 import { scenario as run } from "../membership/Scenario.ts"
@@ -38,6 +38,23 @@ const identical = (cluster: ReplicationCluster, nodes: ReadonlyArray<number>) =>
       if (JSON.stringify(yield* table(cluster, i), (_, v) => typeof v === "bigint" ? `${v}n` : v) !== first) return false
     }
     return true
+  })
+
+/** The stored version of the only row of `t` on node i. */
+const versionOn = (cluster: ReplicationCluster, i: number) =>
+  Effect.map(cluster.rows(i, "app", "SELECT stamp, node FROM __marmot_row_version"), (rows) => {
+    const [stamp, node] = rows[0] as [bigint, bigint]
+    return { stamp, nodeId: nodeId(Number(node)) }
+  })
+
+/** 3 nodes with the production drift limit (5 s), table `t` holding row (1, 1). */
+const oneRowCluster = (seed: string) =>
+  Effect.gen(function*() {
+    const cluster = yield* makeReplicationCluster({ size: 3, seed, core: { maxClockDriftMs: 5000 } })
+    yield* allAlive(cluster)
+    yield* whileAdvancing(cluster.write(0, appSchema))
+    yield* whileAdvancing(cluster.write(0, upsert(1n, 1n)))
+    return cluster
   })
 
 describe("replication simulation", () => {
@@ -90,6 +107,47 @@ describe("replication simulation", () => {
         cluster.write(1, upsert(7n, 2n, { before: 1n, base: { stamp, nodeId: nodeId(Number(node)) } }))
       ))
       assert.isTrue(Either.isRight(third), "a write on the current version commits")
+    }))
+
+  // chaos seed 1896407472: a node whose wall clock stepped back 8 s could not observe its voters'
+  // clocks (judged against its physical clock), committed under a stamp older than the row version
+  // it had read, and last-write-wins dropped the acknowledged write on every node.
+  scenario("a node whose wall clock stepped back still commits after the versions it read (no acknowledged write lost)", (seed) =>
+    Effect.gen(function*() {
+      const cluster = yield* oneRowCluster(seed)
+      yield* cluster.skew(0, -8000)
+      // read-modify-write increments alternating between the skewed node and a healthy one
+      let v = 1n
+      for (let round = 0; round < 4; round++) {
+        const i = round % 2 === 0 ? 1 : 0
+        yield* eventually(`node ${i} holds v = ${v}`, Effect.map(table(cluster, i), (r) => r[0]?.[1] === v), 5000)
+        const base = yield* versionOn(cluster, i)
+        yield* whileAdvancing(cluster.write(i, upsert(1n, v + 1n, { before: v, base })))
+        v++
+        const after = yield* versionOn(cluster, i)
+        assert.strictEqual(Hlc.compareStamps(after.stamp, after.nodeId, base.stamp, base.nodeId), 1, "the commit is later than the version read")
+        assert.deepStrictEqual(yield* table(cluster, i), [[1n, v]], `node ${i} applied its own acknowledged write`)
+      }
+      yield* eventually("identical", identical(cluster, cluster.indexes), 5000)
+      assert.deepStrictEqual(yield* table(cluster, 2), [[1n, 5n]])
+    }))
+
+  scenario("a write built on a row stamped beyond max_clock_drift_ms ahead fails whole instead of committing under an older stamp", (seed) =>
+    Effect.gen(function*() {
+      const cluster = yield* oneRowCluster(seed)
+      yield* eventually("row everywhere", Effect.map(table(cluster, 2), (r) => r.length === 1), 3000)
+      const future = { stamp: Hlc.toStamp(Hlc.make((yield* Clock.currentTimeMillis) + 60_000, 0, 3)), nodeId: nodeId(3) }
+      const refused = yield* whileAdvancing(Effect.either(cluster.write(1, upsert(1n, 2n, { before: 1n, base: future }))))
+      assert.isTrue(Either.isLeft(refused))
+      if (Either.isLeft(refused)) {
+        assert.strictEqual(refused.left._tag, "WriteRejected")
+        assert.match(refused.left.message, /clock skew: .*nothing was written/)
+      }
+      yield* advance(4000)
+      for (const i of cluster.indexes) assert.deepStrictEqual(yield* table(cluster, i), [[1n, 1n]], `nothing written on node ${i}`)
+      // the intents were released: the row takes a normal write at once
+      const base = yield* versionOn(cluster, 1)
+      yield* whileAdvancing(cluster.write(1, upsert(1n, 2n, { before: 1n, base })))
     }))
 
   scenario("a partitioned minority refuses QUORUM writes, the majority goes on, healing converges", (seed) =>
