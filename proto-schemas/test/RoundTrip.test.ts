@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
 import { Packr, Unpackr } from "msgpackr"
+import { ExchangeRequest, ExchangeResponse } from "../src/Exchange.ts"
 import { ClockSkewError, PeerUnavailable, SchemaMismatch, Unauthorized } from "../src/Errors.ts"
 import { Hlc, make as makeHlc } from "../src/Hlc.ts"
 import { NodeId, nodeId } from "../src/NodeId.ts"
@@ -73,6 +74,8 @@ const schemas = {
   AbortRequest,
   Ack,
   CommittedTransaction,
+  ExchangeRequest,
+  ExchangeResponse,
   PeerUnavailable,
   ClockSkewError,
   SchemaMismatch,

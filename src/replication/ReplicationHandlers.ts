@@ -1,7 +1,39 @@
 /** This node's answers to the replication RPCs: the Participant, served by the peer server. */
 import { Effect } from "effect"
+import type { ClockSkewError } from "../../proto-schemas/src/Errors.ts"
+import { Acked, ExchangeResponse, type ExchangeRequest, type Step, type StepOutcome } from "../../proto-schemas/src/Exchange.ts"
+import type { ApplyFailed, NotPrepared } from "../../proto-schemas/src/Replication.ts"
+import type { AbortRequest, Ack, CommitRequest, PrepareRequest, PrepareVote } from "../../proto-schemas/src/Transaction.ts"
 import { Participant } from "./Participant.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
+
+/** What answers the three 2PC steps (the Participant; something simpler in benches). */
+export interface StepHandlers {
+  readonly prepare: (request: PrepareRequest) => Effect.Effect<PrepareVote, ClockSkewError>
+  readonly commit: (request: CommitRequest) => Effect.Effect<Ack, NotPrepared | ApplyFailed | ClockSkewError>
+  readonly abort: (request: AbortRequest) => Effect.Effect<Ack>
+}
+
+/**
+ * One outcome per step, in order. The steps run concurrently: the COMMITs of one exchange join one
+ * group commit of the apply queue.
+ */
+export const answerExchange = (handlers: StepHandlers) => (request: ExchangeRequest) => {
+  const outcomeOf = (step: Step): Effect.Effect<StepOutcome> => {
+    switch (step._tag) {
+      case "PrepareStep":
+        return Effect.catchAll(handlers.prepare(step.request), Effect.succeed)
+      case "CommitStep":
+        return handlers.commit(step.request).pipe(Effect.map(({ hlc }) => new Acked({ hlc }, true)), Effect.catchAll(Effect.succeed))
+      case "AbortStep":
+        return Effect.map(handlers.abort(step.request), ({ hlc }) => new Acked({ hlc }, true))
+    }
+  }
+  return Effect.map(
+    Effect.forEach(request.steps, outcomeOf, { concurrency: "unbounded" }),
+    (outcomes) => new ExchangeResponse({ outcomes }, true)
+  )
+}
 
 export const layer = ReplicationRpcs.toLayer(Effect.gen(function*() {
   const participant = yield* Participant
@@ -9,6 +41,7 @@ export const layer = ReplicationRpcs.toLayer(Effect.gen(function*() {
     Prepare: (request) => participant.prepare(request),
     Commit: (request) => participant.commit(request),
     Abort: (request) => participant.abort(request),
+    Exchange: answerExchange(participant),
     PullLog: (request) => participant.readLog(request.cursors, request.limit)
   })
 }))

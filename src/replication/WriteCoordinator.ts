@@ -22,7 +22,9 @@ import {
 } from "../../proto-schemas/src/Transaction.ts"
 import { HlcClock } from "../clock/HlcClock.ts"
 import { Membership } from "../membership/Membership.ts"
-import { makePeerClient } from "../network/PeerNetwork.ts"
+import { AbortStep, CommitStep, PrepareStep, type Step } from "../../proto-schemas/src/Exchange.ts"
+import { makePeerClient, type Peer } from "../network/PeerNetwork.ts"
+import { makePeerExchange } from "./PeerExchange.ts"
 import * as Metrics from "./Metrics.ts"
 import { Participant } from "./Participant.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
@@ -140,8 +142,11 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
     const participant = yield* Participant
     const peers = yield* makePeerClient(ReplicationRpcs)
     const background = yield* FiberSet.make()
-    const timeout = { timeout: Duration.millis(config.writeTimeoutMs) }
+    const exchange = makePeerExchange(peers, background, { timeout: Duration.millis(config.writeTimeoutMs) })
     const self = config.nodeId
+    /** A COMMIT or ABORT a peer confirmed (NotPrepared, ApplyFailed or no answer: it did not). */
+    const acked = (peer: Peer, step: Step) =>
+      exchange.send(peer, step).pipe(Effect.map((outcome) => outcome._tag === "Acked"), Effect.orElseSucceed(() => false))
 
     const abortEverywhere = (txnId: string, prepared: ReadonlyArray<Vote>) =>
       Effect.gen(function*() {
@@ -151,7 +156,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           if (nodeId === self) continue
           const member = (yield* membership.members).find((m) => m.nodeId === nodeId)
           if (member === undefined) continue
-          yield* FiberSet.run(background, Effect.ignore(peers.call(member, (c) => c.Abort(request), timeout)))
+          yield* FiberSet.run(background, acked(member, new AbortStep({ request }, true)))
         }
       })
 
@@ -219,11 +224,19 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
          * rather than COMMIT a write whose rows may no longer be its own.
          */
         const tooLate = Effect.map(Effect.clockWith((c) => c.currentTimeMillis), (now) => now - startedMs > config.heartbeatTimeoutMs * 0.75)
+        const prepareStep = new PrepareStep({ request: prepare }, true)
         const prepareOn = (member: MemberState) =>
-          peers.call(member, (c) => c.Prepare(prepare), timeout).pipe(
-            Effect.map((vote): Vote => ({ nodeId: member.nodeId, vote })),
+          exchange.send(member, prepareStep).pipe(
+            Effect.flatMap((outcome) =>
+              outcome._tag === "Prepared" || outcome._tag === "Conflict" || outcome._tag === "Rejected"
+                ? Effect.succeed<Vote>({ nodeId: member.nodeId, vote: outcome })
+                : Effect.fail(outcome)
+            ),
             Effect.catchAll((e) =>
-              Effect.as(Effect.logDebug(`prepare ${txnId} on node ${member.nodeId}: ${e.message}`), { nodeId: member.nodeId, vote: undefined } as Vote)
+              Effect.as(
+                Effect.logDebug(`prepare ${txnId} on node ${member.nodeId}: ${e._tag === "Acked" ? "answered Acked" : e.message}`),
+                { nodeId: member.nodeId, vote: undefined } as Vote
+              )
             )
           )
 
@@ -241,16 +254,16 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           }
           const commitHlc = yield* decideCommitHlc([]).pipe(Effect.tapError(() => participant.abort(new AbortRequest({ txnId }))))
           yield* commitLocally(commitHlc)
-          const commit = new CommitRequest({ txnId, commitHlc, database: request.database }, true)
+          const commit = new CommitStep({ request: new CommitRequest({ txnId, commitHlc, database: request.database }, true) }, true)
           for (const member of targets) {
             yield* FiberSet.run(
               background,
               Effect.flatMap(prepareOn(member), ({ vote }) =>
                 vote?._tag === "Prepared"
-                  ? Effect.ignore(peers.call(member, (c) => c.Commit(commit), timeout))
+                  ? acked(member, commit)
                   : vote === undefined
                   ? Effect.void
-                  : Effect.ignore(peers.call(member, (c) => c.Abort(new AbortRequest({ txnId })), timeout)))
+                  : acked(member, new AbortStep({ request: new AbortRequest({ txnId }, true) }, true)))
             )
           }
           return { txnId, commitHlc, acks: 1 } satisfies WriteCommitted
@@ -284,7 +297,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           return yield* Effect.fail(new WriteConflict({ reason: "intent" }))
         }
         const commitHlc = yield* decideCommitHlc(prepared).pipe(Effect.tapError(() => abortEverywhere(txnId, prepared)))
-        const commit = new CommitRequest({ txnId, commitHlc, database: request.database }, true)
+        const commit = new CommitStep({ request: new CommitRequest({ txnId, commitHlc, database: request.database }, true) }, true)
 
         const remoteNeeded = required - 1
         const remotePrepared = prepared.filter((v) => v.nodeId !== self)
@@ -296,12 +309,11 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           const member = members.find((m) => m.nodeId === nodeId)!
           yield* FiberSet.run(
             background,
-            peers.call(member, (c) => c.Commit(commit), timeout).pipe(
-              Effect.exit,
-              Effect.flatMap((exit) =>
+            acked(member, commit).pipe(
+              Effect.flatMap((ok) =>
                 Effect.sync(() => {
                   settled++
-                  if (Exit.isSuccess(exit)) acks++
+                  if (ok) acks++
                   if (acks >= remoteNeeded || settled === remotePrepared.length) Deferred.unsafeDone(enough, Exit.succeed(acks))
                 })
               )
