@@ -12,7 +12,7 @@ import { atStop, killPid, log, runTracked } from "./Processes.ts"
 
 export const GALERA_PORTS = [34306, 34307, 34308] as const
 
-function galeraInstalled(): string | undefined {
+export function galeraInstalled(): string | undefined {
   const r = spawnSync("dpkg-query", ["-W", "-f=${Status} ${Version}", "galera-4"], { encoding: "utf8" })
   if (r.status !== 0 || !/install ok installed/.test(r.stdout)) return undefined
   return r.stdout.split(" ").pop()
