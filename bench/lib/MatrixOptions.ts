@@ -9,7 +9,7 @@ export const USAGE = `usage: npm run bench:matrix -- [--time S] [--threads N] [-
   --only LIST       workloads and/or targets to run (default all)
                     workloads: ${WORKLOADS.join(", ")}
                     targets:   ${TARGETS.join(", ")}
-  --tables N        sysbench tables (default 4)     --table-size N  rows per table (default 10000)
+  --tables N        sysbench tables (default 4)     --table-size N  rows per table (default 1000)
   --idle-samples N  lag probe samples with the cluster idle (default 50)
   --no-docs         do not rewrite docs/BENCHMARKS.md and docs/bench/*.svg
   --from FILE       measure nothing: print and render the docs from an earlier run's JSON
@@ -63,7 +63,7 @@ export function parseOptions(argv: ReadonlyArray<string>): Options {
     time: positive("time", values.time, 10),
     threads: positive("threads", values.threads, 6),
     tables: positive("tables", values.tables, 4),
-    tableSize: positive("table-size", values["table-size"], 10_000),
+    tableSize: positive("table-size", values["table-size"], 1000),
     idleSamples: positive("idle-samples", values["idle-samples"], 50),
     workloads: workloads.length > 0 ? workloads : WORKLOADS,
     targets: targets.length > 0 ? targets : TARGETS,

@@ -76,6 +76,16 @@ export const lagHeader = (r: MatrixResults) => [
   "target", "idle p50 / p99", "idle ack p50", ...r.config.workloads.map((w) => `${w} p50 / p99`), "worst p99", "not visible in 10 s"
 ]
 
+/** Per target: how long it took to start and prepare, and whether its nodes ended with the same rows. */
+export const targetRows = (r: MatrixResults): Array<Array<string>> =>
+  r.targets.map((t) => [
+    TARGET_INFO[t.target].label,
+    t.engine ?? "-",
+    fmt(t.startupS, 1),
+    fmt(t.prepare?.seconds, 1),
+    t.skipped ? `skipped: ${t.skipped}` : t.rows?.note ?? (TARGET_INFO[t.target].nodes === 1 ? "(one node)" : "-")
+  ])
+
 // ---------------------------------------------------------------------------------------------
 // charts
 
@@ -213,8 +223,9 @@ the servers waited for CPU: absolute numbers are low and noisy; the ratios withi
 
 ## How to read it
 
-- **TPS** = sysbench transactions per second (for point_select one transaction is one SELECT; read_only is 14 reads
-  in a transaction, read_write 14 reads + 4 writes, update_index and insert one autocommit write). **QPS** = statements/s.
+- **TPS** = sysbench transactions per second. point_select: one SELECT by id; read_only: BEGIN, 10 SELECTs by id and
+  4 range SELECTs, COMMIT; read_write: the same plus 2 UPDATEs, a DELETE and an INSERT; update_index and insert: one
+  autocommit UPDATE of an indexed column / INSERT. **QPS** = statements/s (BEGIN and COMMIT count).
 - **p50 / p95 / p99** = transaction latency percentiles from sysbench's histogram (\`--histogram=on\`), in ms.
 - **err/s** = errors sysbench ignored and retried per second (deadlocks / write conflicts, 1213 and the like).
 - **TPS ratio** = this target's TPS / its baseline's TPS: marmot 1 against MariaDB 1, the three marmot levels against
@@ -239,6 +250,10 @@ ${markdownTable(lagHeader(r), lagRows(r))}
 ## Table
 
 ${markdownTable(HEADER, tableRows(r))}
+
+## Targets
+
+${markdownTable(["target", "engine", "start s", "prepare s", "rows after the run"], targetRows(r))}
 
 ## Problems
 
