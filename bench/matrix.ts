@@ -24,7 +24,7 @@ import { describeLag, LagProbe, probeDuring, probeHow, type LagReport } from "./
 import { startMarmotCluster, warningsOf } from "./lib/MarmotCluster.ts"
 import { script, TARGET_INFO, type Cell, type Machine, type MatrixResults, type TargetId, type TargetRun } from "./lib/MatrixModel.ts"
 import { parseOptions, USAGE, type Options } from "./lib/MatrixOptions.ts"
-import { benchmarksMd, charts, lagHeader, lagRows, textTable } from "./lib/MatrixReport.ts"
+import { benchmarksMd, charts, lagHeader, lagRows, SUMMARY_HEADER, summaryRows, textTable } from "./lib/MatrixReport.ts"
 import { atStop, log, runMain } from "./lib/Processes.ts"
 import { writeResults } from "./lib/Results.ts"
 import { describeRun, prepareTables, runSysbench } from "./lib/SysbenchRun.ts"
@@ -293,6 +293,8 @@ async function main(): Promise<number> {
   log("")
   log(textTable(results))
   log("(TPS ratio / p99 ratio: marmot 1 against MariaDB 1, ONE/QUORUM/ALL against Galera 3; lag: ack on node 1 -> visible on node 3)")
+  const summary = summaryRows(results)
+  if (summary.length > 0) log(`\n${formatTable([SUMMARY_HEADER, ...summary])}`)
   const lag = lagRows(results)
   if (lag.length > 0) log(`\nvisibility lag, ms\n${formatTable([lagHeader(results), ...lag])}`)
   log(`load average before ${results.loadavg.before.join(" ")}, during (1-min mean) ${results.loadavg.duringMean}, after ${results.loadavg.after.join(" ")}`)

@@ -76,6 +76,31 @@ export const lagHeader = (r: MatrixResults) => [
   "target", "idle p50 / p99", "idle ack p50", ...r.config.workloads.map((w) => `${w} p50 / p99`), "worst p99", "not visible in 10 s"
 ]
 
+/**
+ * Per compared target: the geometric mean over the workloads both ran cleanly of its TPS ratio and
+ * p99 ratio to the baseline.
+ */
+export function summaryRows(r: MatrixResults): Array<Array<string>> {
+  const geo = (xs: ReadonlyArray<number>) => (xs.length === 0 ? undefined : Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length))
+  return r.config.targets
+    .filter((t) => TARGET_INFO[t].baseline !== t && r.config.targets.includes(TARGET_INFO[t].baseline))
+    .map((t) => {
+      const pairs = r.config.workloads
+        .map((w) => [cellOf(r, t, w), cellOf(r, TARGET_INFO[t].baseline, w)] as const)
+        .filter(([c, b]) => tpsOf(c) !== undefined && tpsOf(b) !== undefined)
+      const tps = pairs.map(([c, b]) => ratio(tpsOf(c), tpsOf(b))!).filter((x) => x > 0)
+      const p99 = pairs.map(([c, b]) => ratio(c!.run!.latencyMs?.p99, b!.run!.latencyMs?.p99)).filter((x) => x !== undefined && x > 0) as Array<number>
+      return [
+        `${TARGET_INFO[t].label} / ${TARGET_INFO[TARGET_INFO[t].baseline].label}`,
+        fmt(geo(tps), 3),
+        fmt(geo(p99), 2),
+        `${pairs.length} of ${r.config.workloads.length}`
+      ]
+    })
+}
+
+export const SUMMARY_HEADER = ["compared", "TPS ratio (geo. mean)", "p99 ratio (geo. mean)", "workloads"]
+
 /** Per target: how long it took to start and prepare, and whether its nodes ended with the same rows. */
 export const targetRows = (r: MatrixResults): Array<Array<string>> =>
   r.targets.map((t) => [
@@ -194,6 +219,13 @@ Command:
 \`\`\`
 ${r.command}
 \`\`\`
+
+## Summary
+
+${markdownTable(SUMMARY_HEADER, summaryRows(r))}
+
+Ratios above 1 in the TPS column mean marmot-ts did more transactions per second than the engine it is compared
+with; in the p99 column, above 1 means a longer tail. Per workload figures are in the table and charts below.
 
 ## What was measured
 

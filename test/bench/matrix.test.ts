@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest"
 import type { LagReport } from "../../bench/lib/LagProbe.ts"
 import { TARGET_INFO, type MatrixResults } from "../../bench/lib/MatrixModel.ts"
 import { parseOptions } from "../../bench/lib/MatrixOptions.ts"
-import { benchmarksMd, charts, latencyChart, tableRows, throughputChart } from "../../bench/lib/MatrixReport.ts"
+import { benchmarksMd, charts, latencyChart, summaryRows, tableRows, throughputChart } from "../../bench/lib/MatrixReport.ts"
 import { compact, renderChart } from "../../bench/lib/Svg.ts"
 import { readRun, type SysbenchRun } from "../../bench/lib/SysbenchRun.ts"
 import { histogramPercentile, parseSysbench } from "../support/Sysbench.ts"
@@ -167,6 +167,15 @@ describe("table", () => {
     expect(row("insert", "marmot 1")[8]).toBe("0.500")
     expect(row("insert", "QUORUM")[2]).toBe("FAILED")
     expect(row("insert", "Galera 3")[8]).toBe("1")
+  })
+
+  it("sums each comparison up as a geometric mean over the workloads both ran", () => {
+    const rows = summaryRows(results)
+    // marmot 1 / MariaDB 1: sqrt(1.5 * 0.5); QUORUM / Galera 3: point_select only (its insert failed)
+    expect(rows).toEqual([
+      ["marmot 1 / MariaDB 1", Math.sqrt(1.5 * 0.5).toFixed(3), Math.sqrt((0.5 / 0.9) * 2).toFixed(2), "2 of 2"],
+      ["QUORUM / Galera 3", "1.250", "1.20", "1 of 2"]
+    ])
   })
 })
 
