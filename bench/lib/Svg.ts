@@ -38,7 +38,7 @@ export interface Chart {
   readonly columns?: number
 }
 
-const PANEL_W = 330
+const PANEL_W = 360
 const PANEL_H = 230
 const PAD = { top: 28, right: 12, bottom: 34, left: 52 }
 const HEADER_H = 64
@@ -121,7 +121,7 @@ function renderPanel(chart: Chart, panel: Panel, x0: number, y0: number): string
     if (segments.length > 0) {
       out.push(`<text x="${cx.toFixed(1)}" y="${(y(segments[0]!.value) - 3).toFixed(1)}" text-anchor="middle" font-size="9">${compact(segments[0]!.value)}</text>`)
     }
-    out.push(`<text x="${cx.toFixed(1)}" y="${bottom + 13}" text-anchor="middle" font-size="10">${escapeXml(bar.label)}</text>`)
+    out.push(`<text x="${cx.toFixed(1)}" y="${bottom + 13}" text-anchor="middle" font-size="9">${escapeXml(bar.label)}</text>`)
   })
   out.push(`</g>`)
   return out.join("\n")
