@@ -11,12 +11,12 @@
  * Environment: BENCH_TIME (s per run, default 20), BENCH_THREADS (4), BENCH_TABLES (4),
  * BENCH_TABLE_SIZE (10000), BENCH_PS_MODE (auto|disable, default auto), BENCH_WORKLOADS (comma list).
  */
-import { mkdirSync, writeFileSync } from "node:fs"
 import os from "node:os"
-import path from "node:path"
 import mysql from "mysql2/promise"
-import { repoRoot, rssTreeKiB, startMariadb, startMarmot, type RunningServer } from "../test/support/Servers.ts"
+import { rssTreeKiB, startMariadb, startMarmot, type RunningServer } from "../test/support/Servers.ts"
 import { parseSysbench, sysbench, sysbenchErrors, type SysbenchReport } from "../test/support/Sysbench.ts"
+import { writeResults } from "./lib/Results.ts"
+import { formatTable } from "./lib/TextTable.ts"
 
 const env = (k: string, d: number) => {
   const v = process.env[k]
@@ -155,8 +155,7 @@ function table(results: ReadonlyArray<RunResult>): string {
       fmt(o?.report?.ignoredErrors)
     ])
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n")
+  return formatTable(rows, 2)
 }
 
 async function main(): Promise<number> {
@@ -201,27 +200,15 @@ async function main(): Promise<number> {
     log(`marmot-ts RSS: idle ${fmt((idleRssKiB ?? 0) / 1024, 1)} MiB, peak under load ${fmt(peakRssKiB / 1024, 1)} MiB`)
 
     const failed = results.filter((r) => !r.prepare.ok || !r.run?.ok || !r.cleanup?.ok)
-    const stamp = new Date().toISOString().replace(/[:.]/g, "-")
-    const dir = path.join(repoRoot, "bench", "results")
-    mkdirSync(dir, { recursive: true })
-    const file = path.join(dir, `sysbench-${stamp}.json`)
-    writeFileSync(
-      file,
-      JSON.stringify(
-        {
-          startedAt: new Date().toISOString(),
-          config: { time: TIME, threads: THREADS, tables: TABLES, tableSize: TABLE_SIZE, psMode: PS_MODE, workloads: WORKLOADS },
-          machine: { cpus: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}` },
-          marmot: { workers, idleRssKiB, peakRssKiB, alive: marmot.alive() },
-          results,
-          failed: failed.map((r) => `${r.workload}/${r.server}`)
-        },
-        null,
-        2
-      ) + "\n"
-    )
-    log(`results: ${path.relative(repoRoot, file)}`)
-    if (!marmot.alive()) log(`--- marmot-ts output (tail) ---\n${marmot.output().slice(-4000)}`)
+    writeResults("sysbench", {
+      startedAt: new Date().toISOString(),
+      config: { time: TIME, threads: THREADS, tables: TABLES, tableSize: TABLE_SIZE, psMode: PS_MODE, workloads: WORKLOADS },
+      machine: { cpus: os.cpus().length, node: process.version, platform: `${os.type()} ${os.release()}` },
+      marmot: { workers, idleRssKiB, peakRssKiB, alive: marmot.alive() },
+      results,
+      failed: failed.map((r) => `${r.workload}/${r.server}`)
+    })
+      if (!marmot.alive()) log(`--- marmot-ts output (tail) ---\n${marmot.output().slice(-4000)}`)
     if (failed.length > 0) {
       log(`FAILED: ${failed.map((r) => `${r.workload} on ${r.server}`).join(", ")}`)
       return 1

@@ -252,7 +252,14 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: ReadonlyArray<string>,
-  opts: { input?: string; env?: Record<string, string | undefined>; timeoutMs: number; cwd?: string }
+  opts: {
+    input?: string
+    env?: Record<string, string | undefined>
+    timeoutMs: number
+    cwd?: string
+    /** Holds the child while it runs (so its owner can stop it by pid). */
+    running?: Set<ChildProcess>
+  }
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
@@ -260,6 +267,7 @@ export function run(
       env: { ...process.env, ...opts.env },
       stdio: ["pipe", "pipe", "pipe"]
     })
+    opts.running?.add(child)
     let stdout = ""
     let stderr = ""
     let timedOut = false
@@ -277,10 +285,12 @@ export function run(
     }, opts.timeoutMs)
     child.on("error", (e) => {
       clearTimeout(timer)
+      opts.running?.delete(child)
       reject(e)
     })
     child.on("close", (code, signal) => {
       clearTimeout(timer)
+      opts.running?.delete(child)
       resolve({ code, signal, stdout, stderr, timedOut })
     })
     child.stdin.on("error", () => {

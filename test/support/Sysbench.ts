@@ -5,7 +5,8 @@ import { run, type RunResult } from "./Servers.ts"
 
 export interface SysbenchTarget {
   readonly host: string
-  readonly port: number
+  /** One port, or several: sysbench hands its connections out over them round-robin. */
+  readonly port: number | ReadonlyArray<number>
   readonly user?: string
   readonly password?: string
   readonly db?: string
@@ -18,6 +19,48 @@ export interface SysbenchOptions {
   readonly time?: number
   readonly psMode?: "auto" | "disable"
   readonly timeoutMs?: number
+  /** Print the latency histogram (for percentiles other than the 95th: see `histogramPercentile`). */
+  readonly histogram?: boolean
+  /** AUTO_INCREMENT ids: default only for oltp_insert (see `sysbenchArgs`). */
+  readonly autoInc?: boolean
+}
+
+/** The command line of `sysbench <workload> … <command>`. */
+export function sysbenchArgs(
+  workload: string,
+  command: "prepare" | "run" | "cleanup",
+  target: SysbenchTarget,
+  opts: SysbenchOptions
+): Array<string> {
+  const ports = typeof target.port === "number" ? [target.port] : target.port
+  const args = [
+    workload,
+    "--db-driver=mysql",
+    `--mysql-host=${target.host}`,
+    `--mysql-port=${ports.join(",")}`,
+    `--mysql-user=${target.user ?? "root"}`,
+    ...(target.password ? [`--mysql-password=${target.password}`] : []),
+    `--mysql-db=${target.db ?? "sbtest"}`,
+    `--tables=${opts.tables}`,
+    `--table-size=${opts.tableSize}`,
+    // The read workloads look rows up by `id = <1..table-size>`: their tables get client-side ids
+    // 1..table-size, as with AUTO_INCREMENT the rows would get our cluster-unique (time-based) ids
+    // and the lookups would find nothing. oltp_insert keeps AUTO_INCREMENT (each event inserts id 0)
+    // unless told otherwise (with it off, each event inserts a unique random id).
+    ...((opts.autoInc ?? workload === "oltp_insert") ? [] : ["--auto-inc=off"])
+  ]
+  if (command === "run") {
+    args.push(
+      `--time=${opts.time ?? 10}`,
+      `--threads=${opts.threads ?? 4}`,
+      `--db-ps-mode=${opts.psMode ?? "auto"}`,
+      "--percentile=95",
+      ...(opts.histogram ? ["--histogram=on"] : []),
+      "--report-interval=0"
+    )
+  }
+  args.push(command)
+  return args
 }
 
 export function sysbench(
@@ -26,32 +69,9 @@ export function sysbench(
   target: SysbenchTarget,
   opts: SysbenchOptions
 ): Promise<RunResult> {
-  const args = [
-    workload,
-    "--db-driver=mysql",
-    `--mysql-host=${target.host}`,
-    `--mysql-port=${target.port}`,
-    `--mysql-user=${target.user ?? "root"}`,
-    ...(target.password ? [`--mysql-password=${target.password}`] : []),
-    `--mysql-db=${target.db ?? "sbtest"}`,
-    `--tables=${opts.tables}`,
-    `--table-size=${opts.tableSize}`,
-    // The read workloads look rows up by `id = <1..table-size>`: their tables get client-side ids
-    // 1..table-size, as with AUTO_INCREMENT the rows would get our cluster-unique (time-based) ids
-    // and the lookups would find nothing. oltp_insert keeps AUTO_INCREMENT (each event inserts id 0).
-    ...(workload === "oltp_insert" ? [] : ["--auto-inc=off"])
-  ]
-  if (command === "run") {
-    args.push(
-      `--time=${opts.time ?? 10}`,
-      `--threads=${opts.threads ?? 4}`,
-      `--db-ps-mode=${opts.psMode ?? "auto"}`,
-      "--percentile=95",
-      "--report-interval=0"
-    )
-  }
-  args.push(command)
-  return run("sysbench", args, { timeoutMs: opts.timeoutMs ?? ((opts.time ?? 10) + 120) * 1000 })
+  return run("sysbench", sysbenchArgs(workload, command, target, opts), {
+    timeoutMs: opts.timeoutMs ?? ((opts.time ?? 10) + 120) * 1000
+  })
 }
 
 export interface SysbenchReport {
@@ -120,10 +140,34 @@ export function parseSysbench(stdout: string): SysbenchReport | undefined {
  * error 1146 …", "FATAL: `thread_run' function failed …", Lua errors), or "" when there are none.
  * The report's "ignored errors:" line is not one of them.
  */
-export function sysbenchErrors(r: RunResult): string {
+export function sysbenchErrors(r: Pick<RunResult, "stdout" | "stderr">): string {
   return `${r.stdout}\n${r.stderr}`
     .split("\n")
-    .filter((l) => !/^\s*ignored errors:/.test(l) && /FATAL|returned error|[Ee]rror:|failed/.test(l))
+    .filter((l) => !/^\s*ignored errors:/.test(l) && /FATAL|ALERT|returned error|[Ee]rror:|failed/.test(l))
     .slice(0, 20)
     .join("\n")
+}
+
+/**
+ * The p-th percentile (ms) from the table `--histogram=on` prints (bucket value | bar count): the
+ * first bucket at which the running count reaches p % of all events. sysbench's own "95th
+ * percentile" line is computed from the same buckets.
+ */
+export function histogramPercentile(stdout: string, p: number): number | undefined {
+  const start = stdout.indexOf("Latency histogram")
+  if (start < 0) return undefined
+  const rows: Array<[number, number]> = []
+  for (const line of stdout.slice(start).split("\n").slice(2)) {
+    const m = /^\s*([\d.]+)\s+\|[*\s]*?(\d+)\s*$/.exec(line)
+    if (!m) break
+    rows.push([Number(m[1]), Number(m[2])])
+  }
+  const total = rows.reduce((s, r) => s + r[1], 0)
+  if (total === 0) return undefined
+  let acc = 0
+  for (const [v, n] of rows) {
+    acc += n
+    if (acc >= (p / 100) * total) return v
+  }
+  return rows[rows.length - 1]![0]
 }
