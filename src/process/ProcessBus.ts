@@ -10,6 +10,8 @@ export type BusMessage =
   | { readonly _tag: "DatabaseDropped"; readonly name: string }
   | { readonly _tag: "SchemaChanged"; readonly database: string }
   | { readonly _tag: "ExtensionLoaded"; readonly name: string; readonly path: string }
+  /** `SET GLOBAL name = value` (value undefined: `= DEFAULT`) made in one worker holds in all of them. */
+  | { readonly _tag: "GlobalSet"; readonly name: string; readonly value: string | bigint | number | null | undefined }
 
 /** Two sides of a node that hear each other's broadcasts (the core's storage and the MySQL side). */
 export interface BusHub {
@@ -34,7 +36,7 @@ export interface ProcessBusService {
   readonly announceReady: (host: string, port: number) => void
 }
 
-const busTags = new Set(["DatabaseDropped", "SchemaChanged", "ExtensionLoaded"])
+const busTags = new Set(["DatabaseDropped", "SchemaChanged", "ExtensionLoaded", "GlobalSet"])
 
 export const isBusMessage = (u: unknown): u is BusMessage =>
   typeof u === "object" && u !== null && busTags.has(String((u as { _tag?: unknown })._tag))

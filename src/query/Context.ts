@@ -19,6 +19,8 @@ export interface EngineContext {
   /** Cluster mode: committed writes go through the node's write coordinator. Standalone: undefined. */
   readonly replicator: Replicator | undefined
   readonly defaultConsistency: ConsistencyLevel
+  /** Tells this node's other MySQL workers about a `SET GLOBAL` (undefined: back to the default). */
+  readonly announceGlobal: (name: string, value: SysValue | undefined) => void
   /** Standalone with a change publisher: commits also write the commit log. Otherwise undefined. */
   readonly commitLog: LocalCommitLog | undefined
 }

@@ -114,8 +114,11 @@ const setVariable = (
     return committed
   }
   const target = scope === "global" ? ctx.globals : session.variables
-  if (isDefault) target.delete(name)
-  else target.set(name, v)
+  // The node's level has a configured default; other globals fall back to the built-in ones.
+  const stored = isDefault && scope === "global" && name === "marmot_write_consistency" ? ctx.defaultConsistency : isDefault ? undefined : v
+  if (stored === undefined) target.delete(name)
+  else target.set(name, stored)
+  if (scope === "global") ctx.announceGlobal(name, stored)
 }
 
 const runSet = (ctx: EngineContext, session: Session, assignments: ReadonlyArray<SetAssignment>): Ok | Promise<Ok> => {
@@ -329,9 +332,15 @@ const make = Effect.gen(function*() {
     lockWaitTimeoutMs: config.mysql.lockWaitTimeoutSeconds * 1000,
     replicator: replicator._tag === "Some" ? replicator.value : undefined,
     defaultConsistency: config.replication.defaultWriteConsistency,
+    announceGlobal: (name, value) => bus.broadcast({ _tag: "GlobalSet", name, value }),
     commitLog: replicator._tag === "None" && config.publisher.enabled ? new LocalCommitLog(config.nodeId, bus.workerIndex) : undefined
   }
   ctx.globals.set("marmot_write_consistency", config.replication.defaultWriteConsistency)
+  bus.subscribe((m) => {
+    if (m._tag !== "GlobalSet") return
+    if (m.value === undefined) ctx.globals.delete(m.name)
+    else ctx.globals.set(m.name, m.value)
+  })
   // Every statement that fails with a MySQL error is logged at debug level with its text (WordPress
   // and other applications are checked for zero unexpected SQL errors this way).
   const runtime = yield* Effect.runtime<never>()

@@ -94,7 +94,7 @@ export const buildRequest = (
 }
 
 export const consistencyOf = (ctx: EngineContext, session: Session): ConsistencyLevel => {
-  const v = session.variables.get("marmot_write_consistency")
+  const v = session.variables.get("marmot_write_consistency") ?? ctx.globals.get("marmot_write_consistency")
   return typeof v === "string" ? (v.toUpperCase() as ConsistencyLevel) : ctx.defaultConsistency
 }
 

@@ -171,7 +171,7 @@ const make = Effect.gen(function*() {
         // it loaded in the process that ran LOAD EXTENSION; statements here will report what is missing
       }
     }
-    else handles.get(m.database)?.schemaChanged()
+    else if (m._tag === "SchemaChanged") handles.get(m.database)?.schemaChanged()
   })
   yield* Effect.logInfo(`storage: ${handles.size} database(s) in ${dbDir}`)
 

@@ -241,5 +241,18 @@ describe("a 3-node cluster on loopback", { timeout: 120_000 }, () => {
     expect((await rowsOf(c, "SELECT @@marmot_write_consistency AS level"))[0]!["level"]).toBe("ONE")
     await c.query("INSERT INTO t VALUES (101, 'one')")
     expect(await rowsOf(c, "SELECT v FROM t WHERE id = 101")).toEqual([{ v: "one" }])
+    // SET GLOBAL holds for new sessions on every MySQL worker of the node (node 0 runs two)
+    await c.query("SET GLOBAL marmot_write_consistency = 'ONE'")
+    for (let i = 0; i < 4; i++) {
+      const fresh = await connect(0, "crash")
+      expect((await rowsOf(fresh, "SELECT @@marmot_write_consistency AS level"))[0]!["level"]).toBe("ONE")
+      await fresh.query(`INSERT INTO t VALUES (${110 + i}, 'global one')`)
+      await fresh.end()
+    }
+    await c.query("SET GLOBAL marmot_write_consistency = DEFAULT")
+    const back = await connect(0, "crash")
+    expect((await rowsOf(back, "SELECT @@marmot_write_consistency AS level"))[0]!["level"]).toBe("QUORUM")
+    await expect(back.query("INSERT INTO t VALUES (120, 'quorum again')")).rejects.toMatchObject({ errno: 1105 })
+    await back.end()
   })
 })
