@@ -161,7 +161,7 @@ const describeChange = (change: Swim.MemberChange) =>
 const makeMembership = Effect.gen(function*() {
   const config = yield* MembershipConfig
   const store = yield* MembershipStore
-  const peers = yield* makePeerClient(GossipRpcs, { idleTimeToLive: Duration.minutes(1) })
+  const peers = yield* makePeerClient(GossipRpcs)
   const timeouts = { suspectTimeoutMs: config.suspectTimeoutMs, deadTimeoutMs: config.deadTimeoutMs }
   const known = yield* store.load
   const started = Swim.initial(

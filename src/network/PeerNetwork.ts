@@ -7,7 +7,7 @@
 import { NodeSocket } from "@effect/platform-node"
 import { Socket } from "@effect/platform"
 import { type Rpc, RpcClient, RpcClientError, type RpcGroup, RpcSerialization } from "@effect/rpc"
-import { Context, Data, Duration, Effect, Layer, Predicate, RcMap, type Scope } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Exit, Layer, Predicate, Scope } from "effect"
 import { PeerUnavailable } from "../../proto-schemas/src/Errors.ts"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
 import { SimNetwork } from "./SimNetwork.ts"
@@ -111,13 +111,15 @@ export interface PeerClient<Rpcs extends Rpc.Any> {
 export interface PeerClientOptions {
   /** Per call, unless the call says otherwise. Default 5 seconds. */
   readonly timeout?: Duration.DurationInput | undefined
-  /** How long an unused connection is kept. Default 1 minute. */
-  readonly idleTimeToLive?: Duration.DurationInput | undefined
 }
 
 const isTransportError = (e: unknown): e is RpcClientError.RpcClientError => Predicate.isTagged(e, "RpcClientError")
 
-/** Clients for one RPC group, one per peer address, created on first use and closed when idle or on scope close. */
+/**
+ * Clients for one RPC group, one per peer address, opened on first use and kept until the connection
+ * breaks (the next call reconnects) or the scope closes. A plain map rather than an RcMap: a call
+ * does not take and release a reference, which was a large part of a peer call's cost.
+ */
 export const makePeerClient = <Rpcs extends Rpc.Any>(
   group: RpcGroup.RpcGroup<Rpcs>,
   options?: PeerClientOptions
@@ -125,30 +127,56 @@ export const makePeerClient = <Rpcs extends Rpc.Any>(
   Effect.gen(function*() {
     const openProtocol = yield* PeerClientProtocol
     const defaultTimeout = options?.timeout ?? Duration.seconds(5)
-    const clients = yield* RcMap.make({
-      lookup: (address: string) =>
-        Effect.flatMap(
-          openProtocol(address),
-          (protocol) => RpcClient.make(group, { disableTracing: true }).pipe(Effect.provideService(RpcClient.Protocol, protocol))
-        ),
-      idleTimeToLive: options?.idleTimeToLive ?? Duration.minutes(1)
-    })
+    const context = yield* Effect.context<PeerClientProtocol | Rpc.MiddlewareClient<Rpcs>>()
+    interface Entry {
+      readonly client: Deferred.Deferred<Client<Rpcs>>
+      readonly scope: Scope.CloseableScope
+    }
+    const entries = new Map<string, Entry>()
+    const close = (entry: Entry) => Effect.forkDaemon(Scope.close(entry.scope, Exit.void))
+    yield* Effect.addFinalizer(() => Effect.forEach([...entries.values()], (e) => Scope.close(e.scope, Exit.void), { discard: true }))
+
+    const clientFor = (address: string) =>
+      Effect.suspend(() => {
+        const known = entries.get(address)
+        if (known !== undefined) return Deferred.await(known.client)
+        return Effect.uninterruptible(Effect.gen(function*() {
+          const entry: Entry = { client: yield* Deferred.make<Client<Rpcs>>(), scope: yield* Scope.make() }
+          entries.set(address, entry)
+          const client = yield* openProtocol(address).pipe(
+            Effect.flatMap((protocol) =>
+              RpcClient.make(group, { disableTracing: true }).pipe(Effect.provideService(RpcClient.Protocol, protocol))
+            ),
+            Scope.extend(entry.scope),
+            Effect.provide(context)
+          )
+          yield* Deferred.succeed(entry.client, client)
+          return client
+        }))
+      })
+    const forget = (address: string) =>
+      Effect.suspend(() => {
+        const entry = entries.get(address)
+        if (entry === undefined) return Effect.void
+        entries.delete(address)
+        return close(entry)
+      })
+
     const callAddress = <A, E>(
       address: string,
       f: (client: Client<Rpcs>) => Effect.Effect<A, E>,
       options?: CallOptions
     ) =>
-      RcMap.get(clients, address).pipe(
+      clientFor(address).pipe(
         Effect.flatMap(f),
         Effect.catchIf(isTransportError, (cause) =>
-          RcMap.invalidate(clients, address).pipe(
+          forget(address).pipe(
             Effect.zipRight(Effect.fail(new PeerConnectionError({ address, reason: "Transport", cause })))
           )),
         Effect.timeoutFail({
           duration: options?.timeout ?? defaultTimeout,
           onTimeout: () => new PeerConnectionError({ address, reason: "Timeout" })
-        }),
-        Effect.scoped
+        })
       ) as Effect.Effect<A, Exclude<E, RpcClientError.RpcClientError> | PeerConnectionError>
     const call = <A, E>(peer: Peer, f: (client: Client<Rpcs>) => Effect.Effect<A, E>, options?: CallOptions) =>
       callAddress(peer.address, f, options).pipe(

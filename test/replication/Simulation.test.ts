@@ -173,6 +173,12 @@ describe("replication simulation", () => {
       yield* allAlive(cluster)
       yield* cluster.network.setConditions({ dropRate: 0.1, minDelayMs: 1, maxDelayMs: 30 })
       yield* eventually("schema", Effect.map(whileAdvancing(Effect.either(cluster.write(0, appSchema))), Either.isRight), 10_000)
+      // a node that coordinates a write must hold the database (a QUORUM schema write may reach the
+      // last two only through anti-entropy)
+      yield* eventually("schema on every node", Effect.map(
+        Effect.forEach(cluster.indexes, (i) => cluster.rows(i, "app", "SELECT count(*) FROM t")),
+        (counts) => counts.every((rows) => rows.length === 1)
+      ), 10_000)
       const acknowledged: Array<bigint> = []
       for (let k = 1n; k <= 6n; k++) {
         const r = yield* whileAdvancing(Effect.either(cluster.write(Number(k % 5n), upsert(k, k))))
