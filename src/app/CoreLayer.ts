@@ -22,8 +22,9 @@ import { Participant, ParticipantConfig } from "../replication/Participant.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
 import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
 import { CoordinatorConfig, WriteCoordinator } from "../replication/WriteCoordinator.ts"
+import * as ReplicaRpcs from "../replica/ReplicaRpcs.ts"
 
-export const PeerRpcs = GossipRpcs.merge(ReplicationRpcs)
+export const PeerRpcs = GossipRpcs.merge(ReplicationRpcs, ReplicaRpcs.ReplicaRpcs)
 
 export interface CoreOptions {
   readonly nodeId: NodeId
@@ -91,6 +92,7 @@ export const coreLayer = (options: CoreOptions) => {
   )
   return Layer.mergeAll(WriteCoordinator.layer, AntiEntropy.layer, PeerServer.layer(PeerRpcs)).pipe(
     Layer.provideMerge(ReplicationHandlers.layer),
+    Layer.provideMerge(ReplicaRpcs.layerHandlers),
     Layer.provideMerge(Participant.layer),
     Layer.provideMerge(Membership.layer),
     Layer.provideMerge(configs)
