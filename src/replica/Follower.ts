@@ -92,6 +92,9 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
 
     let known: ReadonlyArray<Peer> = []
     let discoveredAtMs: number | undefined
+    // with nothing to follow, discovery is retried after a delay that doubles up to discoveryIntervalMs
+    let retryDelayMs = config.pollIntervalMs
+    let retryAtMs = -Infinity
     let source: Peer | undefined
     const failedAtMs = new Map<NodeId, number>()
     let status: FollowStatus = { source: undefined, caughtUpAtMs: undefined, behindTransactions: 0, failovers: 0, lastError: undefined }
@@ -111,8 +114,12 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
           reason = `${address} knows no ALIVE member`
           continue
         }
+        if (alive.some((m) => m.nodeId === config.nodeId) && !known.some((p) => p.nodeId === config.nodeId)) {
+          yield* Effect.logWarning(`cluster member ${config.nodeId} has this replica's node_id: give the replica its own node_id`)
+        }
         known = alive.map((m) => ({ nodeId: m.nodeId, address: m.address }))
         discoveredAtMs = yield* now
+        retryDelayMs = config.pollIntervalMs
         return
       }
       return yield* new NoSource({ tried: addresses, reason })
@@ -211,8 +218,14 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
 
     const syncNow = Effect.gen(function*() {
       const at = yield* now
+      if (source === undefined && at < retryAtMs) return 0
       if (source === undefined || discoveredAtMs === undefined || at - discoveredAtMs >= config.discoveryIntervalMs) {
-        yield* discover.pipe(Effect.catchTag("NoSource", (e) => source === undefined ? Effect.fail(e) : Effect.void))
+        yield* discover.pipe(Effect.catchTag("NoSource", (e) => {
+          if (source !== undefined) return Effect.void // keep following the source that answers
+          retryAtMs = at + retryDelayMs
+          retryDelayMs = Math.min(retryDelayMs * 2, config.discoveryIntervalMs)
+          return Effect.fail(e)
+        }))
       }
       if (source === undefined) {
         source = yield* choose
@@ -243,7 +256,11 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
 
     yield* syncNow.pipe(
       Effect.catchTag("NoSource", (e) =>
-        Effect.zipRight(Effect.sync(() => (status = { ...status, lastError: e.message })), Effect.logWarning(e.message))),
+        Effect.suspend(() => {
+          const repeated = status.lastError === e.message
+          status = { ...status, lastError: e.message }
+          return repeated ? Effect.void : Effect.logWarning(e.message)
+        })),
       Effect.catchTag("SourceLost", () => Effect.void),
       Effect.repeat(Schedule.spaced(Duration.millis(config.pollIntervalMs))),
       Effect.forkScoped
