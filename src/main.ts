@@ -107,6 +107,8 @@ if (cluster.isPrimary && parsed["pid-file"] !== undefined) {
 const clustered = settings.cluster.grpcPort > 0
 // A read-only replica has a core too (the follower), but no peer port and no write path.
 const replica = settings.replica.enabled
+// A replica with write_mode = "forward" hands its writes to its core, which sends them to the cluster.
+const forwarding = replica && settings.replica.writeMode === "forward"
 if (!clustered && !replica && settings.admin.httpPort > 0 && cluster.isPrimary) {
   process.stderr.write("marmot-ts: [admin] http_port is ignored on a standalone node (the admin API runs with the cluster core: set [cluster] grpc_port)\n")
 }
@@ -148,7 +150,7 @@ if (cluster.isPrimary && workers > 1) {
     ? ProcessBus.layerWorker(Number(process.env["MARMOT_WORKER_INDEX"] ?? 0), Number(process.env["MARMOT_WORKER_COUNT"] ?? 1))
     : ProcessBus.layerSingle
   let replicator: Replicator | undefined
-  if (clustered && cluster.isWorker) {
+  if ((clustered || forwarding) && cluster.isWorker) {
     replicator = (await import("./replication/Replicator.ts")).ipcReplicator()
   } else if (clustered) {
     const { core, mysql } = await startCore()
@@ -156,6 +158,7 @@ if (cluster.isPrimary && workers > 1) {
     bus = ProcessBus.layerSingleWithCore(mysql, core.readyNote)
   } else if (replica && !cluster.isWorker) {
     const { core, mysql } = await startCore()
+    if (forwarding) replicator = { replicate: core.replicate }
     bus = ProcessBus.layerSingleWithCore(mysql, core.readyNote)
   }
   if (cluster.isWorker) exitWithSupervisor()

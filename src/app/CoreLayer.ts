@@ -90,9 +90,10 @@ export const coreLayer = (options: CoreOptions) => {
     HlcClock.layer({ nodeId: options.nodeId, maxDriftMs: options.maxClockDriftMs }),
     ClusterAuth.layer(secret)
   )
-  return Layer.mergeAll(WriteCoordinator.layer, AntiEntropy.layer, PeerServer.layer(PeerRpcs)).pipe(
-    Layer.provideMerge(ReplicationHandlers.layer),
+  return Layer.mergeAll(AntiEntropy.layer, PeerServer.layer(PeerRpcs)).pipe(
     Layer.provideMerge(ReplicaRpcs.layerHandlers),
+    Layer.provideMerge(WriteCoordinator.layer),
+    Layer.provideMerge(ReplicationHandlers.layer),
     Layer.provideMerge(Participant.layer),
     Layer.provideMerge(Membership.layer),
     Layer.provideMerge(configs)

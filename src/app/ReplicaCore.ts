@@ -4,7 +4,7 @@
  * a participant that only applies what the follower pulls, the follower, and the admin port.
  * No membership, no peer server, no coordinator: the replica is not a member.
  */
-import { Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { nodeId } from "../../proto-schemas/src/NodeId.ts"
 import * as ReplicaHttp from "../admin/ReplicaHttp.ts"
 import { HlcClock } from "../clock/HlcClock.ts"
@@ -14,9 +14,10 @@ import { PeerClientProtocol } from "../network/PeerNetwork.ts"
 import type { BusHub } from "../process/ProcessBus.ts"
 import { Bootstrap } from "../replica/Bootstrap.ts"
 import { Follower, FollowerConfig } from "../replica/Follower.ts"
+import { Forwarder, ForwarderConfig } from "../replica/Forwarder.ts"
 import { CursorStore } from "../replication/CursorStore.ts"
+import { reviveRequest } from "../replication/Replicator.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
-import { Errors } from "../query/Errors.ts"
 import { type RunningCore, startOnStorage } from "./NodeCore.ts"
 
 
@@ -27,7 +28,7 @@ export const replicaLayer = (settings: NodeSettings) => {
   const admin = settings.admin.httpPort === 0
     ? Layer.empty
     : ReplicaHttp.layer({ port: settings.admin.httpPort, host: settings.admin.bindAddress })
-  return admin.pipe(
+  return Layer.merge(admin, Forwarder.layer).pipe(
     Layer.provideMerge(Follower.layer),
     Layer.provide(Participant.layer),
     Layer.provide(Layer.mergeAll(
@@ -42,7 +43,8 @@ export const replicaLayer = (settings: NodeSettings) => {
       Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: settings.transaction.heartbeatTimeoutSeconds * 1000 }),
       HlcClock.layer({ nodeId: nodeId(settings.nodeId), maxDriftMs: settings.replication.maxClockDriftMs }),
       ClusterAuth.layerClient(secret),
-      Bootstrap.layerReplayLog
+      Bootstrap.layerReplayLog,
+      Layer.succeed(ForwarderConfig, { timeoutMs: replica.forwardTimeoutMs })
     ))
   )
 }
@@ -56,11 +58,8 @@ export const startReplica = async (settings: NodeSettings, hub: BusHub): Promise
   )
   return {
     readyNote: `replica-of=${settings.replica.followAddresses.join(",")}`,
-    // workers of a replica refuse writes themselves; one that reached the core would get the same answer
-    replicate: () => {
-      const { code, message, sqlState } = Errors.readOnlyReplica()
-      return Promise.resolve({ code, sqlState, message })
-    },
+    // with write_mode = "reject" the workers refuse writes themselves and never get here
+    replicate: (request) => runtime.runPromise(Effect.flatMap(Forwarder, (f) => f.forward(reviveRequest(request)))),
     dispose: () => runtime.dispose()
   }
 }

@@ -18,10 +18,14 @@ export interface ReplicaSettings {
   readonly pollIntervalMs: number
   /** How often it asks the cluster which nodes are alive (and at once when its source is lost). */
   readonly discoveryIntervalMs: number
+  /** reject: writes get 1290. forward: they are sent to the node followed, which coordinates them. */
+  readonly writeMode: "reject" | "forward"
+  /** How long a forwarded write waits for the cluster's answer, then for its change to come back. */
+  readonly forwardTimeoutMs: number
 }
 
 export function replicaDefaults(): ReplicaSettings {
-  return { enabled: false, followAddresses: [], replicateDatabases: [], secret: undefined, pollIntervalMs: 200, discoveryIntervalMs: 10_000 }
+  return { enabled: false, followAddresses: [], replicateDatabases: [], secret: undefined, pollIntervalMs: 200, discoveryIntervalMs: 10_000, writeMode: "reject", forwardTimeoutMs: 30_000 }
 }
 
 /** `host:port` (or `[v6]:port`) with a port in 1..65535. */
@@ -43,7 +47,9 @@ export function readReplica(r: Reader): ReplicaSettings {
     replicateDatabases: r.strings("replicate_databases", d.replicateDatabases),
     secret: secret === "" ? undefined : secret,
     pollIntervalMs: r.int("poll_interval_ms", d.pollIntervalMs, 10, 3_600_000),
-    discoveryIntervalMs: r.int("discovery_interval_ms", d.discoveryIntervalMs, 100, 3_600_000)
+    discoveryIntervalMs: r.int("discovery_interval_ms", d.discoveryIntervalMs, 100, 3_600_000),
+    writeMode: r.oneOf("write_mode", d.writeMode, ["reject", "forward"]),
+    forwardTimeoutMs: r.int("forward_timeout_ms", d.forwardTimeoutMs, 100, 3_600_000)
   }
   r.done()
   return settings

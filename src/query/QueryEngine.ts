@@ -333,7 +333,7 @@ const make = Effect.gen(function*() {
     replicator: replicator._tag === "Some" ? replicator.value : undefined,
     defaultConsistency: config.replication.defaultWriteConsistency,
     commitLog: replicator._tag === "None" && config.publisher.enabled ? new LocalCommitLog(config.nodeId, bus.workerIndex) : undefined,
-    readOnly: config.replica.enabled
+    readOnly: config.replica.enabled && config.replica.writeMode === "reject"
   }
   ctx.globals.set("marmot_write_consistency", config.replication.defaultWriteConsistency)
   if (ctx.readOnly) ctx.globals.set("read_only", 1n)

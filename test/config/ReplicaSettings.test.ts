@@ -18,14 +18,23 @@ const valid = { enabled: true, follow_addresses: ["127.0.0.1:8081"], secret: "k"
 describe("[replica]", () => {
   it("reads every key; off by default", () => {
     expect(defaults.replica.enabled).toBe(false)
-    const s = replica({ ...valid, replicate_databases: ["shop", "app_*"], poll_interval_ms: 50, discovery_interval_ms: 1000 })
+    const s = replica({
+      ...valid,
+      replicate_databases: ["shop", "app_*"],
+      poll_interval_ms: 50,
+      discovery_interval_ms: 1000,
+      write_mode: "forward",
+      forward_timeout_ms: 5000
+    })
     expect(s.replica).toEqual({
       enabled: true,
       followAddresses: ["127.0.0.1:8081"],
       replicateDatabases: ["shop", "app_*"],
       secret: "k",
       pollIntervalMs: 50,
-      discoveryIntervalMs: 1000
+      discoveryIntervalMs: 1000,
+      writeMode: "forward",
+      forwardTimeoutMs: 5000
     })
   })
 
@@ -36,6 +45,7 @@ describe("[replica]", () => {
     expect(() => replica({ ...valid, replicate_databases: ["__marmot_system"] })).toThrowError(/replica\.replicate_databases: __marmot_system is node-local/)
     expect(() => replica({ ...valid, poll_interval_ms: 0 })).toThrowError(/replica\.poll_interval_ms: must be between 10 and/)
     expect(() => replica({ ...valid, follow: [] })).toThrowError(/replica\.follow: unknown key/)
+    expect(() => replica({ ...valid, write_mode: "proxy" })).toThrowError(/replica\.write_mode: must be one of reject, forward/)
     expect(() => replica(valid, { cluster: { grpc_port: 8082 } })).toThrowError(/replica\.enabled: a replica is not a cluster member/)
     expect(() => replica(valid, { cluster: { seed_nodes: ["127.0.0.1:8081"] } })).toThrowError(/replica\.enabled: a replica is not a cluster member/)
   })

@@ -23,10 +23,28 @@ const track = (c: Connection) => {
   return c
 }
 const connectNode = async (i: number, database?: string) => track(await connectTo(nodes[i]!, database))
-const connectReplica = async (database?: string) =>
-  track(await mysql.createConnection({ host: replica!.host, port: replica!.port, user: "root", password: "", ...(database === undefined ? {} : { database }) }))
+const connectTo_ = async (server: RunningServer, database?: string) =>
+  track(await mysql.createConnection({ host: server.host, port: server.port, user: "root", password: "", ...(database === undefined ? {} : { database }) }))
+const connectReplica = (database?: string) => connectTo_(replica!, database)
 
 const rowsOf = async (c: Connection, sql: string) => (await c.query<Array<RowDataPacket>>(sql))[0]
+
+/**
+ * A write on the cluster, sent again while it is refused with "nothing was written" (on a loaded
+ * machine a QUORUM round can miss its 2 s deadline); anything else fails the test.
+ */
+const write = async (c: Connection, sql: string) => {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    try {
+      return await c.query(sql)
+    } catch (e) {
+      const message = (e as Error).message
+      if (!/nothing was written/.test(message) || Date.now() > deadline) throw e
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  }
+}
 
 interface ReplicaReadiness {
   readonly ready: boolean
@@ -40,9 +58,9 @@ const readiness = async (): Promise<{ status: number; body: ReplicaReadiness }> 
 }
 
 /** Polls a query on the replica (a fresh connection each time: the database may not exist yet) until it gives `expected`. */
-const replicaShows = (database: string, sql: string, expected: unknown, ms = 60_000) =>
+const replicaShows = (database: string, sql: string, expected: unknown, ms = 60_000, server?: RunningServer) =>
   until(async () => {
-    const c = await connectReplica(database)
+    const c = await connectTo_(server ?? replica!, database)
     try {
       return JSON.stringify(await rowsOf(c, sql)) === JSON.stringify(expected)
     } finally {
@@ -50,7 +68,7 @@ const replicaShows = (database: string, sql: string, expected: unknown, ms = 60_
     }
   }, ms, 200)
 
-const replicaConfig = (followAddress: string, adminPort: number, filter: string) => `
+const replicaConfig = (followAddress: string, adminPort: number, filter: string, writeMode = "reject") => `
 [replica]
 enabled = true
 follow_addresses = ["${followAddress}"]
@@ -58,6 +76,7 @@ replicate_databases = ${filter}
 secret = "${secret}"
 poll_interval_ms = 100
 discovery_interval_ms = 500
+write_mode = "${writeMode}"
 
 [admin]
 http_port = ${adminPort}
@@ -82,15 +101,15 @@ afterAll(async () => {
 describe("a read-only replica of a 3-node cluster", { timeout: 180_000 }, () => {
   it("gets the cluster's writes and DDL, and is ready once caught up", async () => {
     const c0 = await connectNode(0)
-    await c0.query("CREATE DATABASE shop")
-    await c0.query("CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL)")
-    await c0.query("INSERT INTO shop.items VALUES (1, 'one'), (2, 'two')")
+    await write(c0, "CREATE DATABASE shop")
+    await write(c0, "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL)")
+    await write(c0, "INSERT INTO shop.items VALUES (1, 'one'), (2, 'two')")
     const c1 = await connectNode(1, "shop")
-    await c1.query("ALTER TABLE items ADD COLUMN qty INT NOT NULL DEFAULT 7")
-    await c1.query("INSERT INTO items (id, name, qty) VALUES (3, 'three', 30)")
-    await c1.query("UPDATE items SET qty = 10 WHERE id = 1")
+    await write(c1, "ALTER TABLE items ADD COLUMN qty INT NOT NULL DEFAULT 7")
+    await write(c1, "INSERT INTO items (id, name, qty) VALUES (3, 'three', 30)")
+    await write(c1, "UPDATE items SET qty = 10 WHERE id = 1")
     const c2 = await connectNode(2, "shop")
-    await c2.query("DELETE FROM items WHERE id = 2")
+    await write(c2, "DELETE FROM items WHERE id = 2")
     const expected = [{ id: 1, name: "one", qty: 10 }, { id: 3, name: "three", qty: 30 }]
     expect(await replicaShows("shop", "SELECT id, name, qty FROM items ORDER BY id", expected)).toBe(true)
     expect(await until(async () => (await readiness()).status === 200, 30_000, 200)).toBe(true)
@@ -132,12 +151,12 @@ describe("a read-only replica of a 3-node cluster", { timeout: 180_000 }, () => 
 
   it("replicates only the databases replicate_databases names", async () => {
     const c0 = await connectNode(0)
-    await c0.query("CREATE DATABASE other")
-    await c0.query("CREATE TABLE other.t (id INT PRIMARY KEY)")
-    await c0.query("INSERT INTO other.t VALUES (1)")
-    await c0.query("CREATE DATABASE app_1")
-    await c0.query("CREATE TABLE app_1.t (id INT PRIMARY KEY)")
-    await c0.query("INSERT INTO app_1.t VALUES (1), (2)")
+    await write(c0, "CREATE DATABASE other")
+    await write(c0, "CREATE TABLE other.t (id INT PRIMARY KEY)")
+    await write(c0, "INSERT INTO other.t VALUES (1)")
+    await write(c0, "CREATE DATABASE app_1")
+    await write(c0, "CREATE TABLE app_1.t (id INT PRIMARY KEY)")
+    await write(c0, "INSERT INTO app_1.t VALUES (1), (2)")
     expect(await replicaShows("app_1", "SELECT id FROM t ORDER BY id", [{ id: 1 }, { id: 2 }])).toBe(true)
     // app_1 came after other in every log: the replica has read past other's entries and skipped them
     const c = await connectReplica()
@@ -145,6 +164,35 @@ describe("a read-only replica of a 3-node cluster", { timeout: 180_000 }, () => 
     expect(databases).toContain("app_1")
     expect(databases).not.toContain("other")
     expect(databases).not.toContain("warmup")
+  })
+
+  it("write_mode = forward: the replica sends writes to the cluster and reads them back at once", async () => {
+    const forwarding = await startMarmot({
+      config: replicaConfig(`127.0.0.1:${nodes[0]!.peerPort}`, await freePort(), "[]", "forward"),
+      args: ["--node-id", "101", "--workers", "1"],
+      readyTimeoutMs: 120_000
+    })
+    extra.push(forwarding)
+    expect(await replicaShows("shop", "SELECT count(*) AS n FROM items", [{ n: 2 }], 60_000, forwarding)).toBe(true)
+    const c = await connectTo_(forwarding, "shop")
+    await write(c, "INSERT INTO items (id, name, qty) VALUES (20, 'via replica', 5)")
+    // read your writes: the answer came once the change was back in the replica's copy
+    expect(await rowsOf(c, "SELECT name, qty FROM items WHERE id = 20")).toEqual([{ name: "via replica", qty: 5 }])
+    await write(c, "UPDATE items SET qty = qty + 1 WHERE id = 20")
+    expect(await rowsOf(c, "SELECT qty FROM items WHERE id = 20")).toEqual([{ qty: 6 }])
+    await write(c, "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT)")
+    await write(c, "INSERT INTO notes VALUES (1, 'hello')")
+    expect(await rowsOf(c, "SELECT body FROM notes")).toEqual([{ body: "hello" }])
+    const n2 = await connectNode(2, "shop")
+    expect(await until(async () => (await rowsOf(n2, "SELECT qty FROM items WHERE id = 20"))[0]?.["qty"] === 6, 30_000)).toBe(true)
+    expect(await until(async () => (await rowsOf(n2, "SELECT body FROM notes")).length === 1, 30_000)).toBe(true)
+    // and the read-only replica refuses while it gets the forwarded writes from the cluster
+    expect(await replicaShows("shop", "SELECT qty FROM items WHERE id = 20", [{ qty: 6 }])).toBe(true)
+    await write(c, "DELETE FROM items WHERE id = 20")
+    await write(c, "DROP TABLE notes")
+    expect(await rowsOf(c, "SELECT count(*) AS n FROM items WHERE id = 20")).toEqual([{ n: 0 }])
+    expect(await replicaShows("shop", "SELECT count(*) AS n FROM items WHERE id = 20", [{ n: 0 }])).toBe(true)
+    await forwarding.stop()
   })
 
   it("fails over when the node it follows is killed (-9) and keeps following", async () => {
@@ -157,11 +205,11 @@ describe("a read-only replica of a 3-node cluster", { timeout: 180_000 }, () => 
     // QUORUM: 2 of 3 members alive is enough; the first attempts may still wait for the dead node
     expect(
       await until(async () => {
-        await c.query("INSERT INTO items (id, name, qty) VALUES (4, 'after failover', 40)")
+        await write(c, "INSERT INTO items (id, name, qty) VALUES (4, 'after failover', 40)")
         return true
       }, 60_000, 500)
     ).toBe(true)
-    await c.query("UPDATE items SET qty = 11 WHERE id = 1")
+    await write(c, "UPDATE items SET qty = 11 WHERE id = 1")
     const expected = [{ id: 1, name: "one", qty: 11 }, { id: 3, name: "three", qty: 30 }, { id: 4, name: "after failover", qty: 40 }]
     expect(await replicaShows("shop", "SELECT id, name, qty FROM items ORDER BY id", expected, 90_000)).toBe(true)
     const after = (await readiness()).body

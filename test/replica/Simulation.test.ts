@@ -37,6 +37,7 @@ const startReplica = (cluster: ReplicationCluster, seed: string) =>
       nodeId: 100,
       dataDir,
       replica: {
+        ...defaults.replica,
         enabled: true,
         followAddresses: [addressOf(0)],
         replicateDatabases: [],
