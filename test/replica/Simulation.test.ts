@@ -28,7 +28,7 @@ const scenario = <E>(name: string, body: (seed: string) => Effect.Effect<void, E
 const replicaAddress = "10.0.9.1:7000"
 
 /** A replica following node 0's address, with its own data dir; its follower and its copy of a table. */
-const startReplica = (cluster: ReplicationCluster, seed: string) =>
+const startReplica = (cluster: ReplicationCluster, seed: string, secret = "sim-secret") =>
   Effect.gen(function*() {
     const dataDir = mkdtempSync(join(tmpdir(), "marmot-sim-replica-"))
     yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dataDir, { recursive: true, force: true })))
@@ -41,7 +41,7 @@ const startReplica = (cluster: ReplicationCluster, seed: string) =>
         enabled: true,
         followAddresses: [addressOf(0)],
         replicateDatabases: [],
-        secret: "sim-secret",
+        secret,
         pollIntervalMs: 100,
         discoveryIntervalMs: 500
       }
@@ -117,6 +117,20 @@ describe("read-only replica simulation", () => {
       const after = yield* replica.follower.status
       assert.notStrictEqual(after.source?.nodeId, followed)
       assert.isAtLeast(after.failovers, 1)
+    }))
+
+  scenario("a replica with another secret is refused by every node and gets nothing", (seed) =>
+    Effect.gen(function*() {
+      const cluster = yield* makeReplicationCluster({ size: 3, seed })
+      yield* formed(cluster)
+      yield* whileAdvancing(cluster.write(0, appSchema))
+      yield* whileAdvancing(cluster.write(1, upsert(1n, 1n)))
+      const replica = yield* startReplica(cluster, seed, "not-the-cluster-secret")
+      yield* eventually("the refusal is reported", Effect.map(replica.follower.status, (s) => /unauthorized|secret/i.test(s.lastError ?? "")), 5000)
+      const status = yield* replica.follower.status
+      assert.isUndefined(status.caughtUpAtMs)
+      assert.isUndefined(status.source)
+      assert.isUndefined(replica.storage.get("app"))
     }))
 
   scenario("a database dropped on the cluster is dropped on the replica; one created again comes back", (seed) =>
