@@ -19,6 +19,7 @@ const statusJson = (s: FollowStatus) => ({
   source: s.source === undefined ? null : { id: s.source.nodeId, address: s.source.address },
   caught_up_at: s.caughtUpAtMs === undefined ? null : new Date(s.caughtUpAtMs).toISOString(),
   behind_transactions: s.behindTransactions,
+  entries_pulled: s.entriesPulled,
   failovers: s.failovers,
   last_error: s.lastError ?? null
 })

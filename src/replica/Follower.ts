@@ -46,6 +46,8 @@ export interface FollowStatus {
   readonly caughtUpAtMs: number | undefined
   /** Entries of the source's logs not pulled yet when the last successful round started. */
   readonly behindTransactions: number
+  /** Entries of replicated databases read from sources since this replica started (applied or seen before). */
+  readonly entriesPulled: number
   /** Times the replica switched to another source after losing one. */
   readonly failovers: number
   /** Why the last round failed; undefined when it succeeded. */
@@ -97,7 +99,14 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
     let retryAtMs = -Infinity
     let source: Peer | undefined
     const failedAtMs = new Map<NodeId, number>()
-    let status: FollowStatus = { source: undefined, caughtUpAtMs: undefined, behindTransactions: 0, failovers: 0, lastError: undefined }
+    let status: FollowStatus = {
+      source: undefined,
+      caughtUpAtMs: undefined,
+      behindTransactions: 0,
+      entriesPulled: 0,
+      failovers: 0,
+      lastError: undefined
+    }
 
     /** The ALIVE members, from the first node (known ones first, then the follow addresses) that answers. */
     const discover = Effect.gen(function*() {
@@ -125,11 +134,16 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
       return yield* new NoSource({ tried: addresses, reason })
     })
 
-    /** A node to follow: one that has not failed lately if there is one, chosen at random (spreads replicas). */
+    /**
+     * A node to follow: one that has not failed lately if there is one; among those, one whose log
+     * this replica has read before (nothing to replay); at random (spreads replicas).
+     */
     const choose = Effect.gen(function*() {
       const at = yield* now
       const fresh = known.filter((p) => at - (failedAtMs.get(p.nodeId) ?? -Infinity) > config.discoveryIntervalMs)
-      const candidates = fresh.length > 0 ? fresh : known
+      const healthy = fresh.length > 0 ? fresh : known
+      const readBefore = healthy.filter((p) => (cursors.get(p.nodeId)?.size ?? 0) > 0)
+      const candidates = readBefore.length > 0 ? readBefore : healthy
       if (candidates.length === 0) return yield* new NoSource({ tried: [...config.followAddresses], reason: "no ALIVE member known" })
       return candidates[yield* Random.nextIntBetween(0, candidates.length)]!
     })
@@ -148,6 +162,7 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
           }
           if (!cursor.has(txn.database)) cursor.set(txn.database, yield* bootstrap.start(from, txn.database))
           if (seq <= cursor.get(txn.database)!) continue
+          status = { ...status, entriesPulled: status.entriesPulled + 1 }
           const result = yield* participant.applyCommitted(txn).pipe(
             Effect.catchTag("ApplyFailed", (e) =>
               Effect.as(

@@ -4,11 +4,10 @@
  * TestClock. It is given one node's address only, so it must discover the others to fail over.
  */
 import { assert, describe } from "@effect/vitest"
-import { Context, Effect, Layer, Random } from "effect"
+import { Context, Effect, Exit, Layer, Random, Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import type { Scope } from "effect"
 import { replicaLayer } from "../../src/app/ReplicaCore.ts"
 import { defaults, NodeConfig } from "../../src/config/NodeConfig.ts"
 import { PeerClientProtocol } from "../../src/network/PeerNetwork.ts"
@@ -27,11 +26,23 @@ const scenario = <E>(name: string, body: (seed: string) => Effect.Effect<void, E
 
 const replicaAddress = "10.0.9.1:7000"
 
-/** A replica following node 0's address, with its own data dir; its follower and its copy of a table. */
-const startReplica = (cluster: ReplicationCluster, seed: string, secret = "sim-secret") =>
+/** A data dir for a replica, removed with the scenario. */
+const replicaDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "marmot-sim-replica-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/**
+ * A replica following node 0's address (cursors saved in its data dir, as in production), running
+ * until `scope` closes; its follower, storage and a query on its copy.
+ */
+const startReplica = (
+  cluster: ReplicationCluster,
+  seed: string,
+  options: { readonly secret?: string; readonly dataDir?: string; readonly scope?: Scope.Scope } = {}
+) =>
   Effect.gen(function*() {
-    const dataDir = mkdtempSync(join(tmpdir(), "marmot-sim-replica-"))
-    yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dataDir, { recursive: true, force: true })))
+    const dataDir = options.dataDir ?? (yield* replicaDir)
     const settings = {
       ...defaults,
       nodeId: 100,
@@ -41,20 +52,21 @@ const startReplica = (cluster: ReplicationCluster, seed: string, secret = "sim-s
         enabled: true,
         followAddresses: [addressOf(0)],
         replicateDatabases: [],
-        secret,
+        secret: options.secret ?? "sim-secret",
         pollIntervalMs: 100,
         discoveryIntervalMs: 500
       }
     }
     const layer = replicaLayer(settings).pipe(
       Layer.provide(PeerClientProtocol.layerSim(replicaAddress)),
-      Layer.provide(CursorStore.layerMemory),
+      Layer.provide(CursorStore.layerFile(dataDir)),
       Layer.provideMerge(Storage.layer),
       Layer.provide(NodeConfig.layer(settings)),
       Layer.provide(ProcessBus.layerSingle),
       Layer.provide(Layer.succeed(SimNetwork, cluster.network))
     )
-    const context = yield* Layer.build(layer).pipe(Effect.withRandom(Random.make(`${seed}/replica`)))
+    const scope = options.scope ?? (yield* Effect.scope)
+    const context = yield* Layer.buildWithScope(layer, scope).pipe(Effect.withRandom(Random.make(`${seed}/replica`)))
     const storage = Context.get(context, Storage)
     const rows = (database: string, sql: string) =>
       Effect.sync(() => {
@@ -125,12 +137,32 @@ describe("read-only replica simulation", () => {
       yield* formed(cluster)
       yield* whileAdvancing(cluster.write(0, appSchema))
       yield* whileAdvancing(cluster.write(1, upsert(1n, 1n)))
-      const replica = yield* startReplica(cluster, seed, "not-the-cluster-secret")
+      const replica = yield* startReplica(cluster, seed, { secret: "not-the-cluster-secret" })
       yield* eventually("the refusal is reported", Effect.map(replica.follower.status, (s) => /unauthorized|secret/i.test(s.lastError ?? "")), 5000)
       const status = yield* replica.follower.status
       assert.isUndefined(status.caughtUpAtMs)
       assert.isUndefined(status.source)
       assert.isUndefined(replica.storage.get("app"))
+    }))
+
+  scenario("a restarted replica resumes from its saved positions instead of replaying the logs", (seed) =>
+    Effect.gen(function*() {
+      const cluster = yield* makeReplicationCluster({ size: 3, seed })
+      yield* formed(cluster)
+      yield* whileAdvancing(cluster.write(0, appSchema))
+      for (let id = 1n; id <= 20n; id++) yield* whileAdvancing(cluster.write(Number(id % 3n), upsert(id, id)))
+      const dataDir = yield* replicaDir
+      const first = yield* Scope.make()
+      const replica = yield* startReplica(cluster, seed, { dataDir, scope: first })
+      yield* eventually("the replica has the 20 rows", sameAs(cluster, replica, 0), 5000)
+      yield* whileAdvancing(Scope.close(first, Exit.void))
+      yield* whileAdvancing(cluster.write(1, upsert(21n, 21n)))
+      yield* whileAdvancing(cluster.write(2, upsert(22n, 22n)))
+      const again = yield* startReplica(cluster, seed, { dataDir })
+      yield* eventually("the restarted replica has the 2 new rows", sameAs(cluster, again, 0), 5000)
+      // it read only the 2 new entries of its source's log (a replay from the start would read 23)
+      assert.strictEqual((yield* again.follower.status).entriesPulled, 2)
+      assert.strictEqual((yield* again.rows("app", "SELECT count(*) FROM t"))[0]![0], 22n)
     }))
 
   scenario("a database dropped on the cluster is dropped on the replica; one created again comes back", (seed) =>
