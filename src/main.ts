@@ -20,7 +20,9 @@ Usage: marmot [options]
   --grpc-port <port>     peer port: joins this node to a cluster (default 0 = standalone)
   --seed-nodes <list>    comma-separated host:port peers to join through
                          (the cluster secret comes from [cluster] cluster_secret or MARMOT_CLUSTER_SECRET)
-  --admin-port <port>    admin/metrics HTTP port of a cluster node (default 0 = off; [admin] in the config)
+  --admin-port <port>    admin/metrics HTTP port of a cluster node or replica (default 0 = off; [admin] in the config)
+  --follow-addresses <list>  comma-separated host:port peer addresses of cluster nodes: with [replica] enabled,
+                         this node is a read-only replica of that cluster (secret: [replica] secret or MARMOT_REPLICA_SECRET)
   --pid-file <file>      write the node's pid here (removed on exit)
   --daemon               run in the background; output goes to <data-dir>/marmot.log
   --help                 this text
@@ -50,6 +52,7 @@ const parsed = (() => {
         "grpc-port": { type: "string" },
         "seed-nodes": { type: "string" },
         "admin-port": { type: "string" },
+        "follow-addresses": { type: "string" },
         "pid-file": { type: "string" },
         daemon: { type: "boolean" },
         help: { type: "boolean" }
@@ -83,7 +86,9 @@ const loaded = Effect.runSync(Effect.either(load(parsed.config, {
   seedNodes: parsed["seed-nodes"]?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
   clusterSecret: process.env["MARMOT_CLUSTER_SECRET"] || undefined,
   adminPort: integer("admin-port", parsed["admin-port"]),
-  adminSecret: process.env["MARMOT_ADMIN_SECRET"] || undefined
+  adminSecret: process.env["MARMOT_ADMIN_SECRET"] || undefined,
+  followAddresses: parsed["follow-addresses"]?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+  replicaSecret: process.env["MARMOT_REPLICA_SECRET"] || undefined
 })))
 if (Either.isLeft(loaded)) fail(loaded.left.message)
 const settings = Either.getOrThrow(loaded)
@@ -100,7 +105,11 @@ if (cluster.isPrimary && parsed["pid-file"] !== undefined) {
 }
 
 const clustered = settings.cluster.grpcPort > 0
-if (!clustered && settings.admin.httpPort > 0 && cluster.isPrimary) {
+// A read-only replica has a core too (the follower), but no peer port and no write path.
+const replica = settings.replica.enabled
+// A replica with write_mode = "forward" hands its writes to its core, which sends them to the cluster.
+const forwarding = replica && settings.replica.writeMode === "forward"
+if (!clustered && !replica && settings.admin.httpPort > 0 && cluster.isPrimary) {
   process.stderr.write("marmot-ts: [admin] http_port is ignored on a standalone node (the admin API runs with the cluster core: set [cluster] grpc_port)\n")
 }
 
@@ -109,20 +118,21 @@ const startCore = async () => {
   const { localHub, startCore } = await import("./app/NodeCore.ts")
   const hub = localHub()
   try {
-    return { core: await startCore(settings, hub.core), mysql: hub.mysql }
+    const core = replica ? await (await import("./app/ReplicaCore.ts")).startReplica(settings, hub.core) : await startCore(settings, hub.core)
+    return { core, mysql: hub.mysql }
   } catch (e) {
-    return fail(`cannot start the cluster core: ${e instanceof Error ? e.message : String(e)}`)
+    return fail(`cannot start the ${replica ? "replica" : "cluster"} core: ${e instanceof Error ? e.message : String(e)}`)
   }
 }
 
 // A standalone node's change publisher runs once per node: in the supervisor, or the only process.
-if (cluster.isPrimary && !clustered && settings.publisher.enabled) {
+if (cluster.isPrimary && !clustered && !replica && settings.publisher.enabled) {
   const { startPublisher } = await import("./app/NodeCore.ts")
   await startPublisher(settings).catch((e: unknown) => fail(`cannot start the change publisher: ${e instanceof Error ? e.message : String(e)}`))
 }
 
 if (cluster.isPrimary && workers > 1) {
-  if (clustered) {
+  if (clustered || replica) {
     const { core, mysql } = await startCore()
     supervise(workers, settings.nodeId, { core, deliver: mysql.toWorkers, onBroadcast: mysql.fromWorkers }, settings.mysql.unixSocket)
   } else {
@@ -140,12 +150,16 @@ if (cluster.isPrimary && workers > 1) {
     ? ProcessBus.layerWorker(Number(process.env["MARMOT_WORKER_INDEX"] ?? 0), Number(process.env["MARMOT_WORKER_COUNT"] ?? 1))
     : ProcessBus.layerSingle
   let replicator: Replicator | undefined
-  if (clustered && cluster.isWorker) {
+  if ((clustered || forwarding) && cluster.isWorker) {
     replicator = (await import("./replication/Replicator.ts")).ipcReplicator()
   } else if (clustered) {
     const { core, mysql } = await startCore()
     replicator = { replicate: core.replicate }
-    bus = ProcessBus.layerSingleWithCore(mysql, core.peerAddress)
+    bus = ProcessBus.layerSingleWithCore(mysql, core.readyNote)
+  } else if (replica && !cluster.isWorker) {
+    const { core, mysql } = await startCore()
+    if (forwarding) replicator = { replicate: core.replicate }
+    bus = ProcessBus.layerSingleWithCore(mysql, core.readyNote)
   }
   if (cluster.isWorker) exitWithSupervisor()
   NodeRuntime.runMain(

@@ -228,8 +228,14 @@ const makeRouter = (options: AdminOptions) =>
   })
 
 /** Serves the admin API on `host:port` while the layer lives; needs the core's services. */
-export const layer = (options: AdminOptions) =>
-  Layer.unwrapEffect(Effect.map(makeRouter(options), (router) => HttpServer.serve(router))).pipe(
+export const layer = (options: AdminOptions) => serve(options, makeRouter(options))
+
+/** Serves the router `make` builds on `host:port` while the layer lives (a replica's admin port too). */
+export const serve = <E, R, RM>(
+  options: { readonly port: number; readonly host: string },
+  make: Effect.Effect<HttpRouter.HttpRouter<E, R>, never, RM>
+) =>
+  Layer.unwrapEffect(Effect.map(make, (router) => HttpServer.serve(router))).pipe(
     Layer.provide(NodeHttpServer.layer(() => createServer(), { port: options.port, host: options.host })),
     Layer.tap(() => Effect.logInfo(`admin HTTP on ${options.host}:${options.port}`).pipe(Effect.annotateLogs({ subsystem: "admin" }))),
     // the admin secret is a header too: keep it out of any span or log that records headers

@@ -22,8 +22,9 @@ import { Participant, ParticipantConfig } from "../replication/Participant.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
 import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
 import { CoordinatorConfig, WriteCoordinator } from "../replication/WriteCoordinator.ts"
+import * as ReplicaRpcs from "../replica/ReplicaRpcs.ts"
 
-export const PeerRpcs = GossipRpcs.merge(ReplicationRpcs)
+export const PeerRpcs = GossipRpcs.merge(ReplicationRpcs, ReplicaRpcs.ReplicaRpcs)
 
 export interface CoreOptions {
   readonly nodeId: NodeId
@@ -89,7 +90,9 @@ export const coreLayer = (options: CoreOptions) => {
     HlcClock.layer({ nodeId: options.nodeId, maxDriftMs: options.maxClockDriftMs }),
     ClusterAuth.layer(secret)
   )
-  return Layer.mergeAll(WriteCoordinator.layer, AntiEntropy.layer, PeerServer.layer(PeerRpcs)).pipe(
+  return Layer.mergeAll(AntiEntropy.layer, PeerServer.layer(PeerRpcs)).pipe(
+    Layer.provideMerge(ReplicaRpcs.layerHandlers),
+    Layer.provideMerge(WriteCoordinator.layer),
     Layer.provideMerge(ReplicationHandlers.layer),
     Layer.provideMerge(Participant.layer),
     Layer.provideMerge(Membership.layer),

@@ -14,7 +14,8 @@ import { Storage } from "../storage/Storage.ts"
 import { adminLayer, coreLayer, coreOptions, fileStores, socketTransport } from "./CoreLayer.ts"
 
 export interface RunningCore {
-  readonly peerAddress: string
+  /** What the node's ready line says about its core (`peer=host:port`). */
+  readonly readyNote: string
   readonly replicate: (request: WriteRequest) => Promise<ReplicateReply>
   readonly dispose: () => Promise<void>
 }
@@ -31,20 +32,34 @@ export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<Ru
   const layer = Layer.merge(adminLayer(settings, peerAddress), Publisher.layer).pipe(
     Layer.provideMerge(coreLayer(coreOptions(settings, peerAddress))),
     Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort)),
-    Layer.provide(fileStores(settings.dataDir)),
+    Layer.provide(fileStores(settings.dataDir))
+  )
+  const runtime = await startOnStorage(settings, hub, layer)
+  return {
+    readyNote: `peer=${peerAddress}`,
+    replicate: (request) => runtime.runPromise(Effect.flatMap(WriteCoordinator, (c) => runWrite(c, reviveRequest(request)))),
+    dispose: () => runtime.dispose()
+  }
+}
+
+/**
+ * Builds a node's core `layer` on the node's own storage (its changes reach the MySQL side through
+ * `hub`), config and logger, and waits until it has started.
+ */
+export const startOnStorage = async <A, E>(
+  settings: NodeSettings,
+  hub: BusHub,
+  layer: Layer.Layer<A, E, Storage | NodeConfig | ProcessBus>
+) => {
+  const runtime = ManagedRuntime.make(layer.pipe(
     Layer.provideMerge(Storage.layer),
     Layer.provide(NodeConfig.layer(settings)),
     Layer.provide(ProcessBus.layerSupervisor(hub)),
     Layer.provide(Logger.logFmt),
     Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
-  )
-  const runtime = ManagedRuntime.make(layer)
+  ))
   await runtime.runPromise(Effect.void)
-  return {
-    peerAddress,
-    replicate: (request) => runtime.runPromise(Effect.flatMap(WriteCoordinator, (c) => runWrite(c, reviveRequest(request)))),
-    dispose: () => runtime.dispose()
-  }
+  return runtime
 }
 
 /** Two ends of an in-process bus: the core's storage and the MySQL side of a one-process node. */

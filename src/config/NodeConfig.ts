@@ -6,6 +6,7 @@ import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
 import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
+import { checkReplica, readReplica, replicaDefaults, type ReplicaSettings } from "./ReplicaSettings.ts"
 
 export { ConfigError }
 
@@ -89,6 +90,7 @@ export interface NodeSettings {
   readonly logging: LoggingSettings
   readonly extensions: ExtensionSettings
   readonly publisher: PublisherSettings
+  readonly replica: ReplicaSettings
 }
 
 export const defaults: NodeSettings = {
@@ -122,7 +124,8 @@ export const defaults: NodeSettings = {
   admin: { httpPort: 0, bindAddress: "127.0.0.1", advertiseAddress: "", secret: undefined },
   logging: { level: "info" },
   extensions: extensionDefaults,
-  publisher: publisherDefaults()
+  publisher: publisherDefaults(),
+  replica: replicaDefaults()
 }
 
 /** What the command line can override; each maps to one config key. */
@@ -140,6 +143,9 @@ export interface Overrides {
   readonly adminPort?: number | undefined
   /** From MARMOT_ADMIN_SECRET, which wins over the file. */
   readonly adminSecret?: string | undefined
+  readonly followAddresses?: ReadonlyArray<string> | undefined
+  /** From MARMOT_REPLICA_SECRET, which wins over the file. */
+  readonly replicaSecret?: string | undefined
 }
 
 type Table = Record<string, unknown>
@@ -321,7 +327,8 @@ export const fromToml = (doc: Table): NodeSettings => {
       return { level }
     })(),
     extensions: readExtensions(r.section("extensions")),
-    publisher: readPublisher(r.section("publisher"))
+    publisher: readPublisher(r.section("publisher")),
+    replica: readReplica(r.section("replica"))
   }
   r.done()
   return settings
@@ -348,6 +355,11 @@ export const applyOverrides = (s: NodeSettings, o: Overrides): NodeSettings => (
     ...s.admin,
     httpPort: o.adminPort ?? s.admin.httpPort,
     secret: o.adminSecret ?? s.admin.secret
+  },
+  replica: {
+    ...s.replica,
+    followAddresses: o.followAddresses ?? s.replica.followAddresses,
+    secret: o.replicaSecret ?? s.replica.secret
   }
 })
 
@@ -360,6 +372,7 @@ export const load = (configPath: string | undefined, overrides: Overrides): Effe
         doc = parseToml(text) as Table
       }
       const settings = applyOverrides(fromToml(doc), overrides)
+      checkReplica(settings)
       return { ...settings, dataDir: resolve(settings.dataDir) }
     },
     catch: (e) =>

@@ -53,15 +53,15 @@ export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<Process
     }
   })
 
-  /** A one-process node with a cluster core: the MySQL side and the core's storage hear each other. */
-  static readonly layerSingleWithCore = (hub: BusHub, peerAddress: string) =>
+  /** A one-process node with a core: the MySQL side and the core's storage hear each other. */
+  static readonly layerSingleWithCore = (hub: BusHub, readyNote: string) =>
     Layer.succeed(ProcessBus, {
       workerIndex: 0,
       workerCount: 1,
       broadcast: hub.toWorkers,
       subscribe: hub.fromWorkers,
       announceReady: (host, port) => {
-        process.stdout.write(`marmot-ts ready: mysql=${host}:${port} workers=1 peer=${peerAddress}\n`)
+        process.stdout.write(`marmot-ts ready: mysql=${host}:${port} workers=1 ${readyNote}\n`)
       }
     })
 

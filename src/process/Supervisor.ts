@@ -51,8 +51,8 @@ export const supervise = (workerCount: number, nodeId: number, cluster_?: Superv
         ready.add(index)
         if (!announced && ready.size === workerCount) {
           announced = true
-          const peer = cluster_ === undefined ? "" : ` peer=${cluster_.core.peerAddress}`
-          process.stdout.write(`marmot-ts ready: node=${nodeId} mysql=${m.host}:${m.port} workers=${workerCount}${peer}\n`)
+          const note = cluster_ === undefined ? "" : ` ${cluster_.core.readyNote}`
+          process.stdout.write(`marmot-ts ready: node=${nodeId} mysql=${m.host}:${m.port} workers=${workerCount}${note}\n`)
         }
       }
     })

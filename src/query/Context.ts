@@ -23,6 +23,8 @@ export interface EngineContext {
   readonly announceGlobal: (name: string, value: SysValue | undefined) => void
   /** Standalone with a change publisher: commits also write the commit log. Otherwise undefined. */
   readonly commitLog: LocalCommitLog | undefined
+  /** A read-only replica: writes are refused (ReadOnly.ts). */
+  readonly readOnly: boolean
 }
 
 export const sysVar = (ctx: EngineContext, session: Session, name: string, scope: "session" | "global" | "default"): SysValue => {

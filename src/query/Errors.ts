@@ -30,6 +30,13 @@ export const Errors = {
     err(1045, "28000", `Access denied for user '${user}'@'${host}' (using password: ${usingPassword ? "YES" : "NO"})`),
   secureTransportRequired: () =>
     err(3159, "HY000", "Connections using insecure transport are prohibited while --require_secure_transport=ON."),
+  /** Any write on a read-only replica ([replica] enabled). */
+  readOnlyReplica: () =>
+    err(
+      1290,
+      "HY000",
+      "The MySQL server is running with the --read-only option so it cannot execute this statement (this node is a read-only replica of a marmot cluster: send writes to a cluster node)"
+    ),
   secureFilePriv: () =>
     err(1290, "HY000", "The MySQL server is running with the --secure-file-priv option so it cannot execute this statement"),
   localInfileDisabled: () =>

@@ -19,6 +19,7 @@ import { Errors, fromSqlite, MysqlError } from "./Errors.ts"
 import { configureAutoIds } from "./InsertIds.ts"
 import { runExplain } from "./Explain.ts"
 import { prepareLoadData } from "./LoadData.ts"
+import { refuseWrites } from "./ReadOnly.ts"
 import { columnsBeforeExecution, prepareRead, runSelect, type Rows } from "./Reads.ts"
 import { Session } from "./Session.ts"
 import { runShow } from "./Show.ts"
@@ -202,6 +203,7 @@ const dropDatabase = (ctx: EngineContext, session: Session, name: string, ifExis
 
 const execute = (ctx: EngineContext, session: Session, s: Statement, params: ReadonlyArray<ParamValue>): Outcome | Promise<Outcome> => {
   resetStatementClock()
+  refuseWrites(ctx, s)
   if (!(s.kind === "show" && (s.show.what === "warnings" || s.show.what === "errors"))) {
     if (session.warnings.length > 0) session.warnings = []
   }
@@ -302,6 +304,7 @@ const runRaw = (ctx: EngineContext, session: Session, sql: string): Outcome | Pr
     throw fromSqlite(e, handle.name)
   }
   if (isReader) return runSelect(ctx, session, { sql, args: [] }, [], [], undefined)
+  if (ctx.readOnly) throw Errors.readOnlyReplica()
   return Tx.withWriter(ctx, session, handle, (conn): Outcome => {
     try {
       const r = conn.prepare(sql).stmt.run()
@@ -333,9 +336,11 @@ const make = Effect.gen(function*() {
     replicator: replicator._tag === "Some" ? replicator.value : undefined,
     defaultConsistency: config.replication.defaultWriteConsistency,
     announceGlobal: (name, value) => bus.broadcast({ _tag: "GlobalSet", name, value }),
-    commitLog: replicator._tag === "None" && config.publisher.enabled ? new LocalCommitLog(config.nodeId, bus.workerIndex) : undefined
+    commitLog: replicator._tag === "None" && config.publisher.enabled ? new LocalCommitLog(config.nodeId, bus.workerIndex) : undefined,
+    readOnly: config.replica.enabled && config.replica.writeMode === "reject"
   }
   ctx.globals.set("marmot_write_consistency", config.replication.defaultWriteConsistency)
+  if (ctx.readOnly) ctx.globals.set("read_only", 1n)
   bus.subscribe((m) => {
     if (m._tag !== "GlobalSet") return
     if (m.value === undefined) ctx.globals.delete(m.name)
@@ -400,8 +405,10 @@ const make = Effect.gen(function*() {
       Tx.rollback(session)
       session.resetState()
     },
-    loadData: (session, spec) =>
-      prepareLoadData(ctx, session, spec, { parse: (sql) => parse(session, sql), execute: (st, params) => execute(ctx, session, st, params) })
+    loadData: (session, spec) => {
+      refuseWrites(ctx, { kind: "load_data", load: spec })
+      return prepareLoadData(ctx, session, spec, { parse: (sql) => parse(session, sql), execute: (st, params) => execute(ctx, session, st, params) })
+    }
   }
   return service
 })

@@ -6,7 +6,7 @@
  */
 import { Cause, Effect, Exit } from "effect"
 import { RowChange } from "../../proto-schemas/src/RowChange.ts"
-import { mysqlErrorOf, WriteCoordinator, type WriteRequest } from "./WriteCoordinator.ts"
+import { mysqlErrorOf, type WriteCommitted, WriteCoordinator, type WriteRequest } from "./WriteCoordinator.ts"
 
 /** Undefined: committed on enough nodes. Otherwise the MySQL error the client gets. */
 export type ReplicateReply = { readonly code: number; readonly sqlState: string; readonly message: string } | undefined
@@ -72,8 +72,12 @@ export const ipcReplicator = (): Replicator => {
 
 /** Runs one request on the node's coordinator; the reply for the worker. */
 export const runWrite = (coordinator: WriteCoordinator["Type"], request: WriteRequest) =>
-  Effect.map(Effect.exit(coordinator.write(request)), (exit): ReplicateReply => {
-    if (Exit.isSuccess(exit)) return undefined
+  Effect.map(writeOutcome(coordinator, request), (outcome): ReplicateReply => "txnId" in outcome ? undefined : outcome)
+
+/** Runs one request on the node's coordinator: what committed, or the MySQL error for the client. */
+export const writeOutcome = (coordinator: WriteCoordinator["Type"], request: WriteRequest) =>
+  Effect.map(Effect.exit(coordinator.write(request)), (exit): WriteCommitted | NonNullable<ReplicateReply> => {
+    if (Exit.isSuccess(exit)) return exit.value
     const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
     if (failure !== undefined) return mysqlErrorOf(failure)
     // An unexpected failure (a defect): one line for the client, and no promise either way.
