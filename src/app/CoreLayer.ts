@@ -9,6 +9,7 @@ import { Layer, Option, Redacted } from "effect"
 import * as AdminHttp from "../admin/AdminHttp.ts"
 import { nodeId, type NodeId } from "../../proto-schemas/src/NodeId.ts"
 import { HlcClock } from "../clock/HlcClock.ts"
+import type { PeerTls } from "../config/ClusterTls.ts"
 import type { NodeSettings } from "../config/NodeConfig.ts"
 import { GossipRpcs } from "../membership/GossipRpcs.ts"
 import { Membership, MembershipConfig } from "../membership/Membership.ts"
@@ -97,11 +98,11 @@ export const coreLayer = (options: CoreOptions) => {
   )
 }
 
-/** The TCP transport of a node serving peers on `host:port`. */
-export const socketTransport = (host: string, port: number): Layer.Layer<
+/** The TCP transport of a node serving peers on `host:port`: TLS both ways when `tls` is given. */
+export const socketTransport = (host: string, port: number, tls?: PeerTls | undefined): Layer.Layer<
   RpcServer.Protocol | PeerClientProtocol,
   unknown
-> => Layer.merge(PeerServer.layerProtocolSocket({ host, port }), PeerClientProtocol.layerSocket())
+> => Layer.merge(PeerServer.layerProtocolSocket({ host, port, tls }), PeerClientProtocol.layerSocket({ tls }))
 
 /**
  * The admin HTTP API (`[admin] http_port`), on the core's membership, anti-entropy and storage;

@@ -2,6 +2,7 @@ import { Context, Effect, Layer } from "effect"
 import { parse as parseToml } from "smol-toml"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { type ClusterTlsOptions, clusterTlsDefaults, readClusterTls } from "./ClusterTls.ts"
 import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
@@ -34,8 +35,8 @@ export interface LoggingSettings {
 
 export type WriteConsistency = "ONE" | "QUORUM" | "ALL"
 
-/** `[cluster]`: peers, gossip and the cluster secret. A node without a grpc_port is standalone. */
-export interface ClusterSettings {
+/** `[cluster]`: peers, gossip, the cluster secret and TLS. A node without a grpc_port is standalone. */
+export interface ClusterSettings extends ClusterTlsOptions {
   /** The peer (RPC) port; 0 = standalone: no peers, writes commit locally. */
   readonly grpcPort: number
   readonly grpcBindAddress: string
@@ -115,7 +116,8 @@ export const defaults: NodeSettings = {
     gossipIntervalMs: 1000,
     gossipFanout: 3,
     suspectTimeoutMs: 5000,
-    deadTimeoutMs: 10000
+    deadTimeoutMs: 10000,
+    ...clusterTlsDefaults
   },
   replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000 },
   transaction: { heartbeatTimeoutSeconds: 10 },
@@ -260,7 +262,8 @@ const readCluster = (r: Reader): ClusterSettings => {
     gossipIntervalMs: r.int("gossip_interval_ms", d.gossipIntervalMs, 10, 600_000),
     gossipFanout: r.int("gossip_fanout", d.gossipFanout, 1, 100),
     suspectTimeoutMs: r.int("suspect_timeout_ms", d.suspectTimeoutMs, 20, 3_600_000),
-    deadTimeoutMs: r.int("dead_timeout_ms", d.deadTimeoutMs, 30, 3_600_000)
+    deadTimeoutMs: r.int("dead_timeout_ms", d.deadTimeoutMs, 30, 3_600_000),
+    ...readClusterTls(r)
   }
   r.done()
   if (settings.suspectTimeoutMs <= settings.gossipIntervalMs) {
