@@ -43,6 +43,8 @@ export interface CoreOptions {
   readonly maxClockDriftMs: number
   /** This node's initial membership meta (e.g. `admin`: its admin HTTP address). */
   readonly meta?: Readonly<Record<string, string>>
+  /** `[telemetry] enabled`: the peer server traces requests that carry a span context. */
+  readonly tracing?: boolean
 }
 
 /** `host:port` of the node's admin HTTP port, gossiped in its meta; undefined when it has none. */
@@ -61,7 +63,8 @@ export const coreOptions = (settings: NodeSettings, advertiseAddress: string): C
   writeTimeoutMs: settings.replication.writeTimeoutMs,
   antiEntropyIntervalMs: settings.replication.antiEntropyIntervalMs,
   maxClockDriftMs: settings.replication.maxClockDriftMs,
-  meta: adminAddressOf(settings) === undefined ? {} : { admin: adminAddressOf(settings)! }
+  meta: adminAddressOf(settings) === undefined ? {} : { admin: adminAddressOf(settings)! },
+  tracing: settings.telemetry.enabled
 })
 
 /**
@@ -90,7 +93,7 @@ export const coreLayer = (options: CoreOptions) => {
     HlcClock.layer({ nodeId: options.nodeId, maxDriftMs: options.maxClockDriftMs }),
     ClusterAuth.layer(secret)
   )
-  return Layer.mergeAll(WriteCoordinator.layer, AntiEntropy.layer, PeerServer.layer(PeerRpcs)).pipe(
+  return Layer.mergeAll(WriteCoordinator.layer, AntiEntropy.layer, PeerServer.layer(PeerRpcs, { tracing: options.tracing === true })).pipe(
     Layer.provideMerge(ReplicationHandlers.layer),
     Layer.provideMerge(Participant.layer),
     Layer.provideMerge(Membership.layer),

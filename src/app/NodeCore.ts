@@ -4,6 +4,7 @@
  * replicate a captured transaction. Only used when the node has a peer port (`[cluster] grpc_port`).
  */
 import { Effect, Layer, Logger, ManagedRuntime } from "effect"
+import * as Telemetry from "../telemetry/Telemetry.ts"
 import { levels } from "./MainLayer.ts"
 import { Publisher } from "../cdc/Publisher.ts"
 import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
@@ -15,7 +16,7 @@ import { adminLayer, coreLayer, coreOptions, fileStores, socketTransport } from 
 
 export interface RunningCore {
   readonly peerAddress: string
-  readonly replicate: (request: WriteRequest) => Promise<ReplicateReply>
+  readonly replicate: (request: WriteRequest, trace?: Telemetry.TraceParent | undefined) => Promise<ReplicateReply>
   readonly dispose: () => Promise<void>
 }
 
@@ -35,14 +36,16 @@ export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<Ru
     Layer.provideMerge(Storage.layer),
     Layer.provide(NodeConfig.layer(settings)),
     Layer.provide(ProcessBus.layerSupervisor(hub)),
-    Layer.provide(Logger.logFmt),
+    Layer.provide(Telemetry.layer(settings.telemetry, { nodeId: settings.nodeId, process: "core" })),
+    Layer.provide(Telemetry.logger),
     Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
   )
   const runtime = ManagedRuntime.make(layer)
   await runtime.runPromise(Effect.void)
   return {
     peerAddress,
-    replicate: (request) => runtime.runPromise(Effect.flatMap(WriteCoordinator, (c) => runWrite(c, reviveRequest(request)))),
+    replicate: (request, trace) =>
+      runtime.runPromise(Effect.flatMap(WriteCoordinator, (c) => runWrite(c, reviveRequest(request))).pipe(Telemetry.withRemoteParent(trace))),
     dispose: () => runtime.dispose()
   }
 }

@@ -7,6 +7,7 @@ import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
 import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
+import { readTelemetry, telemetryDefaults, type TelemetrySettings } from "./TelemetrySettings.ts"
 
 export { ConfigError }
 
@@ -90,6 +91,7 @@ export interface NodeSettings {
   readonly logging: LoggingSettings
   readonly extensions: ExtensionSettings
   readonly publisher: PublisherSettings
+  readonly telemetry: TelemetrySettings
 }
 
 export const defaults: NodeSettings = {
@@ -124,7 +126,8 @@ export const defaults: NodeSettings = {
   admin: { httpPort: 0, bindAddress: "127.0.0.1", advertiseAddress: "", secret: undefined },
   logging: { level: "info" },
   extensions: extensionDefaults,
-  publisher: publisherDefaults()
+  publisher: publisherDefaults(),
+  telemetry: telemetryDefaults()
 }
 
 /** What the command line can override; each maps to one config key. */
@@ -324,7 +327,8 @@ export const fromToml = (doc: Table): NodeSettings => {
       return { level }
     })(),
     extensions: readExtensions(r.section("extensions")),
-    publisher: readPublisher(r.section("publisher"))
+    publisher: readPublisher(r.section("publisher")),
+    telemetry: readTelemetry(r.section("telemetry"))
   }
   r.done()
   return settings

@@ -121,6 +121,8 @@ export interface PeerClientOptions {
   readonly timeout?: Duration.DurationInput | undefined
   /** How long an unused connection is kept. Default 1 minute. */
   readonly idleTimeToLive?: Duration.DurationInput | undefined
+  /** Trace each call as a child of the caller's span, and send the span context along. Default off. */
+  readonly tracing?: boolean | undefined
 }
 
 const isTransportError = (e: unknown): e is RpcClientError.RpcClientError => Predicate.isTagged(e, "RpcClientError")
@@ -137,7 +139,7 @@ export const makePeerClient = <Rpcs extends Rpc.Any>(
       lookup: (address: string) =>
         Effect.flatMap(
           openProtocol(address),
-          (protocol) => RpcClient.make(group, { disableTracing: true }).pipe(Effect.provideService(RpcClient.Protocol, protocol))
+          (protocol) => RpcClient.make(group, { disableTracing: options?.tracing !== true, spanPrefix: "PeerClient" }).pipe(Effect.provideService(RpcClient.Protocol, protocol))
         ),
       idleTimeToLive: options?.idleTimeToLive ?? Duration.minutes(1)
     })

@@ -16,14 +16,20 @@ import { SimNetwork } from "./SimNetwork.ts"
 
 /**
  * Serves `group` on whatever `RpcServer.Protocol` is provided. A handler defect fails only its own
- * request (not every request of the connection), and gossip is not traced.
+ * request (not every request of the connection). With `tracing`, a request that carries a span
+ * context (a traced write's PREPARE/COMMIT) is handled in a child span of it; the sampler records
+ * no trace that would start here (gossip, log pulls).
  */
 export const layer = <Rpcs extends Rpc.Any>(
   group: RpcGroup.RpcGroup<Rpcs>,
-  options?: { readonly concurrency?: number | "unbounded" | undefined }
+  options?: {
+    readonly concurrency?: number | "unbounded" | undefined
+    /** Trace requests that carry a span context (telemetry on). Default off. */
+    readonly tracing?: boolean | undefined
+  }
 ): Layer.Layer<never, never, RpcServer.Protocol | Rpc.ToHandler<Rpcs> | Rpc.Context<Rpcs> | Rpc.Middleware<Rpcs>> =>
   RpcServer.layer(group, {
-    disableTracing: true,
+    disableTracing: options?.tracing !== true,
     disableFatalDefects: true,
     spanPrefix: "PeerServer",
     concurrency: options?.concurrency

@@ -56,6 +56,9 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
     const intents = new IntentTable(config.heartbeatTimeoutMs)
     const queues = new Map<DatabaseHandle, ApplyQueue>()
     const nowMs = Effect.clockWith((c) => c.currentTimeMillis)
+    const self = (yield* clock.current).nodeId
+    const span = (name: string, txnId: string, attributes: Record<string, unknown> = {}) =>
+      Effect.withSpan(name, { attributes: { "marmot.node_id": self, "marmot.txn_id": txnId, ...attributes } })
 
     const queueOf = (handle: DatabaseHandle): ApplyQueue => {
       let queue = queues.get(handle)
@@ -128,8 +131,9 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
         }
         const vote = intents.prepare(request, yield* nowMs, hlc, stored)
         if (vote._tag === "Conflict") yield* Metric.increment(Metric.tagged(Metrics.conflicts, "reason", vote.reason))
+        yield* Effect.annotateCurrentSpan("marmot.vote", vote._tag)
         return vote
-      })
+      }).pipe(span("participant.prepare", request.txnId, { "db.name": request.database, "marmot.rows": request.changes.length }))
 
     const commit = (request: CommitRequest) =>
       Effect.gen(function*() {
@@ -150,15 +154,18 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
           ...(held.ddl === undefined ? {} : { ddl: held.ddl }),
           ...(held.databaseOp === undefined ? {} : { databaseOp: held.databaseOp })
         }, true) // built from a request that was validated when it arrived
-        yield* apply(txn).pipe(Effect.ensuring(Effect.sync(() => intents.release(request.txnId))))
+        yield* apply(txn).pipe(
+          span("participant.apply", request.txnId, { "marmot.rows": txn.changes.length }),
+          Effect.ensuring(Effect.sync(() => intents.release(request.txnId)))
+        )
         return new Ack({ hlc: yield* clock.now })
-      })
+      }).pipe(span("participant.commit", request.txnId))
 
     const abort = (request: AbortRequest) =>
       Effect.gen(function*() {
         intents.release(request.txnId)
         return new Ack({ hlc: yield* clock.now })
-      })
+      }).pipe(span("participant.abort", request.txnId))
 
     const applyCommitted = (txn: CommittedTransaction) =>
       Effect.gen(function*() {

@@ -138,7 +138,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
     const clock = yield* HlcClock
     const membership = yield* Membership
     const participant = yield* Participant
-    const peers = yield* makePeerClient(ReplicationRpcs)
+    const peers = yield* makePeerClient(ReplicationRpcs, { tracing: true })
     const background = yield* FiberSet.make()
     const timeout = { timeout: Duration.millis(config.writeTimeoutMs) }
     const self = config.nodeId
@@ -171,6 +171,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
       Effect.gen(function*() {
         const start = yield* clock.now
         const txnId = txnIdOf(start)
+        yield* Effect.annotateCurrentSpan("marmot.txn_id", txnId)
         const total = yield* totalMembership
         const required = requiredAcks(request.consistency, total)
         const targets = (yield* membership.alive).filter((m) => m.nodeId !== self)
@@ -259,7 +260,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         const [local, remote] = yield* Effect.all([
           participant.prepare(prepare).pipe(Effect.orDie),
           Effect.forEach(targets, prepareOn, { concurrency: "unbounded" })
-        ], { concurrency: "unbounded" })
+        ], { concurrency: "unbounded" }).pipe(Effect.withSpan("coordinator.prepare", { attributes: { "marmot.peers": targets.length } }))
         const votes: Array<Vote> = [{ nodeId: self, vote: local }, ...remote]
         const prepared = votes.filter((v) => v.vote?._tag === "Prepared")
 
@@ -288,30 +289,32 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
 
         const remoteNeeded = required - 1
         const remotePrepared = prepared.filter((v) => v.nodeId !== self)
-        const enough = yield* Deferred.make<number>()
-        let acks = 0
-        let settled = 0
-        const members = yield* membership.members
-        for (const { nodeId } of remotePrepared) {
-          const member = members.find((m) => m.nodeId === nodeId)!
-          yield* FiberSet.run(
-            background,
-            peers.call(member, (c) => c.Commit(commit), timeout).pipe(
-              Effect.exit,
-              Effect.flatMap((exit) =>
-                Effect.sync(() => {
-                  settled++
-                  if (Exit.isSuccess(exit)) acks++
-                  if (acks >= remoteNeeded || settled === remotePrepared.length) Deferred.unsafeDone(enough, Exit.succeed(acks))
-                })
+        const remoteAcks = yield* Effect.gen(function*() {
+          const enough = yield* Deferred.make<number>()
+          let acks = 0
+          let settled = 0
+          const members = yield* membership.members
+          for (const { nodeId } of remotePrepared) {
+            const member = members.find((m) => m.nodeId === nodeId)!
+            yield* FiberSet.run(
+              background,
+              peers.call(member, (c) => c.Commit(commit), timeout).pipe(
+                Effect.exit,
+                Effect.flatMap((exit) =>
+                  Effect.sync(() => {
+                    settled++
+                    if (Exit.isSuccess(exit)) acks++
+                    if (acks >= remoteNeeded || settled === remotePrepared.length) Deferred.unsafeDone(enough, Exit.succeed(acks))
+                  })
+                )
               )
             )
-          )
-        }
-        if (remotePrepared.length === 0 || remoteNeeded <= 0) Deferred.unsafeDone(enough, Exit.succeed(acks))
+          }
+          if (remotePrepared.length === 0 || remoteNeeded <= 0) Deferred.unsafeDone(enough, Exit.succeed(acks))
 
-        yield* commitLocally(commitHlc)
-        const remoteAcks = yield* Deferred.await(enough)
+          yield* commitLocally(commitHlc)
+          return yield* Deferred.await(enough)
+        }).pipe(Effect.withSpan("coordinator.commit", { attributes: { "marmot.peers": remotePrepared.length } }))
         if (remoteAcks < remoteNeeded) {
           return yield* Effect.fail(
             new QuorumNotReached({ phase: "commit", level: request.consistency, reached: remoteAcks + 1, required, total })
@@ -338,7 +341,17 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         return yield* exit
       })
 
-    return WriteCoordinator.of({ write: measured })
+    const traced = (request: WriteRequest) =>
+      measured(request).pipe(Effect.withSpan("coordinator.write", {
+        attributes: {
+          "marmot.node_id": self,
+          "db.name": request.database,
+          "marmot.consistency": request.consistency,
+          "marmot.rows": request.changes.length
+        }
+      }))
+
+    return WriteCoordinator.of({ write: traced })
   })
 
   static readonly layer = Layer.scoped(WriteCoordinator, WriteCoordinator.make)
