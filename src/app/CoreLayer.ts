@@ -43,7 +43,7 @@ export interface CoreOptions {
   readonly maxClockDriftMs: number
   /** This node's initial membership meta (e.g. `admin`: its admin HTTP address). */
   readonly meta?: Readonly<Record<string, string>>
-  /** `[telemetry] enabled`: the peer server traces requests that carry a span context. */
+  /** `[telemetry] enabled`: spans in the coordinator and participant, traced peer calls. */
   readonly tracing?: boolean
 }
 
@@ -81,13 +81,14 @@ export const coreLayer = (options: CoreOptions) => {
       ...options.gossip,
       meta: options.meta ?? {}
     }),
-    Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+    Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: options.heartbeatTimeoutMs, tracing: options.tracing }),
     Layer.succeed(CoordinatorConfig, {
       nodeId: options.nodeId,
       writeTimeoutMs: options.writeTimeoutMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       advertiseAddress: options.advertiseAddress,
-      seedNodes: options.seedNodes
+      seedNodes: options.seedNodes,
+      tracing: options.tracing
     }),
     Layer.succeed(AntiEntropyConfig, { nodeId: options.nodeId, intervalMs: options.antiEntropyIntervalMs, batchSize: 500 }),
     HlcClock.layer({ nodeId: options.nodeId, maxDriftMs: options.maxClockDriftMs }),

@@ -24,11 +24,14 @@ import { DatabaseExists, type DatabaseHandle, Storage, UnknownDatabase } from ".
 import type { ApplyResult } from "./Applier.ts"
 import { ApplyQueue } from "./ApplyQueue.ts"
 import { IntentTable } from "./Intents.ts"
+import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
 import * as Metrics from "./Metrics.ts"
 
 export interface ParticipantSettings {
   /** A prepared transaction whose coordinator is silent this long loses its intents. */
   readonly heartbeatTimeoutMs: number
+  /** Spans for prepare, commit, apply and abort (`[telemetry] enabled`). */
+  readonly tracing?: boolean | undefined
 }
 
 export class ParticipantConfig extends Context.Tag("marmot/replication/ParticipantConfig")<
@@ -57,8 +60,10 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
     const queues = new Map<DatabaseHandle, ApplyQueue>()
     const nowMs = Effect.clockWith((c) => c.currentTimeMillis)
     const self = (yield* clock.current).nodeId
+    const traced = spanWhen(config.tracing === true)
+    const annotate = annotateWhen(config.tracing === true)
     const span = (name: string, txnId: string, attributes: Record<string, unknown> = {}) =>
-      Effect.withSpan(name, { attributes: { "marmot.node_id": self, "marmot.txn_id": txnId, ...attributes } })
+      traced(name, { "marmot.node_id": self, "marmot.txn_id": txnId, ...attributes })
 
     const queueOf = (handle: DatabaseHandle): ApplyQueue => {
       let queue = queues.get(handle)
@@ -131,7 +136,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
         }
         const vote = intents.prepare(request, yield* nowMs, hlc, stored)
         if (vote._tag === "Conflict") yield* Metric.increment(Metric.tagged(Metrics.conflicts, "reason", vote.reason))
-        yield* Effect.annotateCurrentSpan("marmot.vote", vote._tag)
+        yield* annotate("marmot.vote", vote._tag)
         return vote
       }).pipe(span("participant.prepare", request.txnId, { "db.name": request.database, "marmot.rows": request.changes.length }))
 

@@ -87,6 +87,7 @@ export const tracedReplicator = (inner: Replicator): Effect.Effect<Replicator> =
           Effect.flatMap(Effect.orDie(Effect.currentSpan), (span) => Effect.promise(() => inner.replicate(request, traceParentOf(span)))).pipe(
             Effect.flatMap((reply) => reply === undefined ? Effect.void : Effect.fail(reply)),
             Effect.withSpan("mysql.write", {
+              captureStackTrace: false,
               kind: "server",
               root: true,
               attributes: { "db.name": request.database, "marmot.consistency": request.consistency, "marmot.rows": request.changes.length }

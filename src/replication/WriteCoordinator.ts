@@ -23,6 +23,7 @@ import {
 import { HlcClock } from "../clock/HlcClock.ts"
 import { Membership } from "../membership/Membership.ts"
 import { makePeerClient } from "../network/PeerNetwork.ts"
+import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
 import * as Metrics from "./Metrics.ts"
 import { Participant } from "./Participant.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
@@ -111,6 +112,8 @@ export interface CoordinatorSettings {
   readonly writeTimeoutMs: number
   /** Participants drop a silent transaction's intents after this long (`heartbeat_timeout_seconds`). */
   readonly heartbeatTimeoutMs: number
+  /** Spans for the write and its two phases, and traced PREPARE/COMMIT calls (`[telemetry] enabled`). */
+  readonly tracing?: boolean | undefined
 }
 
 export class CoordinatorConfig extends Context.Tag("marmot/replication/CoordinatorConfig")<
@@ -138,7 +141,8 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
     const clock = yield* HlcClock
     const membership = yield* Membership
     const participant = yield* Participant
-    const peers = yield* makePeerClient(ReplicationRpcs, { tracing: true })
+    const peers = yield* makePeerClient(ReplicationRpcs, { tracing: config.tracing === true })
+    const traced = spanWhen(config.tracing === true)
     const background = yield* FiberSet.make()
     const timeout = { timeout: Duration.millis(config.writeTimeoutMs) }
     const self = config.nodeId
@@ -171,7 +175,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
       Effect.gen(function*() {
         const start = yield* clock.now
         const txnId = txnIdOf(start)
-        yield* Effect.annotateCurrentSpan("marmot.txn_id", txnId)
+        yield* annotateWhen(config.tracing === true)("marmot.txn_id", txnId)
         const total = yield* totalMembership
         const required = requiredAcks(request.consistency, total)
         const targets = (yield* membership.alive).filter((m) => m.nodeId !== self)
@@ -260,7 +264,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         const [local, remote] = yield* Effect.all([
           participant.prepare(prepare).pipe(Effect.orDie),
           Effect.forEach(targets, prepareOn, { concurrency: "unbounded" })
-        ], { concurrency: "unbounded" }).pipe(Effect.withSpan("coordinator.prepare", { attributes: { "marmot.peers": targets.length } }))
+        ], { concurrency: "unbounded" }).pipe(traced("coordinator.prepare", { "marmot.peers": targets.length }))
         const votes: Array<Vote> = [{ nodeId: self, vote: local }, ...remote]
         const prepared = votes.filter((v) => v.vote?._tag === "Prepared")
 
@@ -314,7 +318,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
 
           yield* commitLocally(commitHlc)
           return yield* Deferred.await(enough)
-        }).pipe(Effect.withSpan("coordinator.commit", { attributes: { "marmot.peers": remotePrepared.length } }))
+        }).pipe(traced("coordinator.commit", { "marmot.peers": remotePrepared.length }))
         if (remoteAcks < remoteNeeded) {
           return yield* Effect.fail(
             new QuorumNotReached({ phase: "commit", level: request.consistency, reached: remoteAcks + 1, required, total })
@@ -341,17 +345,15 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         return yield* exit
       })
 
-    const traced = (request: WriteRequest) =>
-      measured(request).pipe(Effect.withSpan("coordinator.write", {
-        attributes: {
-          "marmot.node_id": self,
-          "db.name": request.database,
-          "marmot.consistency": request.consistency,
-          "marmot.rows": request.changes.length
-        }
+    const tracedWrite = (request: WriteRequest) =>
+      measured(request).pipe(traced("coordinator.write", {
+        "marmot.node_id": self,
+        "db.name": request.database,
+        "marmot.consistency": request.consistency,
+        "marmot.rows": request.changes.length
       }))
 
-    return WriteCoordinator.of({ write: traced })
+    return WriteCoordinator.of({ write: tracedWrite })
   })
 
   static readonly layer = Layer.scoped(WriteCoordinator, WriteCoordinator.make)

@@ -33,6 +33,19 @@ export const traceParentOf = (span: Tracer.AnySpan): TraceParent => ({ traceId: 
 export const withRemoteParent = (parent: TraceParent | undefined) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   parent === undefined ? effect : Effect.withParentSpan(effect, Tracer.externalSpan(parent))
 
+/**
+ * A span named `name` around an effect when `tracing` is on; nothing at all when it is off (even a
+ * no-op span costs microseconds per write: bench/tracing-overhead.ts).
+ */
+export const spanWhen = (tracing: boolean) =>
+(name: string, attributes: Record<string, unknown>) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  tracing ? Effect.withSpan(effect, name, { captureStackTrace: false, attributes }) : effect
+
+/** `Effect.annotateCurrentSpan` when `tracing` is on. */
+export const annotateWhen = (tracing: boolean) => (key: string, value: unknown): Effect.Effect<void> =>
+  tracing ? Effect.annotateCurrentSpan(key, value) : Effect.void
+
 /** Who is tracing: the node and which of its processes. */
 export interface TraceIdentity {
   readonly nodeId: number
