@@ -9,6 +9,7 @@ import { Layer, Option, Redacted } from "effect"
 import * as AdminHttp from "../admin/AdminHttp.ts"
 import { nodeId, type NodeId } from "../../proto-schemas/src/NodeId.ts"
 import { HlcClock } from "../clock/HlcClock.ts"
+import type { PeerTls } from "../config/ClusterTls.ts"
 import type { NodeSettings } from "../config/NodeConfig.ts"
 import { GossipRpcs } from "../membership/GossipRpcs.ts"
 import { Membership, MembershipConfig } from "../membership/Membership.ts"
@@ -43,6 +44,8 @@ export interface CoreOptions {
   readonly maxClockDriftMs: number
   /** This node's initial membership meta (e.g. `admin`: its admin HTTP address). */
   readonly meta?: Readonly<Record<string, string>>
+  /** `[telemetry] enabled`: spans in the coordinator and participant, traced peer calls. */
+  readonly tracing?: boolean
 }
 
 /** `host:port` of the node's admin HTTP port, gossiped in its meta; undefined when it has none. */
@@ -61,7 +64,8 @@ export const coreOptions = (settings: NodeSettings, advertiseAddress: string): C
   writeTimeoutMs: settings.replication.writeTimeoutMs,
   antiEntropyIntervalMs: settings.replication.antiEntropyIntervalMs,
   maxClockDriftMs: settings.replication.maxClockDriftMs,
-  meta: adminAddressOf(settings) === undefined ? {} : { admin: adminAddressOf(settings)! }
+  meta: adminAddressOf(settings) === undefined ? {} : { admin: adminAddressOf(settings)! },
+  tracing: settings.telemetry.enabled
 })
 
 /**
@@ -78,19 +82,20 @@ export const coreLayer = (options: CoreOptions) => {
       ...options.gossip,
       meta: options.meta ?? {}
     }),
-    Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: options.heartbeatTimeoutMs }),
+    Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: options.heartbeatTimeoutMs, tracing: options.tracing }),
     Layer.succeed(CoordinatorConfig, {
       nodeId: options.nodeId,
       writeTimeoutMs: options.writeTimeoutMs,
       heartbeatTimeoutMs: options.heartbeatTimeoutMs,
       advertiseAddress: options.advertiseAddress,
-      seedNodes: options.seedNodes
+      seedNodes: options.seedNodes,
+      tracing: options.tracing
     }),
     Layer.succeed(AntiEntropyConfig, { nodeId: options.nodeId, intervalMs: options.antiEntropyIntervalMs, batchSize: 500 }),
     HlcClock.layer({ nodeId: options.nodeId, maxDriftMs: options.maxClockDriftMs }),
     ClusterAuth.layer(secret)
   )
-  return Layer.mergeAll(AntiEntropy.layer, PeerServer.layer(PeerRpcs)).pipe(
+  return Layer.mergeAll(AntiEntropy.layer, PeerServer.layer(PeerRpcs, { tracing: options.tracing === true })).pipe(
     Layer.provideMerge(ReplicaRpcs.layerHandlers),
     Layer.provideMerge(WriteCoordinator.layer),
     Layer.provideMerge(ReplicationHandlers.layer),
@@ -100,11 +105,11 @@ export const coreLayer = (options: CoreOptions) => {
   )
 }
 
-/** The TCP transport of a node serving peers on `host:port`. */
-export const socketTransport = (host: string, port: number): Layer.Layer<
+/** The TCP transport of a node serving peers on `host:port`: TLS both ways when `tls` is given. */
+export const socketTransport = (host: string, port: number, tls?: PeerTls | undefined): Layer.Layer<
   RpcServer.Protocol | PeerClientProtocol,
   unknown
-> => Layer.merge(PeerServer.layerProtocolSocket({ host, port }), PeerClientProtocol.layerSocket())
+> => Layer.merge(PeerServer.layerProtocolSocket({ host, port, tls }), PeerClientProtocol.layerSocket({ tls }))
 
 /**
  * The admin HTTP API (`[admin] http_port`), on the core's membership, anti-entropy and storage;

@@ -3,8 +3,9 @@ import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
 import { MysqlServer } from "../mysql/server/MysqlServer.ts"
 import { ProcessBus } from "../process/ProcessBus.ts"
 import { QueryEngine, WorkerReplicator } from "../query/QueryEngine.ts"
-import type { Replicator } from "../replication/Replicator.ts"
+import { type Replicator, tracedReplicator } from "../replication/Replicator.ts"
 import { Storage } from "../storage/Storage.ts"
+import * as Telemetry from "../telemetry/Telemetry.ts"
 
 export const levels = {
   debug: LogLevel.Debug,
@@ -25,7 +26,12 @@ const announceReady = Layer.effectDiscard(
 /** The one composition root of a MySQL worker process: every subsystem layer, wired once. */
 export const MainLayer = (settings: NodeSettings, bus: Layer.Layer<ProcessBus>, replicator?: Replicator) => {
   const base = Layer.merge(NodeConfig.layer(settings), bus)
-  const infrastructure = replicator === undefined ? base : Layer.merge(base, Layer.succeed(WorkerReplicator, replicator))
+  const replication = replicator === undefined
+    ? Layer.empty
+    : settings.telemetry.enabled
+    ? Layer.effect(WorkerReplicator, tracedReplicator(replicator))
+    : Layer.succeed(WorkerReplicator, replicator)
+  const infrastructure = Layer.merge(base, replication)
   const server = MysqlServer.layer.pipe(
     Layer.provide(QueryEngine.layer),
     Layer.provide(Storage.layer),
@@ -33,7 +39,8 @@ export const MainLayer = (settings: NodeSettings, bus: Layer.Layer<ProcessBus>, 
   )
   return announceReady.pipe(
     Layer.provide(server),
-    Layer.provide(Logger.logFmt),
+    Layer.provide(Telemetry.layer(settings.telemetry, { nodeId: settings.nodeId, process: "worker" })),
+    Layer.provide(Telemetry.logger),
     Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
   )
 }

@@ -4,6 +4,7 @@
  * replicate a captured transaction. Only used when the node has a peer port (`[cluster] grpc_port`).
  */
 import { Effect, Layer, Logger, ManagedRuntime } from "effect"
+import * as Telemetry from "../telemetry/Telemetry.ts"
 import { levels } from "./MainLayer.ts"
 import { Publisher } from "../cdc/Publisher.ts"
 import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
@@ -16,7 +17,7 @@ import { adminLayer, coreLayer, coreOptions, fileStores, socketTransport } from 
 export interface RunningCore {
   /** What the node's ready line says about its core (`peer=host:port`). */
   readonly readyNote: string
-  readonly replicate: (request: WriteRequest) => Promise<ReplicateReply>
+  readonly replicate: (request: WriteRequest, trace?: Telemetry.TraceParent | undefined) => Promise<ReplicateReply>
   readonly dispose: () => Promise<void>
 }
 
@@ -31,20 +32,21 @@ export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<Ru
   // the admin API is served on the core's services (nothing when [admin] http_port is 0).
   const layer = Layer.merge(adminLayer(settings, peerAddress), Publisher.layer).pipe(
     Layer.provideMerge(coreLayer(coreOptions(settings, peerAddress))),
-    Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort)),
+    Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort, settings.cluster.tls)),
     Layer.provide(fileStores(settings.dataDir))
   )
   const runtime = await startOnStorage(settings, hub, layer)
   return {
     readyNote: `peer=${peerAddress}`,
-    replicate: (request) => runtime.runPromise(Effect.flatMap(WriteCoordinator, (c) => runWrite(c, reviveRequest(request)))),
+    replicate: (request, trace) =>
+      runtime.runPromise(Effect.flatMap(WriteCoordinator, (c) => runWrite(c, reviveRequest(request))).pipe(Telemetry.withRemoteParent(trace))),
     dispose: () => runtime.dispose()
   }
 }
 
 /**
  * Builds a node's core `layer` on the node's own storage (its changes reach the MySQL side through
- * `hub`), config and logger, and waits until it has started.
+ * `hub`), config, telemetry and logger, and waits until it has started.
  */
 export const startOnStorage = async <A, E>(
   settings: NodeSettings,
@@ -55,7 +57,8 @@ export const startOnStorage = async <A, E>(
     Layer.provideMerge(Storage.layer),
     Layer.provide(NodeConfig.layer(settings)),
     Layer.provide(ProcessBus.layerSupervisor(hub)),
-    Layer.provide(Logger.logFmt),
+    Layer.provide(Telemetry.layer(settings.telemetry, { nodeId: settings.nodeId, process: "core" })),
+    Layer.provide(Telemetry.logger),
     Layer.provide(Logger.minimumLogLevel(levels[settings.logging.level]))
   ))
   await runtime.runPromise(Effect.void)

@@ -2,11 +2,13 @@ import { Context, Effect, Layer } from "effect"
 import { parse as parseToml } from "smol-toml"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
+import { type ClusterTlsOptions, clusterTlsDefaults, readClusterTls } from "./ClusterTls.ts"
 import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
 import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
 import { checkReplica, readReplica, replicaDefaults, type ReplicaSettings } from "./ReplicaSettings.ts"
+import { readTelemetry, telemetryDefaults, type TelemetrySettings } from "./TelemetrySettings.ts"
 
 export { ConfigError }
 
@@ -35,8 +37,8 @@ export interface LoggingSettings {
 
 export type WriteConsistency = "ONE" | "QUORUM" | "ALL"
 
-/** `[cluster]`: peers, gossip and the cluster secret. A node without a grpc_port is standalone. */
-export interface ClusterSettings {
+/** `[cluster]`: peers, gossip, the cluster secret and TLS. A node without a grpc_port is standalone. */
+export interface ClusterSettings extends ClusterTlsOptions {
   /** The peer (RPC) port; 0 = standalone: no peers, writes commit locally. */
   readonly grpcPort: number
   readonly grpcBindAddress: string
@@ -91,6 +93,7 @@ export interface NodeSettings {
   readonly extensions: ExtensionSettings
   readonly publisher: PublisherSettings
   readonly replica: ReplicaSettings
+  readonly telemetry: TelemetrySettings
 }
 
 export const defaults: NodeSettings = {
@@ -117,7 +120,8 @@ export const defaults: NodeSettings = {
     gossipIntervalMs: 1000,
     gossipFanout: 3,
     suspectTimeoutMs: 5000,
-    deadTimeoutMs: 10000
+    deadTimeoutMs: 10000,
+    ...clusterTlsDefaults
   },
   replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000 },
   transaction: { heartbeatTimeoutSeconds: 10 },
@@ -125,7 +129,8 @@ export const defaults: NodeSettings = {
   logging: { level: "info" },
   extensions: extensionDefaults,
   publisher: publisherDefaults(),
-  replica: replicaDefaults()
+  replica: replicaDefaults(),
+  telemetry: telemetryDefaults()
 }
 
 /** What the command line can override; each maps to one config key. */
@@ -266,7 +271,8 @@ const readCluster = (r: Reader): ClusterSettings => {
     gossipIntervalMs: r.int("gossip_interval_ms", d.gossipIntervalMs, 10, 600_000),
     gossipFanout: r.int("gossip_fanout", d.gossipFanout, 1, 100),
     suspectTimeoutMs: r.int("suspect_timeout_ms", d.suspectTimeoutMs, 20, 3_600_000),
-    deadTimeoutMs: r.int("dead_timeout_ms", d.deadTimeoutMs, 30, 3_600_000)
+    deadTimeoutMs: r.int("dead_timeout_ms", d.deadTimeoutMs, 30, 3_600_000),
+    ...readClusterTls(r)
   }
   r.done()
   if (settings.suspectTimeoutMs <= settings.gossipIntervalMs) {
@@ -328,7 +334,8 @@ export const fromToml = (doc: Table): NodeSettings => {
     })(),
     extensions: readExtensions(r.section("extensions")),
     publisher: readPublisher(r.section("publisher")),
-    replica: readReplica(r.section("replica"))
+    replica: readReplica(r.section("replica")),
+    telemetry: readTelemetry(r.section("telemetry"))
   }
   r.done()
   return settings

@@ -10,6 +10,7 @@ import { type Rpc, RpcClient, RpcClientError, type RpcGroup, RpcSerialization } 
 import { Context, Data, Deferred, Duration, Effect, Exit, Layer, Predicate, Scope } from "effect"
 import { PeerUnavailable } from "../../proto-schemas/src/Errors.ts"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
+import * as PeerTls from "./PeerTls.ts"
 import { SimNetwork } from "./SimNetwork.ts"
 
 export { PeerUnavailable }
@@ -61,16 +62,23 @@ export class PeerClientProtocol extends Context.Tag("marmot/network/PeerClientPr
   PeerClientProtocol,
   (address: string) => Effect.Effect<RpcClient.Protocol["Type"], never, Scope.Scope>
 >() {
-  /** TCP with msgpack framing. A refused or broken connection fails the pending calls at once. */
-  static readonly layerSocket = (options?: { readonly openTimeoutMs?: number | undefined }): Layer.Layer<
-    PeerClientProtocol
-  > =>
+  /**
+   * TCP with msgpack framing (TLS with this node's certificate when `tls` is given). A refused or
+   * broken connection, or a failed TLS handshake, fails the pending calls at once.
+   */
+  static readonly layerSocket = (options?: {
+    readonly openTimeoutMs?: number | undefined
+    readonly tls?: PeerTls.PeerTls | undefined
+  }): Layer.Layer<PeerClientProtocol> =>
     Layer.succeed(PeerClientProtocol, (address) =>
       Effect.gen(function*() {
         const parsed = parseAddress(address)
         if (parsed === undefined) return yield* unreachable(`invalid peer address ${JSON.stringify(address)}`)
         const { host, port } = parsed
-        const socket = yield* NodeSocket.makeNet({ host, port, openTimeout: options?.openTimeoutMs ?? 1000, noDelay: true })
+        const openTimeoutMs = options?.openTimeoutMs ?? 1000
+        const socket = options?.tls === undefined
+          ? yield* NodeSocket.makeNet({ host, port, openTimeout: openTimeoutMs, noDelay: true })
+          : yield* PeerTls.connect({ host, port, tls: options.tls, openTimeoutMs })
         return yield* RpcClient.makeProtocolSocket().pipe(
           Effect.provideService(Socket.Socket, socket),
           Effect.provideService(RpcSerialization.RpcSerialization, RpcSerialization.msgPack)
@@ -111,6 +119,8 @@ export interface PeerClient<Rpcs extends Rpc.Any> {
 export interface PeerClientOptions {
   /** Per call, unless the call says otherwise. Default 5 seconds. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** Trace each call as a child of the caller's span, and send the span context along. Default off. */
+  readonly tracing?: boolean | undefined
 }
 
 const isTransportError = (e: unknown): e is RpcClientError.RpcClientError => Predicate.isTagged(e, "RpcClientError")
@@ -145,7 +155,7 @@ export const makePeerClient = <Rpcs extends Rpc.Any>(
           entries.set(address, entry)
           const client = yield* openProtocol(address).pipe(
             Effect.flatMap((protocol) =>
-              RpcClient.make(group, { disableTracing: true }).pipe(Effect.provideService(RpcClient.Protocol, protocol))
+              RpcClient.make(group, { disableTracing: options?.tracing !== true, spanPrefix: "PeerClient" }).pipe(Effect.provideService(RpcClient.Protocol, protocol))
             ),
             Scope.extend(entry.scope),
             Effect.provide(context)

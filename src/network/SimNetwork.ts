@@ -198,7 +198,7 @@ const makeSimNetwork = Effect.fnUntraced(function*(options: SimOptions) {
           initialMessage: Effect.succeedNone,
           supportsAck: true,
           supportsTransferables: false,
-          supportsSpanPropagation: false
+          supportsSpanPropagation: true
         }
       })
     )

@@ -44,7 +44,7 @@ export const supervise = (workerCount: number, nodeId: number, cluster_?: Superv
         cluster_?.deliver(m.message)
       } else if (m._tag === "Replicate") {
         if (cluster_ === undefined) return
-        void cluster_.core.replicate(m.request).then((reply) => {
+        void cluster_.core.replicate(m.request, m.trace).then((reply) => {
           if (worker.isConnected()) worker.send({ _tag: "Replicated", id: m.id, reply } satisfies ReplicatedMessage)
         })
       } else if (m._tag === "Ready") {

@@ -24,11 +24,14 @@ import { DatabaseExists, type DatabaseHandle, Storage, UnknownDatabase } from ".
 import type { ApplyResult } from "./Applier.ts"
 import { ApplyQueue } from "./ApplyQueue.ts"
 import { IntentTable } from "./Intents.ts"
+import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
 import * as Metrics from "./Metrics.ts"
 
 export interface ParticipantSettings {
   /** A prepared transaction whose coordinator is silent this long loses its intents. */
   readonly heartbeatTimeoutMs: number
+  /** Spans for prepare, commit, apply and abort (`[telemetry] enabled`). */
+  readonly tracing?: boolean | undefined
 }
 
 export class ParticipantConfig extends Context.Tag("marmot/replication/ParticipantConfig")<
@@ -56,6 +59,11 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
     const intents = new IntentTable(config.heartbeatTimeoutMs)
     const queues = new Map<DatabaseHandle, ApplyQueue>()
     const nowMs = Effect.clockWith((c) => c.currentTimeMillis)
+    const self = (yield* clock.current).nodeId
+    const traced = spanWhen(config.tracing === true)
+    const annotate = annotateWhen(config.tracing === true)
+    const span = (name: string, txnId: string, attributes: Record<string, unknown> = {}) =>
+      traced(name, { "marmot.node_id": self, "marmot.txn_id": txnId, ...attributes })
 
     const queueOf = (handle: DatabaseHandle): ApplyQueue => {
       let queue = queues.get(handle)
@@ -128,8 +136,9 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
         }
         const vote = intents.prepare(request, yield* nowMs, hlc, stored)
         if (vote._tag === "Conflict") yield* Metric.increment(Metric.tagged(Metrics.conflicts, "reason", vote.reason))
+        yield* annotate("marmot.vote", vote._tag)
         return vote
-      })
+      }).pipe(span("participant.prepare", request.txnId, { "db.name": request.database, "marmot.rows": request.changes.length }))
 
     const commit = (request: CommitRequest) =>
       Effect.gen(function*() {
@@ -150,15 +159,18 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
           ...(held.ddl === undefined ? {} : { ddl: held.ddl }),
           ...(held.databaseOp === undefined ? {} : { databaseOp: held.databaseOp })
         }, true) // built from a request that was validated when it arrived
-        yield* apply(txn).pipe(Effect.ensuring(Effect.sync(() => intents.release(request.txnId))))
+        yield* apply(txn).pipe(
+          span("participant.apply", request.txnId, { "marmot.rows": txn.changes.length }),
+          Effect.ensuring(Effect.sync(() => intents.release(request.txnId)))
+        )
         return new Ack({ hlc: yield* clock.now })
-      })
+      }).pipe(span("participant.commit", request.txnId))
 
     const abort = (request: AbortRequest) =>
       Effect.gen(function*() {
         intents.release(request.txnId)
         return new Ack({ hlc: yield* clock.now })
-      })
+      }).pipe(span("participant.abort", request.txnId))
 
     const applyCommitted = (txn: CommittedTransaction) =>
       Effect.gen(function*() {

@@ -4,15 +4,17 @@
  * replies travel over the node:cluster IPC channel) or, with `--workers 1`, in the same process.
  * Plain Promises: this sits on the statement path, not in Effect.
  */
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Effect, Exit, Runtime } from "effect"
 import { RowChange } from "../../proto-schemas/src/RowChange.ts"
+import { type TraceParent, traceParentOf } from "../telemetry/Telemetry.ts"
 import { mysqlErrorOf, type WriteCommitted, WriteCoordinator, type WriteRequest } from "./WriteCoordinator.ts"
 
 /** Undefined: committed on enough nodes. Otherwise the MySQL error the client gets. */
 export type ReplicateReply = { readonly code: number; readonly sqlState: string; readonly message: string } | undefined
 
 export interface Replicator {
-  readonly replicate: (request: WriteRequest) => Promise<ReplicateReply>
+  /** `trace`: the worker's span the coordinator's spans belong under (tracing on). */
+  readonly replicate: (request: WriteRequest, trace?: TraceParent | undefined) => Promise<ReplicateReply>
 }
 
 /** IPC messages between a worker and its supervisor. */
@@ -20,6 +22,7 @@ export interface ReplicateMessage {
   readonly _tag: "Replicate"
   readonly id: number
   readonly request: WriteRequest
+  readonly trace?: TraceParent | undefined
 }
 export interface ReplicatedMessage {
   readonly _tag: "Replicated"
@@ -60,15 +63,40 @@ export const ipcReplicator = (): Replicator => {
     waiting.clear()
   })
   return {
-    replicate: (request) =>
+    replicate: (request, trace) =>
       new Promise((resolve) => {
         if (!process.connected || process.send === undefined) return resolve(unavailable)
         const id = nextId++
         waiting.set(id, resolve)
-        process.send({ _tag: "Replicate", id, request } satisfies ReplicateMessage)
+        process.send({ _tag: "Replicate", id, request, trace } satisfies ReplicateMessage)
       })
   }
 }
+
+/**
+ * Tracing on: each write a worker hands over is a span (`mysql.write`, the root of the write's
+ * trace) whose context travels with the request, so the coordinator's spans, in the supervisor and
+ * on every other node, belong to the same trace. A refused write marks the span as failed.
+ */
+export const tracedReplicator = (inner: Replicator): Effect.Effect<Replicator> =>
+  Effect.map(Effect.runtime<never>(), (runtime) => {
+    const run = Runtime.runPromise(runtime)
+    return {
+      replicate: (request) =>
+        run(
+          Effect.flatMap(Effect.orDie(Effect.currentSpan), (span) => Effect.promise(() => inner.replicate(request, traceParentOf(span)))).pipe(
+            Effect.flatMap((reply) => reply === undefined ? Effect.void : Effect.fail(reply)),
+            Effect.withSpan("mysql.write", {
+              captureStackTrace: false,
+              kind: "server",
+              root: true,
+              attributes: { "db.name": request.database, "marmot.consistency": request.consistency, "marmot.rows": request.changes.length }
+            }),
+            Effect.match({ onFailure: (reply): ReplicateReply => reply, onSuccess: (): ReplicateReply => undefined })
+          )
+        )
+    }
+  })
 
 /** Runs one request on the node's coordinator; the reply for the worker. */
 export const runWrite = (coordinator: WriteCoordinator["Type"], request: WriteRequest) =>

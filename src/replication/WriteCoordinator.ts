@@ -24,6 +24,7 @@ import { HlcClock } from "../clock/HlcClock.ts"
 import { Membership } from "../membership/Membership.ts"
 import { AbortStep, CommitStep, PrepareStep, type Step } from "../../proto-schemas/src/Exchange.ts"
 import { makePeerClient, type Peer } from "../network/PeerNetwork.ts"
+import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
 import { makePeerExchange } from "./PeerExchange.ts"
 import * as Metrics from "./Metrics.ts"
 import { Participant } from "./Participant.ts"
@@ -113,6 +114,8 @@ export interface CoordinatorSettings {
   readonly writeTimeoutMs: number
   /** Participants drop a silent transaction's intents after this long (`heartbeat_timeout_seconds`). */
   readonly heartbeatTimeoutMs: number
+  /** Spans for the write and its two phases, and traced PREPARE/COMMIT calls (`[telemetry] enabled`). */
+  readonly tracing?: boolean | undefined
 }
 
 export class CoordinatorConfig extends Context.Tag("marmot/replication/CoordinatorConfig")<
@@ -140,7 +143,8 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
     const clock = yield* HlcClock
     const membership = yield* Membership
     const participant = yield* Participant
-    const peers = yield* makePeerClient(ReplicationRpcs)
+    const peers = yield* makePeerClient(ReplicationRpcs, { tracing: config.tracing === true })
+    const traced = spanWhen(config.tracing === true)
     const background = yield* FiberSet.make()
     const exchange = makePeerExchange(peers, background, { timeout: Duration.millis(config.writeTimeoutMs) })
     const self = config.nodeId
@@ -176,6 +180,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
       Effect.gen(function*() {
         const start = yield* clock.now
         const txnId = txnIdOf(start)
+        yield* annotateWhen(config.tracing === true)("marmot.txn_id", txnId)
         const total = yield* totalMembership
         const required = requiredAcks(request.consistency, total)
         const targets = (yield* membership.alive).filter((m) => m.nodeId !== self)
@@ -272,7 +277,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         const [local, remote] = yield* Effect.all([
           participant.prepare(prepare).pipe(Effect.orDie),
           Effect.forEach(targets, prepareOn, { concurrency: "unbounded" })
-        ], { concurrency: "unbounded" })
+        ], { concurrency: "unbounded" }).pipe(traced("coordinator.prepare", { "marmot.peers": targets.length }))
         const votes: Array<Vote> = [{ nodeId: self, vote: local }, ...remote]
         const prepared = votes.filter((v) => v.vote?._tag === "Prepared")
 
@@ -301,29 +306,31 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
 
         const remoteNeeded = required - 1
         const remotePrepared = prepared.filter((v) => v.nodeId !== self)
-        const enough = yield* Deferred.make<number>()
-        let acks = 0
-        let settled = 0
-        const members = yield* membership.members
-        for (const { nodeId } of remotePrepared) {
-          const member = members.find((m) => m.nodeId === nodeId)!
-          yield* FiberSet.run(
-            background,
-            acked(member, commit).pipe(
-              Effect.flatMap((ok) =>
-                Effect.sync(() => {
-                  settled++
-                  if (ok) acks++
-                  if (acks >= remoteNeeded || settled === remotePrepared.length) Deferred.unsafeDone(enough, Exit.succeed(acks))
-                })
+        const remoteAcks = yield* Effect.gen(function*() {
+          const enough = yield* Deferred.make<number>()
+          let acks = 0
+          let settled = 0
+          const members = yield* membership.members
+          for (const { nodeId } of remotePrepared) {
+            const member = members.find((m) => m.nodeId === nodeId)!
+            yield* FiberSet.run(
+              background,
+              acked(member, commit).pipe(
+                Effect.flatMap((ok) =>
+                  Effect.sync(() => {
+                    settled++
+                    if (ok) acks++
+                    if (acks >= remoteNeeded || settled === remotePrepared.length) Deferred.unsafeDone(enough, Exit.succeed(acks))
+                  })
+                )
               )
             )
-          )
-        }
-        if (remotePrepared.length === 0 || remoteNeeded <= 0) Deferred.unsafeDone(enough, Exit.succeed(acks))
+          }
+          if (remotePrepared.length === 0 || remoteNeeded <= 0) Deferred.unsafeDone(enough, Exit.succeed(acks))
 
-        yield* commitLocally(commitHlc)
-        const remoteAcks = yield* Deferred.await(enough)
+          yield* commitLocally(commitHlc)
+          return yield* Deferred.await(enough)
+        }).pipe(traced("coordinator.commit", { "marmot.peers": remotePrepared.length }))
         if (remoteAcks < remoteNeeded) {
           return yield* Effect.fail(
             new QuorumNotReached({ phase: "commit", level: request.consistency, reached: remoteAcks + 1, required, total })
@@ -350,7 +357,15 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         return yield* exit
       })
 
-    return WriteCoordinator.of({ write: measured })
+    const tracedWrite = (request: WriteRequest) =>
+      measured(request).pipe(traced("coordinator.write", {
+        "marmot.node_id": self,
+        "db.name": request.database,
+        "marmot.consistency": request.consistency,
+        "marmot.rows": request.changes.length
+      }))
+
+    return WriteCoordinator.of({ write: tracedWrite })
   })
 
   static readonly layer = Layer.scoped(WriteCoordinator, WriteCoordinator.make)

@@ -21,13 +21,15 @@ export interface ClusterOptions {
   readonly workers?: (index: number) => number
   /** Extra TOML appended to every node's config. */
   readonly extraConfig?: string
+  /** Extra keys of every node's `[cluster]` section. */
+  readonly clusterKeys?: string
   readonly secret?: string
   /** Give every node an admin HTTP port (ephemeral, picked before start). */
   readonly admin?: boolean
 }
 
-export const clusterConfig = (peerPort: number, seedPort: number, secret: string, extra = "", adminPort?: number) =>
-  clusterSections({ peerPort, seeds: [`127.0.0.1:${seedPort}`], secret, extra, ...(adminPort === undefined ? {} : { adminPort }) })
+export const clusterConfig = (peerPort: number, seedPort: number, secret: string, extra = "", adminPort?: number, clusterKeys = "") =>
+  clusterSections({ peerPort, seeds: [`127.0.0.1:${seedPort}`], secret, extra, clusterKeys, ...(adminPort === undefined ? {} : { adminPort }) })
 
 /**
  * The `[cluster]`, `[replication]` and `[transaction]` sections of a test node: fast gossip and
@@ -41,6 +43,7 @@ export const clusterSections = (o: {
   advertise?: string
   extra?: string
   adminPort?: number
+  clusterKeys?: string
 }) => `
 [cluster]
 grpc_port = ${o.peerPort}
@@ -48,6 +51,7 @@ ${o.bind === undefined ? "" : `grpc_bind_address = "${o.bind}"`}
 ${o.advertise === undefined ? "" : `grpc_advertise_address = "${o.advertise}"`}
 seed_nodes = [${o.seeds.map((s) => `"${s}"`).join(", ")}]
 cluster_secret = "${o.secret}"
+${o.clusterKeys ?? ""}
 gossip_interval_ms = 200
 suspect_timeout_ms = 1500
 dead_timeout_ms = 3000
@@ -72,7 +76,7 @@ export async function startCluster(options: ClusterOptions): Promise<Array<Clust
   const secret = options.secret ?? "e2e-cluster-secret"
   const started = await Promise.allSettled(ports.map(async (peerPort, index) => {
     const server = await startMarmot({
-      config: clusterConfig(peerPort, ports[0]!, secret, options.extraConfig, adminPorts[index]),
+      config: clusterConfig(peerPort, ports[0]!, secret, options.extraConfig, adminPorts[index], options.clusterKeys),
       args: ["--node-id", String(index + 1), "--workers", String(options.workers?.(index) ?? (index === 0 ? 2 : 1))],
       readyTimeoutMs: 120_000
     })
