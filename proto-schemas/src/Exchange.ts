@@ -10,12 +10,41 @@ import { Hlc } from "./Hlc.ts"
 import { ApplyFailed, NotPrepared } from "./Replication.ts"
 import { AbortRequest, CommitRequest, Conflict, Prepared, PrepareRequest, Rejected } from "./Transaction.ts"
 
-export class PrepareStep extends Schema.TaggedClass<PrepareStep>()("PrepareStep", { request: PrepareRequest }) {}
-export class CommitStep extends Schema.TaggedClass<CommitStep>()("CommitStep", { request: CommitRequest }) {}
-export class AbortStep extends Schema.TaggedClass<AbortStep>()("AbortStep", { request: AbortRequest }) {}
+/** The coordinator's span for a step, when tracing: the participant's spans for it are its children. */
+export const StepTrace = Schema.Struct({ traceId: Schema.String, spanId: Schema.String, sampled: Schema.Boolean })
+export type StepTrace = typeof StepTrace.Type
+
+export class PrepareStep extends Schema.TaggedClass<PrepareStep>()("PrepareStep", {
+  request: PrepareRequest,
+  trace: Schema.optional(StepTrace)
+}) {}
+export class CommitStep extends Schema.TaggedClass<CommitStep>()("CommitStep", {
+  request: CommitRequest,
+  trace: Schema.optional(StepTrace)
+}) {}
+export class AbortStep extends Schema.TaggedClass<AbortStep>()("AbortStep", {
+  request: AbortRequest,
+  trace: Schema.optional(StepTrace)
+}) {}
 
 export const Step = Schema.Union(PrepareStep, CommitStep, AbortStep)
 export type Step = typeof Step.Type
+
+/** The same step, carrying `trace`. */
+export const withTrace = (step: Step, trace: StepTrace): Step => {
+  switch (step._tag) {
+    case "PrepareStep":
+      return new PrepareStep({ request: step.request, trace }, true)
+    case "CommitStep":
+      return new CommitStep({ request: step.request, trace }, true)
+    case "AbortStep":
+      return new AbortStep({ request: step.request, trace }, true)
+  }
+}
+
+/** The RPC a step stands for (the span names of a traced step: `PeerClient.Prepare`, …). */
+export const rpcOf = (step: Step): "Prepare" | "Commit" | "Abort" =>
+  step._tag === "PrepareStep" ? "Prepare" : step._tag === "CommitStep" ? "Commit" : "Abort"
 
 /** A COMMIT or ABORT done: the participant's HLC after it. */
 export class Acked extends Schema.TaggedClass<Acked>()("Acked", { hlc: Hlc }) {}

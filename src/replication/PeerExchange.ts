@@ -7,7 +7,8 @@
 import type { RpcGroup } from "@effect/rpc"
 import { Deferred, Duration, Effect, Exit, FiberId, FiberSet } from "effect"
 import { PeerUnavailable } from "../../proto-schemas/src/Errors.ts"
-import { ExchangeRequest, type Step, type StepOutcome } from "../../proto-schemas/src/Exchange.ts"
+import { ExchangeRequest, rpcOf, type Step, type StepOutcome, withTrace } from "../../proto-schemas/src/Exchange.ts"
+import { traceParentOf } from "../telemetry/Telemetry.ts"
 import type { Peer, PeerClient } from "../network/PeerNetwork.ts"
 import type { ReplicationRpcs } from "./ReplicationRpcs.ts"
 
@@ -26,6 +27,8 @@ export interface PeerExchangeOptions {
   readonly timeout: Duration.Duration
   readonly maxInFlight?: number
   readonly maxSteps?: number
+  /** A `PeerClient.<Prepare|Commit|Abort>` span per step, whose context the step carries. */
+  readonly tracing?: boolean
 }
 
 export interface PeerExchange {
@@ -69,8 +72,7 @@ export const makePeerExchange = (
       ).pipe(Effect.asVoid)
     })
 
-  return {
-    send: (peer, step) =>
+  const enqueue = (peer: Peer, step: Step) =>
       Effect.suspend(() => {
         let line = lines.get(peer.address)
         if (line === undefined) lines.set(peer.address, line = { queue: [], inFlight: 0 })
@@ -79,5 +81,14 @@ export const makePeerExchange = (
         // No deadline of its own: the exchange carrying the step has one, and fails every step it carries.
         return Effect.zipRight(flush(line, peer), Deferred.await(outcome))
       })
+  return {
+    send: options.tracing === true
+      ? (peer, step) =>
+        Effect.withSpan(
+          Effect.flatMap(Effect.orDie(Effect.currentSpan), (span) => enqueue(peer, withTrace(step, traceParentOf(span)))),
+          `PeerClient.${rpcOf(step)}`,
+          { kind: "client", captureStackTrace: false, attributes: { "marmot.peer": peer.nodeId } }
+        )
+      : enqueue
   }
 }

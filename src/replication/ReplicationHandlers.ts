@@ -1,7 +1,8 @@
 /** This node's answers to the replication RPCs: the Participant, served by the peer server. */
 import { Effect } from "effect"
 import type { ClockSkewError } from "../../proto-schemas/src/Errors.ts"
-import { Acked, ExchangeResponse, type ExchangeRequest, type Step, type StepOutcome } from "../../proto-schemas/src/Exchange.ts"
+import { Acked, ExchangeResponse, type ExchangeRequest, rpcOf, type Step, type StepOutcome } from "../../proto-schemas/src/Exchange.ts"
+import { withRemoteParent } from "../telemetry/Telemetry.ts"
 import type { ApplyFailed, NotPrepared } from "../../proto-schemas/src/Replication.ts"
 import type { AbortRequest, Ack, CommitRequest, PrepareRequest, PrepareVote } from "../../proto-schemas/src/Transaction.ts"
 import { Participant } from "./Participant.ts"
@@ -29,8 +30,13 @@ export const answerExchange = (handlers: StepHandlers) => (request: ExchangeRequ
         return Effect.map(handlers.abort(step.request), ({ hlc }) => new Acked({ hlc }, true))
     }
   }
+  const traced = (step: Step) =>
+    step.trace === undefined ? outcomeOf(step) : outcomeOf(step).pipe(
+      Effect.withSpan(`PeerServer.${rpcOf(step)}`, { kind: "server", captureStackTrace: false }),
+      withRemoteParent(step.trace)
+    )
   return Effect.map(
-    Effect.forEach(request.steps, outcomeOf, { concurrency: "unbounded" }),
+    Effect.forEach(request.steps, traced, { concurrency: "unbounded" }),
     (outcomes) => new ExchangeResponse({ outcomes }, true)
   )
 }

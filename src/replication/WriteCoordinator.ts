@@ -146,7 +146,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
     const peers = yield* makePeerClient(ReplicationRpcs, { tracing: config.tracing === true })
     const traced = spanWhen(config.tracing === true)
     const background = yield* FiberSet.make()
-    const exchange = makePeerExchange(peers, background, { timeout: Duration.millis(config.writeTimeoutMs) })
+    const exchange = makePeerExchange(peers, background, { timeout: Duration.millis(config.writeTimeoutMs), tracing: config.tracing === true })
     const self = config.nodeId
     /** A COMMIT or ABORT a peer confirmed (NotPrepared, ApplyFailed or no answer: it did not). */
     const acked = (peer: Peer, step: Step) =>
