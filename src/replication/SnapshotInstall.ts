@@ -1,11 +1,12 @@
 /**
  * Installing a downloaded snapshot over a live database file. Done while the database's apply
  * queue is paused (`ApplyQueue.exclusive`), in two steps:
- * 1. The snapshot file is made this node's next state: this node's own commit-log entries it
- *    lacks (writes this node applied that the source had not) are applied into it with the same
- *    LWW applier, its log is renumbered above every seq this node ever gave out (peers' cursors on
- *    this node stay valid: they re-read the renumbered entries, which applied markers make
- *    harmless), and this node's GC horizon is kept.
+ * 1. The snapshot file is made this node's next state: what this node has that the source had
+ *    not (its log's transactions, rows whose version is newer here) goes in with the same LWW
+ *    rules, so installing never loses a write, even from a source that was behind; and this
+ *    node's commit log replaces the source's, unchanged, so peers' cursors on it stay valid and
+ *    its GC horizon does not move (the source's history is in the source's log, and in ours
+ *    for whatever arrives later).
  * 2. SQLite's backup API copies it over the live file in ONE write transaction: every connection
  *    of every process of the node sees the old database or the new one, never a mix, and SQLite's
  *    schema cookie makes their prepared statements reload. Nothing to reopen.
@@ -19,6 +20,7 @@ import type { DatabaseHandle } from "../storage/Storage.ts"
 import { Applier, ensureReplicationTables } from "./Applier.ts"
 import { applyDdl } from "./ApplyQueue.ts"
 import { logHorizon } from "./LogGc.ts"
+import { mergeNewerLiveRows } from "./SnapshotMerge.ts"
 import { logSequence } from "./SnapshotSource.ts"
 
 export class SnapshotFailed extends Data.TaggedError("SnapshotFailed")<{ readonly database: string; readonly reason: string }> {
@@ -37,40 +39,47 @@ const setLogSequence = (db: Database.Database, seq: bigint): void => {
   if (updated === 0) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('__marmot_commit_log', ?)").run(seq)
 }
 
-/** Step 1: this node's history that the snapshot lacks goes into the snapshot file. Returns how many transactions. */
+/**
+ * Step 1: this node's state goes into the snapshot file: transactions of its log the source had
+ * not applied (their DDL too), rows newer here (SnapshotMerge.ts), its applied markers, and its
+ * log itself, verbatim with its seqs and GC horizon, in place of the source's log. Peers' cursors
+ * on this node's log stay exactly as valid as before. Returns how many transactions and rows
+ * came from this node's side.
+ */
 const carryOver = (snapshot: Database.Database, live: DatabaseHandle): number => {
   ensureReplicationTables(snapshot)
   ensureCaptureTriggers(snapshot)
-  const liveDb = live.writer.db
-  const liveHead = logSequence(liveDb)
+  ensureReplicationTables(live.writer.db)
+  const liveHead = logSequence(live.writer.db)
   const liveHorizon = logHorizon(live)
-  let bodies: Array<string> = []
+  const bodies = live.writer.db.prepare("SELECT body FROM __marmot_commit_log ORDER BY seq").pluck().all() as Array<string>
+  snapshot.prepare("ATTACH DATABASE ? AS live").run(live.path)
   try {
-    bodies = liveDb.prepare("SELECT body FROM __marmot_commit_log ORDER BY seq").pluck().all() as Array<string>
-  } catch {
-    // a brand-new file: no history of its own
+    return snapshot.transaction(() => {
+      let carried = 0
+      const applier = new Applier(snapshot)
+      for (const body of bodies) {
+        const txn = decodeBody(JSON.parse(body))
+        if (applier.isApplied(txn.txnId)) continue
+        applyDdl(snapshot, applier, txn)
+        applier.apply(txn)
+        carried++
+      }
+      carried += mergeNewerLiveRows(snapshot)
+      snapshot.exec("INSERT OR IGNORE INTO main.__marmot_applied_txn SELECT * FROM live.__marmot_applied_txn")
+      snapshot.exec("DELETE FROM main.__marmot_commit_log")
+      snapshot.exec(
+        "INSERT INTO main.__marmot_commit_log (seq, txn_id, commit_stamp, commit_node, body) " +
+          "SELECT seq, txn_id, commit_stamp, commit_node, body FROM live.__marmot_commit_log"
+      )
+      setLogSequence(snapshot, liveHead)
+      snapshot.exec("DELETE FROM main.__marmot_log_horizon")
+      if (liveHorizon > 0n) snapshot.prepare("INSERT INTO main.__marmot_log_horizon (id, seq) VALUES (0, ?)").run(liveHorizon)
+      return carried
+    }).immediate()
+  } finally {
+    snapshot.prepare("DETACH DATABASE live").run()
   }
-  let carried = 0
-  snapshot.transaction(() => {
-    const snapshotHead = logSequence(snapshot)
-    const offset = liveHead > snapshotHead ? liveHead : snapshotHead
-    if (offset > 0n) {
-      // every new seq is above every old one, so the primary key never collides mid-update
-      snapshot.prepare("UPDATE __marmot_commit_log SET seq = seq + ?").run(offset)
-      setLogSequence(snapshot, snapshotHead + offset)
-    }
-    snapshot.prepare("DELETE FROM __marmot_log_horizon").run()
-    if (liveHorizon > 0n) snapshot.prepare("INSERT INTO __marmot_log_horizon (id, seq) VALUES (0, ?)").run(liveHorizon)
-    const applier = new Applier(snapshot)
-    for (const body of bodies) {
-      const txn = decodeBody(JSON.parse(body))
-      if (applier.isApplied(txn.txnId)) continue
-      applyDdl(snapshot, applier, txn)
-      applier.apply(txn)
-      carried++
-    }
-  }).immediate()
-  return carried
 }
 
 /**

@@ -41,6 +41,8 @@ export const clusterSections = (o: {
   advertise?: string
   extra?: string
   adminPort?: number
+  /** Extra lines of the `[replication]` section. */
+  replication?: string
 }) => `
 [cluster]
 grpc_port = ${o.peerPort}
@@ -55,6 +57,7 @@ dead_timeout_ms = 3000
 [replication]
 anti_entropy_interval_ms = 500
 write_timeout_ms = 2000
+${o.replication ?? ""}
 
 [transaction]
 heartbeat_timeout_seconds = 3
