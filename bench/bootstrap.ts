@@ -59,12 +59,17 @@ const main = async () => {
     process.stdout.write(`filled ${next} rows, ${sizeMb.toFixed(1)} MB file, in ${fillSeconds.toFixed(1)} s\n`)
     const expected = await summary(source)
 
+    process.stdout.write(`node 1: ${expected}; starting node 2\n`)
     const fresh = await node(1, ports[1]!, ports[0]!)
     servers.push(fresh)
     const readyAt = performance.now()
-    const converged = await until(async () => (await summary(fresh)) === expected, 600_000, 50)
+    process.stdout.write(`node 2 ready at ${new Date().toISOString()}\n`)
+    const converged = await until(async () => (await summary(fresh)) === expected, 120_000, 50)
     const untilIdenticalMs = Math.round(performance.now() - readyAt)
-    if (!converged) throw new Error("the new node did not converge in 10 minutes")
+    for (const line of fresh.output().split("\n")) {
+      if (/joined|restor|installed|snapshot|WARN|ERROR/.test(line)) process.stdout.write(`node 2: ${line.slice(0, 300)}\n`)
+    }
+    if (!converged) throw new Error("the new node did not converge in 2 minutes")
     const installed = /installed bench from node 1: ([\d.]+) MB in (\d+) ms/.exec(fresh.output())
     const result = {
       megabytes: Number(sizeMb.toFixed(1)),
