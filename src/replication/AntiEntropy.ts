@@ -124,7 +124,9 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
           const request = new PullLogRequest({
             from: config.nodeId,
             cursors: [...cursor].map(([database, afterSeq]) => ({ database, afterSeq })),
-            limit: config.batchSize
+            // A peer never pulled: learn its databases and heads first, so a snapshot is decided
+            // before its whole log is shipped.
+            limit: cursor.size === 0 && behind === undefined ? 1 : config.batchSize
           })
           const response = yield* peers.call(peer, (c) => c.PullLog(request))
           // A snapshot moved a cursor: ask again from there.
