@@ -9,7 +9,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { SocketServer } from "@effect/platform"
-import { Duration, Effect, FiberSet, Layer, Option, Redacted } from "effect"
+import { Duration, Effect, FiberSet, Layer, Option, Redacted, Stream } from "effect"
 import { performance } from "node:perf_hooks"
 import { PrepareStep } from "../proto-schemas/src/Exchange.ts"
 import * as Hlc from "../proto-schemas/src/Hlc.ts"
@@ -39,7 +39,8 @@ const handlers = ReplicationRpcs.toLayer({
   Commit: answer.commit,
   Abort: answer.abort,
   Exchange: answerExchange(answer),
-  PullLog: () => Effect.dieMessage("not in this bench")
+  PullLog: () => Effect.dieMessage("not in this bench"),
+  Snapshot: () => Stream.dieMessage("not in this bench")
 })
 
 const request = (i: number) =>

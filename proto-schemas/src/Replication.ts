@@ -29,6 +29,10 @@ export class ApplyFailed extends Schema.TaggedError<ApplyFailed>()("ApplyFailed"
 export const LogCursor = Schema.Struct({ database: Schema.String, afterSeq: Schema.BigInt })
 export type LogCursor = typeof LogCursor.Type
 
+/** The caller's cursor in `database` is below what GC kept of the log. */
+export const LogGap = Schema.Struct({ database: Schema.String, horizon: Schema.BigInt })
+export type LogGap = typeof LogGap.Type
+
 /** Entries after each cursor (databases without a cursor start at 0). */
 export class PullLogRequest extends Schema.Class<PullLogRequest>("marmot/PullLogRequest")({
   from: NodeId,
@@ -45,5 +49,7 @@ export class PullLogResponse extends Schema.Class<PullLogResponse>("marmot/PullL
   /** True when the limit cut the answer short. */
   more: Schema.Boolean,
   /** The last position of each database's log, so the caller knows how far behind it is. */
-  heads: Schema.optional(Schema.Array(Schema.Struct({ database: Schema.String, seq: Schema.BigInt })))
+  heads: Schema.optional(Schema.Array(Schema.Struct({ database: Schema.String, seq: Schema.BigInt }))),
+  /** Databases whose cursor is below the GC horizon (entries up to `horizon` are gone): only a snapshot helps. */
+  gaps: Schema.optional(Schema.Array(LogGap))
 }) {}

@@ -10,6 +10,7 @@ import * as AdminHttp from "../admin/AdminHttp.ts"
 import { nodeId, type NodeId } from "../../proto-schemas/src/NodeId.ts"
 import { HlcClock } from "../clock/HlcClock.ts"
 import type { PeerTls } from "../config/ClusterTls.ts"
+import { gcDefaults, type GcSettings } from "../config/GcSettings.ts"
 import type { NodeSettings } from "../config/NodeConfig.ts"
 import { GossipRpcs } from "../membership/GossipRpcs.ts"
 import { Membership, MembershipConfig } from "../membership/Membership.ts"
@@ -19,7 +20,10 @@ import { PeerClientProtocol } from "../network/PeerNetwork.ts"
 import * as PeerServer from "../network/PeerServer.ts"
 import { AntiEntropy, AntiEntropyConfig } from "../replication/AntiEntropy.ts"
 import { CursorStore } from "../replication/CursorStore.ts"
+import { LogConsumers } from "../replication/LogConsumers.ts"
+import { LogGc, LogGcConfig } from "../replication/LogGc.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
+import { Snapshots } from "../replication/Snapshots.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
 import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
 import { CoordinatorConfig, WriteCoordinator } from "../replication/WriteCoordinator.ts"
@@ -42,6 +46,8 @@ export interface CoreOptions {
   readonly writeTimeoutMs: number
   readonly antiEntropyIntervalMs: number
   readonly maxClockDriftMs: number
+  /** Commit-log GC; Marmot's defaults when absent. */
+  readonly gc?: GcSettings
   /** This node's initial membership meta (e.g. `admin`: its admin HTTP address). */
   readonly meta?: Readonly<Record<string, string>>
   /** `[telemetry] enabled`: spans in the coordinator and participant, traced peer calls. */
@@ -64,6 +70,7 @@ export const coreOptions = (settings: NodeSettings, advertiseAddress: string): C
   writeTimeoutMs: settings.replication.writeTimeoutMs,
   antiEntropyIntervalMs: settings.replication.antiEntropyIntervalMs,
   maxClockDriftMs: settings.replication.maxClockDriftMs,
+  gc: settings.replication.gc,
   meta: adminAddressOf(settings) === undefined ? {} : { admin: adminAddressOf(settings)! },
   tracing: settings.telemetry.enabled
 })
@@ -91,15 +98,17 @@ export const coreLayer = (options: CoreOptions) => {
       seedNodes: options.seedNodes,
       tracing: options.tracing
     }),
+    Layer.succeed(LogGcConfig, { nodeId: options.nodeId, ...(options.gc ?? gcDefaults) }),
     Layer.succeed(AntiEntropyConfig, { nodeId: options.nodeId, intervalMs: options.antiEntropyIntervalMs, batchSize: 500 }),
     HlcClock.layer({ nodeId: options.nodeId, maxDriftMs: options.maxClockDriftMs }),
     ClusterAuth.layer(secret)
   )
-  return Layer.mergeAll(AntiEntropy.layer, PeerServer.layer(PeerRpcs, { tracing: options.tracing === true })).pipe(
+  const antiEntropy = AntiEntropy.layer.pipe(Layer.provide(Snapshots.layer(options.nodeId)))
+  return Layer.mergeAll(antiEntropy, LogGc.layer, PeerServer.layer(PeerRpcs, { tracing: options.tracing === true })).pipe(
     Layer.provideMerge(ReplicaRpcs.layerHandlers),
     Layer.provideMerge(WriteCoordinator.layer),
     Layer.provideMerge(ReplicationHandlers.layer),
-    Layer.provideMerge(Participant.layer),
+    Layer.provideMerge(Layer.merge(Participant.layer, LogConsumers.layer)),
     Layer.provideMerge(Membership.layer),
     Layer.provideMerge(configs)
   )

@@ -6,6 +6,7 @@ import { type ClusterTlsOptions, clusterTlsDefaults, readClusterTls } from "./Cl
 import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
+import { gcDefaults, type GcSettings, readGc } from "./GcSettings.ts"
 import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
 import { checkReplica, readReplica, replicaDefaults, type ReplicaSettings } from "./ReplicaSettings.ts"
 import { readTelemetry, telemetryDefaults, type TelemetrySettings } from "./TelemetrySettings.ts"
@@ -62,6 +63,8 @@ export interface ReplicationSettings {
   readonly antiEntropyIntervalMs: number
   /** A peer whose clock is further ahead than this is refused. */
   readonly maxClockDriftMs: number
+  /** Commit-log and tombstone GC (gc_* keys). */
+  readonly gc: GcSettings
 }
 
 /** `[admin]`: the node's admin and observability HTTP port (served by its cluster core). */
@@ -123,7 +126,7 @@ export const defaults: NodeSettings = {
     deadTimeoutMs: 10000,
     ...clusterTlsDefaults
   },
-  replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000 },
+  replication: { defaultWriteConsistency: "QUORUM", writeTimeoutMs: 5000, antiEntropyIntervalMs: 2000, maxClockDriftMs: 5000, gc: gcDefaults },
   transaction: { heartbeatTimeoutSeconds: 10 },
   admin: { httpPort: 0, bindAddress: "127.0.0.1", advertiseAddress: "", secret: undefined },
   logging: { level: "info" },
@@ -286,11 +289,13 @@ const readCluster = (r: Reader): ClusterSettings => {
 
 const readReplication = (r: Reader): ReplicationSettings => {
   const d = defaults.replication
+  const antiEntropyIntervalMs = r.int("anti_entropy_interval_ms", d.antiEntropyIntervalMs, 10, 3_600_000)
   const settings: ReplicationSettings = {
     defaultWriteConsistency: r.oneOf("default_write_consistency", d.defaultWriteConsistency, ["ONE", "QUORUM", "ALL"]),
     writeTimeoutMs: r.int("write_timeout_ms", d.writeTimeoutMs, 10, 600_000),
-    antiEntropyIntervalMs: r.int("anti_entropy_interval_ms", d.antiEntropyIntervalMs, 10, 3_600_000),
-    maxClockDriftMs: r.int("max_clock_drift_ms", d.maxClockDriftMs, 1, 3_600_000)
+    antiEntropyIntervalMs,
+    maxClockDriftMs: r.int("max_clock_drift_ms", d.maxClockDriftMs, 1, 3_600_000),
+    gc: readGc(r, antiEntropyIntervalMs)
   }
   r.done()
   return settings

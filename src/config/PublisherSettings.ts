@@ -56,7 +56,7 @@ export function sinkDefaults(): Omit<SinkSettings, "name" | "type" | "brokers" |
   }
 }
 
-function number(r: Reader, k: string, fallback: number, min: number, max: number): number {
+export function number(r: Reader, k: string, fallback: number, min: number, max: number): number {
   const v = r.take(k)
   if (v === undefined) return fallback
   const n = typeof v === "bigint" ? Number(v) : v

@@ -1,3 +1,4 @@
+import type Database from "better-sqlite3"
 import type { CommittedTransaction } from "../../proto-schemas/src/Transaction.ts"
 import { ensureCaptureTriggers } from "../storage/Capture.ts"
 import type { DatabaseHandle } from "../storage/Storage.ts"
@@ -8,6 +9,25 @@ interface Pending {
   readonly txn: CommittedTransaction
   readonly resolve: (result: ApplyResult) => void
   readonly reject: (error: unknown) => void
+}
+
+/**
+ * Runs the DDL of `txn` unless it was applied before (inside the caller's SQLite transaction);
+ * true when the schema changed. The applier's caches are reset then.
+ */
+export const applyDdl = (db: Database.Database, applier: Applier, txn: CommittedTransaction): boolean => {
+  const ddl = txn.ddl ?? []
+  if (ddl.length === 0 || applier.isApplied(txn.txnId)) return false
+  for (const sql of ddl) {
+    try {
+      db.exec(idempotent(sql))
+    } catch (e) {
+      if (!isAlreadyApplied(sql, e)) throw e
+    }
+  }
+  ensureCaptureTriggers(db)
+  applier.schemaChanged()
+  return true
 }
 
 const isBusy = (e: unknown): boolean => String((e as { code?: unknown }).code ?? "").startsWith("SQLITE_BUSY")
@@ -24,6 +44,8 @@ export class ApplyQueue {
   private scheduled = false
   private retryDelayMs = 1
   private prepared = false
+  /** Set while an `exclusive` job runs: batches wait for it. */
+  private paused: Promise<unknown> | undefined = undefined
   readonly applier: Applier
 
   constructor(
@@ -44,7 +66,32 @@ export class ApplyQueue {
     })
   }
 
+  /**
+   * Runs `job` while no batch applies to this file (a batch never spans an await, so none is half
+   * done when it starts); what arrives meanwhile waits and applies after it.
+   */
+  async exclusive<A>(job: () => Promise<A>): Promise<A> {
+    while (this.paused !== undefined) await this.paused.catch(() => {})
+    const running = job()
+    this.paused = running
+    try {
+      return await running
+    } finally {
+      this.paused = undefined
+      this.applier.schemaChanged()
+      if (this.pending.length > 0 && !this.scheduled) {
+        this.scheduled = true
+        queueMicrotask(this.drain)
+      }
+    }
+  }
+
   private readonly drain = (): void => {
+    if (this.paused !== undefined) {
+      // resumed by `exclusive` when its job ends
+      this.scheduled = false
+      return
+    }
     const db = this.handle.writer.db
     if (!db.open) return this.failAll(new Error(`database ${this.handle.name} is closed`))
     try {
@@ -69,19 +116,7 @@ export class ApplyQueue {
       for (const { txn } of batch) {
         db.exec("SAVEPOINT marmot_apply")
         try {
-          const ddl = txn.ddl ?? []
-          if (ddl.length > 0 && !this.applier.isApplied(txn.txnId)) {
-            for (const sql of ddl) {
-              try {
-                db.exec(idempotent(sql))
-              } catch (e) {
-                if (!isAlreadyApplied(sql, e)) throw e
-              }
-            }
-            ensureCaptureTriggers(db)
-            this.applier.schemaChanged()
-            schemaChanged = true
-          }
+          if (applyDdl(db, this.applier, txn)) schemaChanged = true
           outcomes.push({ ok: true, value: this.applier.apply(txn) })
           db.exec("RELEASE marmot_apply")
         } catch (error) {

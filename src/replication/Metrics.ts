@@ -47,3 +47,27 @@ export const applyFailures = Metric.counter("marmot_apply_failures_total", {
   description: "Replicated transactions this node could not apply and skipped",
   incremental: true
 })
+
+/** What the commit-log GC deleted (LogGc.ts). */
+export const gcLogEntries = Metric.counter("marmot_gc_log_entries_deleted_total", {
+  description: "Commit-log entries deleted by GC",
+  incremental: true
+})
+export const gcTombstones = Metric.counter("marmot_gc_tombstones_deleted_total", {
+  description: "Row tombstones deleted by GC",
+  incremental: true
+})
+export const gcAppliedMarkers = Metric.counter("marmot_gc_applied_markers_deleted_total", {
+  description: "Applied-transaction markers deleted by GC",
+  incremental: true
+})
+
+/** Snapshots this node restored, by outcome (installed, failed), and their bytes (Snapshots.ts). */
+export const snapshots = Metric.counter("marmot_snapshots_total", {
+  description: "Snapshot restores on this node, by outcome",
+  incremental: true
+})
+export const snapshotBytes = Metric.counter("marmot_snapshot_bytes_total", {
+  description: "Bytes of snapshots this node installed",
+  incremental: true
+})

@@ -7,7 +7,7 @@
 import { Context, Duration, Effect, Layer, Metric, Schedule, Schema } from "effect"
 import type { ClockSkewError } from "../../proto-schemas/src/Errors.ts"
 import { ApplyFailed, NotPrepared, PullLogResponse } from "../../proto-schemas/src/Replication.ts"
-import type { LogCursor } from "../../proto-schemas/src/Replication.ts"
+import type { LogCursor, LogGap } from "../../proto-schemas/src/Replication.ts"
 import {
   type AbortRequest,
   Ack,
@@ -25,6 +25,8 @@ import type { ApplyResult } from "./Applier.ts"
 import { ApplyQueue } from "./ApplyQueue.ts"
 import { IntentTable } from "./Intents.ts"
 import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
+import { logHorizon } from "./LogGc.ts"
+import { installSnapshot as installSnapshotFile, SnapshotFailed } from "./SnapshotInstall.ts"
 import * as Metrics from "./Metrics.ts"
 
 export interface ParticipantSettings {
@@ -49,6 +51,11 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
   readonly applyCommitted: (txn: CommittedTransaction) => Effect.Effect<ApplyResult | undefined, ApplyFailed>
   /** Commit-log entries after each cursor, across databases, at most `limit`. */
   readonly readLog: (cursors: ReadonlyArray<LogCursor>, limit: number) => Effect.Effect<PullLogResponse>
+  /**
+   * Installs a verified snapshot file over `database` (created when this node has none) while its
+   * applies wait (SnapshotInstall.ts); the number of this node's own transactions carried over.
+   */
+  readonly installSnapshot: (database: string, snapshotPath: string) => Effect.Effect<number, SnapshotFailed>
   /** Prepared transactions held now. */
   readonly held: Effect.Effect<number>
 }>() {
@@ -186,6 +193,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
         const databases = storage.list()
         const entries: Array<CommittedTransaction> = []
         const heads: Array<{ database: string; seq: bigint }> = []
+        const gaps: Array<LogGap> = []
         let more = false
         for (const name of databases) {
           const handle = storage.get(name)
@@ -195,6 +203,11 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
             if (head?.[0] != null) heads.push({ database: name, seq: BigInt(head[0]) })
           } catch {
             // no log in this file yet
+          }
+          const horizon = logHorizon(handle)
+          if ((after.get(name) ?? 0n) < horizon) {
+            gaps.push({ database: name, horizon })
+            continue
           }
           const room = limit - entries.length
           if (room <= 0) {
@@ -217,7 +230,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
             entries.push(new CommittedTransaction({ ...txn, seq: BigInt(seq) }, true))
           }
         }
-        return new PullLogResponse({ databases, entries, more, heads })
+        return new PullLogResponse({ databases, entries, more, heads, ...(gaps.length === 0 ? {} : { gaps }) })
       })
 
     yield* Effect.gen(function*() {
@@ -228,7 +241,20 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
       Effect.forkScoped
     )
 
+    const installSnapshot = (database: string, snapshotPath: string) =>
+      Effect.tryPromise({
+        try: async () => {
+          const handle = handleFor({ database, databaseOp: "create" })
+          if (handle === undefined) throw new Error("the database cannot be created here")
+          const carried = await queueOf(handle).exclusive(() => installSnapshotFile(handle, snapshotPath, storage.extensions()))
+          storage.schemaChanged(handle)
+          return carried
+        },
+        catch: (e) => new SnapshotFailed({ database, reason: e instanceof Error ? e.message : String(e) })
+      })
+
     return Participant.of({
+      installSnapshot,
       prepare,
       commit,
       abort,

@@ -5,8 +5,11 @@ import { Acked, ExchangeResponse, type ExchangeRequest, rpcOf, type Step, type S
 import { withRemoteParent } from "../telemetry/Telemetry.ts"
 import type { ApplyFailed, NotPrepared } from "../../proto-schemas/src/Replication.ts"
 import type { AbortRequest, Ack, CommitRequest, PrepareRequest, PrepareVote } from "../../proto-schemas/src/Transaction.ts"
+import { Storage } from "../storage/Storage.ts"
+import { LogConsumers } from "./LogConsumers.ts"
 import { Participant } from "./Participant.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
+import { snapshotStream } from "./SnapshotSource.ts"
 
 /** What answers the three 2PC steps (the Participant; something simpler in benches). */
 export interface StepHandlers {
@@ -43,11 +46,15 @@ export const answerExchange = (handlers: StepHandlers) => (request: ExchangeRequ
 
 export const layer = ReplicationRpcs.toLayer(Effect.gen(function*() {
   const participant = yield* Participant
+  const consumers = yield* LogConsumers
+  const storage = yield* Storage
   return ReplicationRpcs.of({
     Prepare: (request) => participant.prepare(request),
     Commit: (request) => participant.commit(request),
     Abort: (request) => participant.abort(request),
     Exchange: answerExchange(participant),
-    PullLog: (request) => participant.readLog(request.cursors, request.limit)
+    PullLog: (request) =>
+      Effect.zipRight(consumers.record(request.from, request.cursors), participant.readLog(request.cursors, request.limit)),
+    Snapshot: (request) => snapshotStream(storage, request.database)
   })
 }))

@@ -30,6 +30,8 @@ export const addressOf = (i: number) => `10.0.1.${i + 1}:7000`
 
 export interface ReplicationClusterOptions {
   readonly size: number
+  /** Nodes started at once (the first ones); the others join later with `start` (brand-new nodes). Default: all. */
+  readonly started?: number
   readonly seed: string
   readonly network?: Partial<SimConditions>
   readonly core?: Partial<CoreOptions>
@@ -141,8 +143,8 @@ export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
       })
 
     yield* tearDownAtOnce(network, running, addressOf)
-    yield* Effect.forEach(indexes, start, { discard: true })
-    return { network, indexes, node, crash, restart, write, rows, running, skew } as const
+    yield* Effect.forEach(indexes.slice(0, options.started ?? options.size), start, { discard: true })
+    return { network, indexes, node, start, crash, restart, write, rows, running, skew } as const
   })
 
 export type ReplicationCluster = Effect.Effect.Success<ReturnType<typeof makeReplicationCluster>>

@@ -44,6 +44,8 @@ export const clusterSections = (o: {
   extra?: string
   adminPort?: number
   clusterKeys?: string
+  /** Extra lines of the `[replication]` section. */
+  replication?: string
 }) => `
 [cluster]
 grpc_port = ${o.peerPort}
@@ -59,6 +61,7 @@ dead_timeout_ms = 3000
 [replication]
 anti_entropy_interval_ms = 500
 write_timeout_ms = 2000
+${o.replication ?? ""}
 
 [transaction]
 heartbeat_timeout_seconds = 3
