@@ -1,11 +1,11 @@
 /**
  * Micro-bench of the peer hop of a write: PREPAREs of a one-row insert over real TCP on loopback,
- * through the production peer client, server and cluster auth, answered at once by a handler that
- * does no work. Compares one `Prepare` RPC per step with the batched `Exchange` line the coordinator
- * uses (src/replication/PeerExchange.ts). Prints steps/s and this process's CPU time per step
- * (client and server share the process), one at a time and with N in flight.
+ * through the production peer client, server, cluster auth and the coordinator's `Exchange` line
+ * (src/replication/PeerExchange.ts), answered at once by handlers that do no work. Prints steps/s
+ * and this process's CPU time per step (client and server share the process), one step at a time
+ * (one exchange each) and with N in flight (batched).
  *
- *   node --import tsx bench/peer-rpc.ts [steps=3000] [inFlight=16]   (ONLY=Exchange: that way alone)
+ *   node --import tsx bench/peer-rpc.ts [steps=3000] [inFlight=16]
  */
 import { NodeContext } from "@effect/platform-node"
 import { SocketServer } from "@effect/platform"
@@ -35,9 +35,6 @@ const answer = {
   abort: () => Effect.succeed(new Ack({ hlc: hlc() }, true))
 }
 const handlers = ReplicationRpcs.toLayer({
-  Prepare: answer.prepare,
-  Commit: answer.commit,
-  Abort: answer.abort,
   Exchange: answerExchange(answer),
   PullLog: () => Effect.dieMessage("not in this bench"),
   Snapshot: () => Stream.dieMessage("not in this bench")
@@ -70,23 +67,18 @@ const program = Effect.gen(function*() {
   const exchange = makePeerExchange(peers, yield* FiberSet.make(), { timeout: Duration.seconds(10) })
   const peer = { nodeId: nodeId(2), address: `127.0.0.1:${port}` }
   const requests = Array.from({ length: steps }, (_, i) => request(i))
-  const ways = {
-    "one RPC per step": (i: number) => peers.call(peer, (c) => c.Prepare(requests[i]!)),
-    "Exchange line": (i: number) => exchange.send(peer, new PrepareStep({ request: requests[i]! }, true))
-  }
-  for (const [way, one] of Object.entries(ways).filter(([w]) => process.env["ONLY"] === undefined || w.startsWith(process.env["ONLY"]))) {
-    yield* Effect.forEach(requests.slice(0, 300), (_, i) => one(i), { concurrency: 4, discard: true }) // warm up
-    for (const concurrency of [1, inFlight]) {
-      const cpu = process.cpuUsage()
-      const t0 = performance.now()
-      yield* Effect.forEach(requests, (_, i) => one(i), { concurrency, discard: true })
-      const ms = performance.now() - t0
-      const used = process.cpuUsage(cpu)
-      console.log(
-        `${way.padEnd(17)} in flight ${String(concurrency).padStart(3)}: ${(steps / (ms / 1000)).toFixed(0).padStart(6)} steps/s, ` +
-          `${((used.user + used.system) / steps).toFixed(0).padStart(5)} µs CPU per step`
-      )
-    }
+  const one = (i: number) => exchange.send(peer, new PrepareStep({ request: requests[i]! }, true))
+  yield* Effect.forEach(requests.slice(0, 300), (_, i) => one(i), { concurrency: 4, discard: true }) // warm up
+  for (const concurrency of [1, inFlight]) {
+    const cpu = process.cpuUsage()
+    const t0 = performance.now()
+    yield* Effect.forEach(requests, (_, i) => one(i), { concurrency, discard: true })
+    const ms = performance.now() - t0
+    const used = process.cpuUsage(cpu)
+    console.log(
+      `in flight ${String(concurrency).padStart(3)}: ${(steps / (ms / 1000)).toFixed(0).padStart(6)} steps/s, ` +
+        `${((used.user + used.system) / steps).toFixed(0).padStart(5)} µs CPU per step`
+    )
   }
 })
 

@@ -49,9 +49,6 @@ export const layer = ReplicationRpcs.toLayer(Effect.gen(function*() {
   const consumers = yield* LogConsumers
   const storage = yield* Storage
   return ReplicationRpcs.of({
-    Prepare: (request) => participant.prepare(request),
-    Commit: (request) => participant.commit(request),
-    Abort: (request) => participant.abort(request),
     Exchange: answerExchange(participant),
     PullLog: (request) =>
       Effect.zipRight(consumers.record(request.from, request.cursors), participant.readLog(request.cursors, request.limit)),

@@ -23,6 +23,11 @@ export { SnapshotFailed }
 /** Marmot's snapshot_restore_timeout_seconds. */
 const restoreTimeout = Duration.minutes(30)
 const retryPolicy = Schedule.exponential(Duration.millis(200)).pipe(Schedule.intersect(Schedule.recurs(4)))
+/**
+ * A stream silent this long has lost its peer (a broken or partitioned connection can stay open):
+ * the attempt fails and is retried rather than waiting out `restoreTimeout`.
+ */
+const idleTimeout = Duration.seconds(10)
 /** A progress line at least this often (bytes). */
 const progressEveryBytes = 64 << 20
 
@@ -83,6 +88,10 @@ export class Snapshots extends Context.Tag("marmot/replication/Snapshots")<Snaps
           })
           yield* peers.call(peer, (client) =>
             client.Snapshot(new SnapshotRequest({ from: self, database })).pipe(
+              Stream.timeoutFail(
+                () => new SnapshotFailed({ database, reason: `no data from node ${peer.nodeId} for ${Duration.format(idleTimeout)}` }),
+                idleTimeout
+              ),
               Stream.runForEach((chunk) =>
                 Effect.gen(function*() {
                   if (chunk._tag === "SnapshotStart") {

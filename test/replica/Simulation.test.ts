@@ -18,7 +18,7 @@ import { CursorStore } from "../../src/replication/CursorStore.ts"
 import { Storage } from "../../src/storage/Storage.ts"
 import { eventually, whileAdvancing } from "../membership/SimCluster.ts"
 import { scenario as run } from "../membership/Scenario.ts"
-import { addressOf, appSchema, makeReplicationCluster, type ReplicationCluster, upsert } from "../replication/SimReplication.ts"
+import { addressOf, allAlive, appSchema, makeReplicationCluster, type ReplicationCluster, upsert } from "../replication/SimReplication.ts"
 
 const file = "test/replica/Simulation.test.ts"
 const scenario = <E>(name: string, body: (seed: string) => Effect.Effect<void, E, Scope.Scope>) =>
@@ -93,21 +93,11 @@ const sameAs = (cluster: ReplicationCluster, replica: Replica, i: number) =>
     return theirs.length > 0 && text(yield* replica.rows("app", tableOf)) === text(theirs)
   })
 
-const formed = (cluster: ReplicationCluster) =>
-  eventually(
-    "everyone ALIVE",
-    Effect.map(
-      Effect.forEach(cluster.indexes, (i) => Effect.flatMap(cluster.node(i), (n) => n.membership.alive)),
-      (views) => views.every((alive) => alive.length === cluster.indexes.length)
-    ),
-    5000
-  )
-
 describe("read-only replica simulation", () => {
   scenario("follows one node, fails over when it crashes, ends identical to the survivors", (seed) =>
     Effect.gen(function*() {
       const cluster = yield* makeReplicationCluster({ size: 3, seed })
-      yield* formed(cluster)
+      yield* allAlive(cluster)
       yield* whileAdvancing(cluster.write(0, appSchema))
       for (const i of cluster.indexes) yield* whileAdvancing(cluster.write(i, upsert(BigInt(i + 1), BigInt(10 * (i + 1)))))
       const replica = yield* startReplica(cluster, seed)
@@ -134,7 +124,7 @@ describe("read-only replica simulation", () => {
   scenario("a replica with another secret is refused by every node and gets nothing", (seed) =>
     Effect.gen(function*() {
       const cluster = yield* makeReplicationCluster({ size: 3, seed })
-      yield* formed(cluster)
+      yield* allAlive(cluster)
       yield* whileAdvancing(cluster.write(0, appSchema))
       yield* whileAdvancing(cluster.write(1, upsert(1n, 1n)))
       const replica = yield* startReplica(cluster, seed, { secret: "not-the-cluster-secret" })
@@ -148,7 +138,7 @@ describe("read-only replica simulation", () => {
   scenario("a restarted replica resumes from its saved positions instead of replaying the logs", (seed) =>
     Effect.gen(function*() {
       const cluster = yield* makeReplicationCluster({ size: 3, seed })
-      yield* formed(cluster)
+      yield* allAlive(cluster)
       yield* whileAdvancing(cluster.write(0, appSchema))
       for (let id = 1n; id <= 20n; id++) yield* whileAdvancing(cluster.write(Number(id % 3n), upsert(id, id)))
       const dataDir = yield* replicaDir
@@ -168,7 +158,7 @@ describe("read-only replica simulation", () => {
   scenario("a database dropped on the cluster is dropped on the replica; one created again comes back", (seed) =>
     Effect.gen(function*() {
       const cluster = yield* makeReplicationCluster({ size: 3, seed })
-      yield* formed(cluster)
+      yield* allAlive(cluster)
       yield* whileAdvancing(cluster.write(0, appSchema))
       yield* whileAdvancing(cluster.write(1, upsert(1n, 1n)))
       const replica = yield* startReplica(cluster, seed)

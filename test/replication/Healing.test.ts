@@ -11,26 +11,13 @@ import type { GcSettings } from "../../src/config/GcSettings.ts"
 import { RowChange } from "../../proto-schemas/src/RowChange.ts"
 import { dmlKey } from "../../src/replication/IntentKey.ts"
 import type { WriteRequest } from "../../src/replication/WriteCoordinator.ts"
-import { addressOf, appSchema, makeReplicationCluster, type ReplicationCluster, upsert } from "./SimReplication.ts"
+import { addressOf, allAlive, appSchema, makeReplicationCluster, type ReplicationCluster, upsert } from "./SimReplication.ts"
 
 const file = "test/replication/Healing.test.ts"
 const scenario = <E>(name: string, body: (seed: string) => Effect.Effect<void, E, Scope.Scope>) =>
   run(file, name, (seed) => Effect.orDie(body(seed)))
 
 const gc = (minRetentionMs: number, maxRetentionMs: number): GcSettings => ({ intervalMs: 1000, minRetentionMs, maxRetentionMs })
-
-const allAlive = (cluster: ReplicationCluster, nodes: ReadonlyArray<number>) =>
-  eventually(
-    "everyone ALIVE",
-    Effect.gen(function*() {
-      for (const i of nodes) {
-        const alive = yield* Effect.flatMap(cluster.node(i), (n) => n.membership.alive)
-        if (alive.length !== nodes.length) return false
-      }
-      return true
-    }),
-    10_000
-  )
 
 /** Per-table row counts and SHA-256 of node i's `app` (Checksums.ts, what the admin API compares). */
 const checksums = (cluster: ReplicationCluster, i: number) =>
@@ -69,7 +56,7 @@ const writeRows = (cluster: ReplicationCluster, coordinator: number, from: numbe
 const clusterWithRows = (seed: string, settings: GcSettings, rows: number) =>
   Effect.gen(function*() {
     const cluster = yield* makeReplicationCluster({ size: 3, seed, core: { gc: settings } })
-    yield* allAlive(cluster, cluster.indexes)
+    yield* allAlive(cluster, cluster.indexes, 10_000)
     yield* whileAdvancing(cluster.write(0, appSchema))
     yield* writeRows(cluster, 0, 1, rows)
     yield* eventually("every node holds the first rows", identical(cluster, cluster.indexes), 10_000)
@@ -127,7 +114,7 @@ describe("commit-log GC and snapshots (simulation)", () => {
   scenario("a brand-new node joining a cluster that holds data gets it by snapshot and ends identical", (seed) =>
     Effect.gen(function*() {
       const cluster = yield* makeReplicationCluster({ size: 3, started: 2, seed })
-      yield* allAlive(cluster, [0, 1])
+      yield* allAlive(cluster, [0, 1], 10_000)
       yield* whileAdvancing(cluster.write(0, appSchema))
       yield* writeRows(cluster, 1, 1, 20)
       yield* cluster.start(2)

@@ -24,7 +24,7 @@ import { CursorStore } from "../../src/replication/CursorStore.ts"
 import { Participant } from "../../src/replication/Participant.ts"
 import { WriteCoordinator, type WriteRequest } from "../../src/replication/WriteCoordinator.ts"
 import { Storage } from "../../src/storage/Storage.ts"
-import { tearDownAtOnce, whileAdvancing } from "../membership/SimCluster.ts"
+import { eventually, tearDownAtOnce, whileAdvancing } from "../membership/SimCluster.ts"
 
 export const addressOf = (i: number) => `10.0.1.${i + 1}:7000`
 
@@ -148,6 +148,17 @@ export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
   })
 
 export type ReplicationCluster = Effect.Effect.Success<ReturnType<typeof makeReplicationCluster>>
+
+/** Waits until each of `nodes` (all by default) sees exactly `nodes` ALIVE. */
+export const allAlive = (cluster: ReplicationCluster, nodes: ReadonlyArray<number> = cluster.indexes, withinMs = 5000) =>
+  eventually(
+    "everyone ALIVE",
+    Effect.map(
+      Effect.forEach(nodes, (i) => Effect.flatMap(cluster.node(i), (n) => n.membership.alive)),
+      (views) => views.every((alive) => alive.length === nodes.length)
+    ),
+    withinMs
+  )
 
 // ---------------------------------------------------------------------------------------------
 // requests

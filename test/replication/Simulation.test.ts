@@ -9,25 +9,12 @@ import { advance, eventually, whileAdvancing } from "../membership/SimCluster.ts
 import { scenario as run } from "../membership/Scenario.ts"
 import * as Hlc from "../../proto-schemas/src/Hlc.ts"
 import { PrepareRequest, txnIdOf } from "../../proto-schemas/src/Transaction.ts"
-import { addressOf, appSchema, makeReplicationCluster, type ReplicationCluster, upsert } from "./SimReplication.ts"
+import { addressOf, allAlive, appSchema, makeReplicationCluster, type ReplicationCluster, upsert } from "./SimReplication.ts"
 import { nodeId } from "../../proto-schemas/src/NodeId.ts"
 
 const file = "test/replication/Simulation.test.ts"
 const scenario = <E>(name: string, body: (seed: string) => Effect.Effect<void, E, Scope.Scope>) =>
   run(file, name, (seed) => Effect.orDie(body(seed)))
-
-const allAlive = (cluster: ReplicationCluster) =>
-  eventually(
-    "everyone ALIVE",
-    Effect.gen(function*() {
-      for (const i of cluster.indexes) {
-        const alive = yield* Effect.flatMap(cluster.node(i), (n) => n.membership.alive)
-        if (alive.length !== cluster.indexes.length) return false
-      }
-      return true
-    }),
-    5000
-  )
 
 const table = (cluster: ReplicationCluster, i: number) => cluster.rows(i, "app", "SELECT id, v FROM t ORDER BY id")
 
@@ -174,11 +161,12 @@ describe("replication simulation", () => {
       yield* cluster.network.setConditions({ dropRate: 0.1, minDelayMs: 1, maxDelayMs: 30 })
       yield* eventually("schema", Effect.map(whileAdvancing(Effect.either(cluster.write(0, appSchema))), Either.isRight), 10_000)
       // a node that coordinates a write must hold the database (a QUORUM schema write may reach the
-      // last two only through anti-entropy)
+      // last two only through anti-entropy, as a snapshot: a chunk lost on the way costs the 10 s
+      // idle timeout of the stream and a retry)
       yield* eventually("schema on every node", Effect.map(
         Effect.forEach(cluster.indexes, (i) => cluster.rows(i, "app", "SELECT count(*) FROM t")),
         (counts) => counts.every((rows) => rows.length === 1)
-      ), 10_000)
+      ), 30_000)
       const acknowledged: Array<bigint> = []
       for (let k = 1n; k <= 6n; k++) {
         const r = yield* whileAdvancing(Effect.either(cluster.write(Number(k % 5n), upsert(k, k))))
