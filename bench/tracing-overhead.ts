@@ -52,7 +52,7 @@ const measure = async (mode: "off" | "on") => {
     maxClockDriftMs: 5000,
     tracing: mode === "on"
   }).pipe(
-    Layer.provide(socketTransport("127.0.0.1", 0)),
+    Layer.provide(socketTransport({ host: "127.0.0.1", port: 0, secret: "bench" })),
     Layer.provide(fileStores(dir)),
     Layer.provideMerge(Storage.layer),
     Layer.provide(NodeConfig.layer(settings)),

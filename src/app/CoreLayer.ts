@@ -5,7 +5,7 @@
  * same wiring runs over TCP here and over the simulated network in tests.
  */
 import type { RpcServer } from "@effect/rpc"
-import { Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import * as AdminHttp from "../admin/AdminHttp.ts"
 import { nodeId, type NodeId } from "../../proto-schemas/src/NodeId.ts"
 import { HlcClock } from "../clock/HlcClock.ts"
@@ -16,6 +16,8 @@ import { GossipRpcs } from "../membership/GossipRpcs.ts"
 import { Membership, MembershipConfig } from "../membership/Membership.ts"
 import { MembershipStore } from "../membership/MembershipStore.ts"
 import * as ClusterAuth from "../network/ClusterAuth.ts"
+import * as PeerLane from "../network/PeerLane.ts"
+import * as PeerListener from "../network/PeerListener.ts"
 import { PeerClientProtocol } from "../network/PeerNetwork.ts"
 import * as PeerServer from "../network/PeerServer.ts"
 import { AntiEntropy, AntiEntropyConfig } from "../replication/AntiEntropy.ts"
@@ -79,8 +81,10 @@ export const coreOptions = (settings: NodeSettings, advertiseAddress: string): C
  * Everything of the core but storage (the node's `Storage`) and the transport: the peer server
  * protocol and the peer client protocol.
  */
+const secretOf = (secret: string | undefined) => secret === undefined ? Option.none() : Option.some(Redacted.make(secret))
+
 export const coreLayer = (options: CoreOptions) => {
-  const secret = options.secret === undefined ? Option.none() : Option.some(Redacted.make(options.secret))
+  const secret = secretOf(options.secret)
   const configs = Layer.mergeAll(
     MembershipConfig.layer({
       nodeId: options.nodeId,
@@ -114,11 +118,22 @@ export const coreLayer = (options: CoreOptions) => {
   )
 }
 
-/** The TCP transport of a node serving peers on `host:port`: TLS both ways when `tls` is given. */
-export const socketTransport = (host: string, port: number, tls?: PeerTls | undefined): Layer.Layer<
-  RpcServer.Protocol | PeerClientProtocol,
-  unknown
-> => Layer.merge(PeerServer.layerProtocolSocket({ host, port, tls }), PeerClientProtocol.layerSocket({ tls }))
+/**
+ * The TCP transport of a node serving peers on `host:port`, RPC and the peer lane on one listener:
+ * TLS both ways when `tls` is given; the lane's handshake proves the cluster secret.
+ */
+export const socketTransport = (options: {
+  readonly host: string
+  readonly port: number
+  readonly tls?: PeerTls | undefined
+  readonly secret: string | undefined
+}): Layer.Layer<RpcServer.Protocol | PeerClientProtocol | PeerLane.PeerLane, unknown> =>
+  Layer.unwrapScoped(Effect.map(PeerListener.make(options), (listener) =>
+    Layer.mergeAll(
+      PeerServer.layerProtocolListener(listener),
+      PeerClientProtocol.layerSocket({ tls: options.tls }),
+      PeerLane.layerSocket({ listener, tls: options.tls, secret: secretOf(options.secret) })
+    )))
 
 /**
  * The admin HTTP API (`[admin] http_port`), on the core's membership, anti-entropy and storage;

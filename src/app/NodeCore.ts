@@ -32,7 +32,12 @@ export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<Ru
   // the admin API is served on the core's services (nothing when [admin] http_port is 0).
   const layer = Layer.merge(adminLayer(settings, peerAddress), Publisher.layer).pipe(
     Layer.provideMerge(coreLayer(coreOptions(settings, peerAddress))),
-    Layer.provide(socketTransport(settings.cluster.grpcBindAddress, settings.cluster.grpcPort, settings.cluster.tls)),
+    Layer.provide(socketTransport({
+      host: settings.cluster.grpcBindAddress,
+      port: settings.cluster.grpcPort,
+      tls: settings.cluster.tls,
+      secret: settings.cluster.clusterSecret
+    })),
     Layer.provide(fileStores(settings.dataDir))
   )
   const runtime = await startOnStorage(settings, hub, layer)

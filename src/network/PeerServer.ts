@@ -8,10 +8,10 @@
  *     Layer.provide(PeerServer.layerProtocolSocket({ host, port })))   // or layerProtocolSim(address)
  */
 import { SocketServer } from "@effect/platform"
-import { NodeSocketServer } from "@effect/platform-node"
 import { type Rpc, type RpcGroup, RpcSerialization, RpcServer } from "@effect/rpc"
 import { Effect, Layer } from "effect"
-import * as PeerTls from "./PeerTls.ts"
+import * as PeerListener from "./PeerListener.ts"
+import type * as PeerTls from "./PeerTls.ts"
 import { SimNetwork } from "./SimNetwork.ts"
 
 /**
@@ -35,25 +35,26 @@ export const layer = <Rpcs extends Rpc.Any>(
     concurrency: options?.concurrency
   })
 
+/** The RPC side of a node's peer listener (PeerListener.ts), msgpack framing. */
+export const layerProtocolListener = (
+  listener: PeerListener.PeerListener
+): Layer.Layer<RpcServer.Protocol | SocketServer.SocketServer> =>
+  RpcServer.layerProtocolSocketServer.pipe(
+    Layer.provideMerge(Layer.succeed(SocketServer.SocketServer, listener.socketServer)),
+    Layer.provide(RpcSerialization.layerMsgPack)
+  )
+
 /**
  * TCP on `host:port` (port 0 picks a free one; read it from `SocketServer.address`), msgpack framing;
- * with `tls`, only TLS connections whose client certificate the cluster CA signed (PeerTls.ts).
- * The listening socket closes with the layer.
+ * with `tls`, only TLS connections whose client certificate the cluster CA signed (PeerListener.ts).
+ * RPC only (no peer lane). The listening socket closes with the layer.
  */
 export const layerProtocolSocket = (options: {
   readonly host: string
   readonly port: number
   readonly tls?: PeerTls.PeerTls | undefined
 }): Layer.Layer<RpcServer.Protocol | SocketServer.SocketServer, SocketServer.SocketServerError> =>
-  RpcServer.layerProtocolSocketServer.pipe(
-    // noDelay: a request and its answer are small writes; Nagle would hold each one back.
-    Layer.provideMerge(
-      options.tls === undefined
-        ? NodeSocketServer.layer({ host: options.host, port: options.port, noDelay: true })
-        : Layer.scoped(SocketServer.SocketServer, PeerTls.makeServer({ host: options.host, port: options.port, tls: options.tls }))
-    ),
-    Layer.provide(RpcSerialization.layerMsgPack)
-  )
+  Layer.unwrapScoped(Effect.map(PeerListener.make(options), layerProtocolListener))
 
 /** Registers this node's server at `address` in the simulated network until the layer is released. */
 export const layerProtocolSim = (address: string): Layer.Layer<RpcServer.Protocol, never, SimNetwork> =>

@@ -12,7 +12,7 @@
  */
 import { RpcClient, RpcClientError, RpcSerialization, RpcServer } from "@effect/rpc"
 import type { FromClientEncoded, FromServerEncoded } from "@effect/rpc/RpcMessage"
-import { Context, Duration, Effect, FiberSet, Layer, Mailbox, Random, type Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, FiberSet, Layer, Mailbox, Random, type Scope } from "effect"
 
 export interface SimConditions {
   /** Probability in [0, 1] that any one message is lost. */
@@ -48,6 +48,17 @@ export class SimNetwork extends Context.Tag("marmot/network/SimNetwork")<SimNetw
   readonly crash: (address: string) => Effect.Effect<void>
   readonly restart: (address: string) => Effect.Effect<void>
   readonly setConditions: (conditions: Partial<SimConditions>) => Effect.Effect<void>
+  /** Registers the peer lane handler of `address` (src/network/PeerLane.ts `layerSim`) while the scope lives. */
+  readonly laneServe: (
+    address: string,
+    handler: (request: Uint8Array, credential: string) => Effect.Effect<Uint8Array, unknown>
+  ) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * One lane request from `from` to `to` and its answer. Fails at once when `from` is down or nothing
+   * serves at `to` (refused), or with the answer's failure; a lost request or answer, or a server
+   * that restarted meanwhile, never completes (the caller's deadline ends it).
+   */
+  readonly laneCall: (from: string, to: string, request: Uint8Array, credential: string) => Effect.Effect<Uint8Array, "refused" | "failed">
   readonly stats: Effect.Effect<SimStats>
 }>() {
   static readonly make = (options: SimOptions): Effect.Effect<SimNetwork["Type"], never, Scope.Scope> =>
@@ -59,8 +70,18 @@ export class SimNetwork extends Context.Tag("marmot/network/SimNetwork")<SimNetw
 
 type Parser = ReturnType<RpcSerialization.RpcSerialization["Type"]["unsafeMake"]>
 
+/** Delivery order of one direction: nothing arrives before what was sent earlier. */
+interface Order {
+  lastDeliveryMs: number
+}
+
+interface LaneServer {
+  readonly handler: (request: Uint8Array, credential: string) => Effect.Effect<Uint8Array, unknown>
+  readonly run: <A, E>(effect: Effect.Effect<A, E>) => unknown
+}
+
 /** One direction of a connection: sender-side encoder, receiver-side decoder, FIFO clock. */
-interface Lane {
+interface Lane extends Order {
   readonly encoder: Parser
   readonly decoder: Parser
   lastDeliveryMs: number
@@ -112,8 +133,8 @@ const makeSimNetwork = Effect.fnUntraced(function*(options: SimOptions) {
   const side = (address: string) => sides.get(address) ?? -1
   const blocked = (a: string, b: string) => crashed.has(a) || crashed.has(b) || side(a) !== side(b)
 
-  /** Sends one message down a lane: lost, or delivered once after a delay, in order. */
-  const transmit = <M>(link: Link, lane: Lane, from: string, to: string, message: M, deliver: (m: M) => void) =>
+  /** Carries one message from `from` to `to`: lost, or delivered once after a delay, in order. */
+  const carry = (order: Order, from: string, to: string, open: () => boolean, deliver: () => void) =>
     Effect.gen(function*() {
       sent++
       if (blocked(from, to) || (yield* random.next) < conditions.dropRate) {
@@ -123,21 +144,64 @@ const makeSimNetwork = Effect.fnUntraced(function*(options: SimOptions) {
       const span = Math.max(0, conditions.maxDelayMs - conditions.minDelayMs)
       const delayMs = conditions.minDelayMs + (yield* random.nextIntBetween(0, span + 1))
       const now = clock.unsafeCurrentTimeMillis()
-      const at = Math.max(now + delayMs, lane.lastDeliveryMs + 1)
-      lane.lastDeliveryMs = at
-      const encoded = lane.encoder.encode(message)
-      const decoded = encoded === undefined ? [] : lane.decoder.decode(encoded) as ReadonlyArray<M>
+      const at = Math.max(now + delayMs, order.lastDeliveryMs + 1)
+      order.lastDeliveryMs = at
       const arrive = Effect.sync(() => {
         // Still in flight when the link broke or a partition started: lost.
-        if (link.closed || blocked(from, to)) {
+        if (!open() || blocked(from, to)) {
           dropped++
           return
         }
         delivered++
-        decoded.forEach(deliver)
+        deliver()
       })
       if (at <= now) return yield* arrive
       yield* FiberSet.run(fibers, Effect.zipRight(clock.sleep(Duration.millis(at - now)), arrive))
+    })
+
+  /** Sends one RPC message down a lane, through the msgpack serialization. */
+  const transmit = <M>(link: Link, lane: Lane, from: string, to: string, message: M, deliver: (m: M) => void) =>
+    Effect.suspend(() => {
+      const encoded = lane.encoder.encode(message)
+      const decoded = encoded === undefined ? [] : lane.decoder.decode(encoded) as ReadonlyArray<M>
+      return carry(lane, from, to, () => !link.closed, () => decoded.forEach(deliver))
+    })
+
+  const laneServers = new Map<string, LaneServer>()
+  const laneOrders = new Map<string, Order>()
+  const orderOf = (from: string, to: string) => {
+    const key = `${from}>${to}`
+    let order = laneOrders.get(key)
+    if (order === undefined) laneOrders.set(key, order = { lastDeliveryMs: 0 })
+    return order
+  }
+
+  const laneServe = (address: string, handler: LaneServer["handler"]) =>
+    Effect.gen(function*() {
+      const run = yield* FiberSet.makeRuntime<never>()
+      const server: LaneServer = { handler, run }
+      laneServers.set(address, server)
+      yield* Effect.addFinalizer(() => Effect.sync(() => laneServers.get(address) === server && laneServers.delete(address)))
+    })
+
+  const laneCall = (from: string, to: string, request: Uint8Array, credential: string) =>
+    Effect.gen(function*() {
+      const target = laneServers.get(to)
+      if (crashed.has(from) || (target === undefined && !blocked(from, to))) return yield* Effect.fail("refused" as const)
+      const answer = yield* Deferred.make<Uint8Array, "refused" | "failed">()
+      const open = () => target !== undefined && laneServers.get(to) === target
+      const copy = request.slice()
+      yield* carry(orderOf(from, to), from, to, open, () =>
+        target!.run(
+          target!.handler(copy, credential).pipe(
+            Effect.exit,
+            Effect.flatMap((exit) =>
+              carry(orderOf(to, from), to, from, () => true, () =>
+                Deferred.unsafeDone(answer, Exit.isSuccess(exit) ? Exit.succeed(exit.value.slice()) : Exit.fail("failed" as const)))
+            )
+          )
+        ))
+      return yield* Deferred.await(answer)
     })
 
   const reset = (link: Link) =>
@@ -258,6 +322,8 @@ const makeSimNetwork = Effect.fnUntraced(function*(options: SimOptions) {
   return SimNetwork.of({
     listen,
     connect,
+    laneServe,
+    laneCall,
     partition: (...groups) =>
       Effect.sync(() => {
         sides = new Map(groups.flatMap((group, i) => group.map((address) => [address, i] as const)))

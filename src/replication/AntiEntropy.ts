@@ -145,6 +145,13 @@ export class AntiEntropy extends Context.Tag("marmot/replication/AntiEntropy")<A
             // Its snapshot brings it (or the next pull does): the cursor stays.
             if (restoring.has(txn.database)) continue
             advanced++
+            // Mostly so: the transaction's COMMIT reached this node too. Skipping it here saves a
+            // write transaction per entry and peer.
+            if (participant.hasApplied(txn.database, txn.txnId)) {
+              cursor.set(txn.database, txn.seq ?? 0n)
+              dirty = true
+              continue
+            }
             // An entry this node cannot apply (its SQLite refuses it) must not stop every later one.
             const result = yield* participant.applyCommitted(txn).pipe(
               Effect.catchTag("ApplyFailed", (e) =>

@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3"
-import { Schema } from "effect"
 import { compareStamps, toStamp } from "../../proto-schemas/src/Hlc.ts"
 import type { RowChange } from "../../proto-schemas/src/RowChange.ts"
-import { CommittedTransaction } from "../../proto-schemas/src/Transaction.ts"
+import type { CommittedTransaction } from "../../proto-schemas/src/Transaction.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
+import { encodeBody } from "./CommitLogBody.ts"
 import { dmlKey, type PkValue } from "./IntentKey.ts"
 
 /**
@@ -52,8 +52,6 @@ export const primaryKeyOf = (db: Database.Database, table: string): ReadonlyArra
   const cols = db.prepare(`PRAGMA main.table_info(${quoteIdent(table)})`).all() as Array<{ name: string; pk: number | bigint }>
   return cols.filter((c) => Number(c.pk) > 0).sort((a, b) => Number(a.pk) - Number(b.pk)).map((c) => c.name)
 }
-
-const encodeBody = Schema.encodeSync(CommittedTransaction)
 
 export class Applier {
   private readonly pkCache = new Map<string, ReadonlyArray<string>>()
@@ -213,7 +211,7 @@ export class Applier {
       txn.txnId,
       v.stamp,
       v.node,
-      JSON.stringify(encodeBody(txn))
+      encodeBody(txn)
     )
     return BigInt(info.lastInsertRowid)
   }

@@ -41,7 +41,7 @@ export class IntentTable {
     for (let i = 0; i < slots.length; i++) {
       const holder = this.byKey.get(slots[i]!)
       if (holder !== undefined && holder !== request.txnId && this.live(holder, nowMs)) {
-        return new Conflict({ key: keys[i]!, holder, reason: "intent" })
+        return new Conflict({ key: keys[i]!, holder, reason: "intent" }, true)
       }
       const change = request.changes[i]
       const stale = change === undefined ? undefined : this.staleness(request, change, stored)
@@ -55,7 +55,7 @@ export class IntentTable {
     const held = this.byTxn.get(request.txnId)
     if (held === undefined) this.byTxn.set(request.txnId, { request, keys: slots, lastHeartbeatMs: nowMs })
     else held.lastHeartbeatMs = nowMs
-    return new Prepared({ hlc })
+    return new Prepared({ hlc }, true)
   }
 
   private staleness(request: PrepareRequest, change: RowChange, stored: StoredVersion): Conflict | undefined {
@@ -63,7 +63,7 @@ export class IntentTable {
     if (base === undefined) return undefined
     const current = stored(request.database, change.table, change.key) ?? noVersion
     if (compareStamps(current.stamp, current.nodeId, base.stamp, base.nodeId) > 0) {
-      return new Conflict({ key: change.key, holder: "", reason: "stale" })
+      return new Conflict({ key: change.key, holder: "", reason: "stale" }, true)
     }
     return undefined
   }

@@ -51,6 +51,8 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
   readonly applyCommitted: (txn: CommittedTransaction) => Effect.Effect<ApplyResult | undefined, ApplyFailed>
   /** Commit-log entries after each cursor, across databases, at most `limit`. */
   readonly readLog: (cursors: ReadonlyArray<LogCursor>, limit: number) => Effect.Effect<PullLogResponse>
+  /** Whether this node applied `txnId` to `database` (its applied marker is there). */
+  readonly hasApplied: (database: string, txnId: string) => boolean
   /**
    * Installs a verified snapshot file over `database` (created when this node has none) while its
    * applies wait (SnapshotInstall.ts); the number of this node's own transactions carried over.
@@ -153,7 +155,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
         const held = intents.prepared(request.txnId)
         if (held === undefined) {
           const database = request.database
-          if (database !== undefined && applied(database, request.txnId)) return new Ack({ hlc: yield* clock.now })
+          if (database !== undefined && applied(database, request.txnId)) return new Ack({ hlc: yield* clock.now }, true)
           return yield* Effect.fail(new NotPrepared({ txnId: request.txnId }))
         }
         const txn = new CommittedTransaction({
@@ -170,13 +172,13 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
           span("participant.apply", request.txnId, { "marmot.rows": txn.changes.length }),
           Effect.ensuring(Effect.sync(() => intents.release(request.txnId)))
         )
-        return new Ack({ hlc: yield* clock.now })
+        return new Ack({ hlc: yield* clock.now }, true)
       }).pipe(span("participant.commit", request.txnId))
 
     const abort = (request: AbortRequest) =>
       Effect.gen(function*() {
         intents.release(request.txnId)
-        return new Ack({ hlc: yield* clock.now })
+        return new Ack({ hlc: yield* clock.now }, true)
       }).pipe(span("participant.abort", request.txnId))
 
     const applyCommitted = (txn: CommittedTransaction) =>
@@ -260,6 +262,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
       abort,
       applyCommitted,
       readLog,
+      hasApplied: applied,
       held: Effect.sync(() => intents.size)
     })
   })

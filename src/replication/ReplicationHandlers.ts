@@ -1,13 +1,19 @@
-/** This node's answers to the replication RPCs: the Participant, served by the peer server. */
-import { Effect } from "effect"
+/**
+ * This node's answers to its peers: the 2PC exchanges on the peer lane, the log pulls and snapshots
+ * as replication RPCs; the Participant does the work.
+ */
+import { Effect, Layer } from "effect"
 import type { ClockSkewError } from "../../proto-schemas/src/Errors.ts"
 import { Acked, ExchangeResponse, type ExchangeRequest, rpcOf, type Step, type StepOutcome } from "../../proto-schemas/src/Exchange.ts"
+import { LaneRequestError, PeerLane } from "../network/PeerLane.ts"
 import { withRemoteParent } from "../telemetry/Telemetry.ts"
 import type { ApplyFailed, NotPrepared } from "../../proto-schemas/src/Replication.ts"
 import type { AbortRequest, Ack, CommitRequest, PrepareRequest, PrepareVote } from "../../proto-schemas/src/Transaction.ts"
 import { Storage } from "../storage/Storage.ts"
 import { LogConsumers } from "./LogConsumers.ts"
+import * as Parallel from "./Parallel.ts"
 import { Participant } from "./Participant.ts"
+import { decodeRequest, encodeResponse } from "./ExchangeCodec.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
 import { snapshotStream } from "./SnapshotSource.ts"
 
@@ -38,20 +44,33 @@ export const answerExchange = (handlers: StepHandlers) => (request: ExchangeRequ
       Effect.withSpan(`PeerServer.${rpcOf(step)}`, { kind: "server", captureStackTrace: false }),
       withRemoteParent(step.trace)
     )
-  return Effect.map(
-    Effect.forEach(request.steps, traced, { concurrency: "unbounded" }),
-    (outcomes) => new ExchangeResponse({ outcomes }, true)
-  )
+  return Effect.map(Parallel.all(request.steps.map(traced)), (outcomes) => new ExchangeResponse({ outcomes }, true))
 }
 
-export const layer = ReplicationRpcs.toLayer(Effect.gen(function*() {
-  const participant = yield* Participant
+/** Lane frames in, lane frames out: an undecodable request is refused (the coordinator sees no answer). */
+export const answerLane = (handlers: StepHandlers) => {
+  const answer = answerExchange(handlers)
+  return (frame: Uint8Array) =>
+    Effect.try({ try: () => decodeRequest(frame), catch: (e) => new LaneRequestError(`undecodable exchange: ${String(e)}`) }).pipe(
+      Effect.flatMap(answer),
+      Effect.map(encodeResponse)
+    )
+}
+
+const layerRpcs = ReplicationRpcs.toLayer(Effect.gen(function*() {
   const consumers = yield* LogConsumers
+  const participant = yield* Participant
   const storage = yield* Storage
   return ReplicationRpcs.of({
-    Exchange: answerExchange(participant),
     PullLog: (request) =>
       Effect.zipRight(consumers.record(request.from, request.cursors), participant.readLog(request.cursors, request.limit)),
     Snapshot: (request) => snapshotStream(storage, request.database)
   })
 }))
+
+const layerLane = Layer.scopedDiscard(Effect.gen(function*() {
+  const lane = yield* PeerLane
+  yield* lane.serve(answerLane(yield* Participant))
+}))
+
+export const layer = Layer.merge(layerRpcs, layerLane)

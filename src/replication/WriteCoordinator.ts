@@ -6,7 +6,7 @@
  * this node and enough others have applied it. Stragglers finish in the background; a member that
  * missed the transaction gets it from anti-entropy. See DESIGN.md.
  */
-import { Context, Data, Deferred, Duration, Effect, Exit, FiberSet, Layer, Metric } from "effect"
+import { Context, Data, Deferred, Duration, Effect, Either, Exit, Layer, Metric } from "effect"
 import * as HlcMath from "../../proto-schemas/src/Hlc.ts"
 import type { Hlc } from "../../proto-schemas/src/Hlc.ts"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
@@ -22,13 +22,14 @@ import {
 } from "../../proto-schemas/src/Transaction.ts"
 import { HlcClock } from "../clock/HlcClock.ts"
 import { Membership } from "../membership/Membership.ts"
-import { AbortStep, CommitStep, PrepareStep, type Step } from "../../proto-schemas/src/Exchange.ts"
-import { makePeerClient, type Peer } from "../network/PeerNetwork.ts"
+import type { PeerUnavailable } from "../../proto-schemas/src/Errors.ts"
+import { AbortStep, CommitStep, PrepareStep, type Step, type StepOutcome } from "../../proto-schemas/src/Exchange.ts"
+import { PeerLane } from "../network/PeerLane.ts"
 import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
 import { makePeerExchange } from "./PeerExchange.ts"
 import * as Metrics from "./Metrics.ts"
+import * as Parallel from "./Parallel.ts"
 import { Participant } from "./Participant.ts"
-import { ReplicationRpcs } from "./ReplicationRpcs.ts"
 
 /** What a worker hands over: the row images of one transaction on one database, or a schema change. */
 export interface WriteRequest {
@@ -143,14 +144,18 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
     const clock = yield* HlcClock
     const membership = yield* Membership
     const participant = yield* Participant
-    const peers = yield* makePeerClient(ReplicationRpcs, { tracing: config.tracing === true })
+    const lane = yield* PeerLane
     const traced = spanWhen(config.tracing === true)
-    const background = yield* FiberSet.make()
-    const exchange = makePeerExchange(peers, background, { timeout: Duration.millis(config.writeTimeoutMs), tracing: config.tracing === true })
+    const exchange = yield* makePeerExchange(lane, { timeout: Duration.millis(config.writeTimeoutMs), tracing: config.tracing === true })
     const self = config.nodeId
-    /** A COMMIT or ABORT a peer confirmed (NotPrepared, ApplyFailed or no answer: it did not). */
-    const acked = (peer: Peer, step: Step) =>
-      exchange.send(peer, step).pipe(Effect.map((outcome) => outcome._tag === "Acked"), Effect.orElseSucceed(() => false))
+    /**
+     * A step whose outcome `settle` gets, without waiting for it. Traced, the step's client span needs
+     * a fiber under the caller's span; untraced, none is forked (a fork per step cost more than it).
+     */
+    const dispatch = (member: MemberState, step: Step, settle: (outcome: StepOutcome | PeerUnavailable) => void) =>
+      config.tracing === true
+        ? Effect.asVoid(Effect.forkDaemon(Effect.flatMap(Effect.either(exchange.send(member, step)), (e) => Effect.sync(() => settle(Either.merge(e))))))
+        : Effect.sync(() => exchange.submit(member, step, settle))
 
     const abortEverywhere = (txnId: string, prepared: ReadonlyArray<Vote>) =>
       Effect.gen(function*() {
@@ -160,7 +165,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           if (nodeId === self) continue
           const member = (yield* membership.members).find((m) => m.nodeId === nodeId)
           if (member === undefined) continue
-          yield* FiberSet.run(background, acked(member, new AbortStep({ request }, true)))
+          exchange.submit(member, new AbortStep({ request }, true))
         }
       })
 
@@ -261,24 +266,22 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           yield* commitLocally(commitHlc)
           const commit = new CommitStep({ request: new CommitRequest({ txnId, commitHlc, database: request.database }, true) }, true)
           for (const member of targets) {
-            yield* FiberSet.run(
-              background,
-              Effect.flatMap(prepareOn(member), ({ vote }) =>
-                vote?._tag === "Prepared"
-                  ? acked(member, commit)
-                  : vote === undefined
-                  ? Effect.void
-                  : acked(member, new AbortStep({ request: new AbortRequest({ txnId }, true) }, true)))
-            )
+            exchange.submit(member, prepareStep, (vote) => {
+              if (vote._tag === "Prepared") exchange.submit(member, commit)
+              else if (vote._tag === "Conflict" || vote._tag === "Rejected") {
+                exchange.submit(member, new AbortStep({ request: new AbortRequest({ txnId }, true) }, true))
+              }
+            })
           }
           return { txnId, commitHlc, acks: 1 } satisfies WriteCommitted
         }
 
-        const [local, remote] = yield* Effect.all([
-          participant.prepare(prepare).pipe(Effect.orDie),
-          Effect.forEach(targets, prepareOn, { concurrency: "unbounded" })
-        ], { concurrency: "unbounded" }).pipe(traced("coordinator.prepare", { "marmot.peers": targets.length }))
-        const votes: Array<Vote> = [{ nodeId: self, vote: local }, ...remote]
+        const [localVote, ...remote] = yield* Parallel.all<Vote, never>([
+          Effect.map(Effect.orDie(participant.prepare(prepare)), (vote) => ({ nodeId: self, vote })),
+          ...targets.map(prepareOn)
+        ]).pipe(traced("coordinator.prepare", { "marmot.peers": targets.length }))
+        const local = localVote!.vote!
+        const votes: Array<Vote> = [localVote!, ...remote]
         const prepared = votes.filter((v) => v.vote?._tag === "Prepared")
 
         const conflict = votes.find((v) => v.vote?._tag === "Conflict")
@@ -313,18 +316,12 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           const members = yield* membership.members
           for (const { nodeId } of remotePrepared) {
             const member = members.find((m) => m.nodeId === nodeId)!
-            yield* FiberSet.run(
-              background,
-              acked(member, commit).pipe(
-                Effect.flatMap((ok) =>
-                  Effect.sync(() => {
-                    settled++
-                    if (ok) acks++
-                    if (acks >= remoteNeeded || settled === remotePrepared.length) Deferred.unsafeDone(enough, Exit.succeed(acks))
-                  })
-                )
-              )
-            )
+            // Acked: applied there (NotPrepared, ApplyFailed or no answer: it did not).
+            yield* dispatch(member, commit, (outcome) => {
+              settled++
+              if (outcome._tag === "Acked") acks++
+              if (acks >= remoteNeeded || settled === remotePrepared.length) Deferred.unsafeDone(enough, Exit.succeed(acks))
+            })
           }
           if (remotePrepared.length === 0 || remoteNeeded <= 0) Deferred.unsafeDone(enough, Exit.succeed(acks))
 

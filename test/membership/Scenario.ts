@@ -26,4 +26,4 @@ export const scenario = (file: string, name: string, body: (seed: string) => Eff
           : []
       )
       if (failures.length > 0) assert.fail(`${failures.length}/${seeds.length} seeds failed:\n\n${failures.join("\n\n")}`)
-    }), 60_000)
+    }), 120_000)

@@ -3,7 +3,7 @@
  * participant, write coordinator, anti-entropy, peer server) over real SQLite files in a temp dir,
  * on the simulated network under TestClock. Node `i` has node id `i + 1` and joins through node 0.
  */
-import { Clock, Context, Effect, Exit, Layer, Random, Scope } from "effect"
+import { Clock, Context, Effect, Exit, Layer, Option, Random, Redacted, Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -14,6 +14,7 @@ import { coreLayer, type CoreOptions } from "../../src/app/CoreLayer.ts"
 import { defaults, NodeConfig } from "../../src/config/NodeConfig.ts"
 import { Membership } from "../../src/membership/Membership.ts"
 import { MembershipStore } from "../../src/membership/MembershipStore.ts"
+import * as PeerLane from "../../src/network/PeerLane.ts"
 import { PeerClientProtocol } from "../../src/network/PeerNetwork.ts"
 import * as PeerServer from "../../src/network/PeerServer.ts"
 import { type SimConditions, SimNetwork } from "../../src/network/SimNetwork.ts"
@@ -89,6 +90,7 @@ export const makeReplicationCluster = (options: ReplicationClusterOptions) =>
         const layer = coreLayer(core).pipe(
           Layer.provide(PeerServer.layerProtocolSim(address)),
           Layer.provide(PeerClientProtocol.layerSim(address)),
+          Layer.provide(PeerLane.layerSim(address, core.secret === undefined ? Option.none() : Option.some(Redacted.make(core.secret)))),
           Layer.provide(Layer.succeed(MembershipStore, stores[i]!)),
           Layer.provide(CursorStore.layerFile(join(root, `node-${i}`))),
           Layer.provideMerge(Storage.layer),

@@ -349,7 +349,9 @@ export interface MarmotOptions {
 export async function startMarmot(opts: MarmotOptions = {}): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "marmot-e2e-"))
   const dataDir = opts.dataDir ?? path.join(dir, "data")
-  const args = ["--import", "tsx", "src/main.ts", "--data-dir", dataDir, "--mysql-port", "0", "--mysql-bind", "127.0.0.1"]
+  // MARMOT_NODE_ARGS: extra node flags for every server started here (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  const nodeArgs = (process.env["MARMOT_NODE_ARGS"] ?? "").split(" ").filter((a) => a !== "")
+  const args = [...nodeArgs, "--import", "tsx", "src/main.ts", "--data-dir", dataDir, "--mysql-port", "0", "--mysql-bind", "127.0.0.1"]
   if (opts.config !== undefined) {
     const file = path.join(dir, "config.toml")
     writeFileSync(file, opts.config)
