@@ -30,6 +30,7 @@ export const replicaLayer = (settings: NodeSettings) => {
     : ReplicaHttp.layer({ port: settings.admin.httpPort, host: settings.admin.bindAddress })
   return Layer.merge(admin, Forwarder.layer).pipe(
     Layer.provideMerge(Follower.layer),
+    Layer.provide(Bootstrap.layerSnapshot(nodeId(settings.nodeId))),
     Layer.provide(Participant.layer),
     Layer.provide(Layer.mergeAll(
       Layer.succeed(FollowerConfig, {
@@ -38,12 +39,12 @@ export const replicaLayer = (settings: NodeSettings) => {
         replicateDatabases: replica.replicateDatabases,
         pollIntervalMs: replica.pollIntervalMs,
         discoveryIntervalMs: replica.discoveryIntervalMs,
-        batchSize: 500
+        batchSize: 500,
+        snapshotThresholdTransactions: replica.snapshotThresholdTransactions
       }),
       Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: settings.transaction.heartbeatTimeoutSeconds * 1000 }),
       HlcClock.layer({ nodeId: nodeId(settings.nodeId), maxDriftMs: settings.replication.maxClockDriftMs }),
       ClusterAuth.layerClient(secret),
-      Bootstrap.layerReplayLog,
       Layer.succeed(ForwarderConfig, { timeoutMs: replica.forwardTimeoutMs })
     ))
   )
