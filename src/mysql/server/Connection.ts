@@ -27,6 +27,7 @@ import { type Authenticator, type AuthResult, startAuthentication } from "./Auth
 import { decodeQueryText, restoreBinaryLiterals } from "./BinaryQuery.ts"
 import { paramDefinition } from "./ParamDefinition.ts"
 import type { QueryMetrics } from "./QueryMetrics.ts"
+import type { ReadSpan, ReadSpans } from "../../telemetry/ReadSpans.ts"
 
 /** The reader reports the id of a long payload's last 16 MiB fragment; this is its first one's. */
 const firstSequenceId = (p: Packet): number => (p.sequenceId - Math.floor(p.payload.length / MAX_PACKET_CHUNK)) & 0xff
@@ -64,7 +65,12 @@ export interface ConnectionDeps {
   readonly onClose: () => void
   /** This worker's statement and error counts (absent in tests that do not look). */
   readonly metrics?: QueryMetrics | undefined
+  /** With tracing on: a span per read statement. */
+  readonly readSpans?: ReadSpans | undefined
 }
+
+/** Statements traced as reads (writes are traced where they replicate). */
+const isRead = (kind: string): boolean => kind === "select" || kind === "show"
 
 /**
  * One client connection: handshake, authentication, then commands strictly in order. Plain code
@@ -318,15 +324,17 @@ export class Connection {
       const more = i < texts.length - 1
       const startedMs = this.deps.metrics?.now() ?? 0
       let kind = "invalid"
+      let span: ReadSpan | undefined
       let outcome: Outcome | Promise<Outcome>
       try {
         const parsed = this.deps.engine.parse(session, texts[i]!)
         kind = parsed.kind
         if (parsed.kind === "load_data" && parsed.load.local) return this.requestInfile(session, parsed.load, { texts, next: i + 1, binary })
+        span = this.readSpan(session, kind)
         outcome = this.deps.engine.execute(session, binary ? restoreBinaryLiterals(parsed) : parsed, [])
       } catch (e) {
         this.writeError(e)
-        this.deps.metrics?.statement(kind, startedMs)
+        this.answered(kind, startedMs, span, e)
         return undefined
       }
       if (outcome instanceof Promise) {
@@ -334,17 +342,17 @@ export class Connection {
         return outcome.then(
           (o) => {
             this.writeOutcome(o, false, more)
-            this.deps.metrics?.statement(kind, startedMs)
+            this.answered(kind, startedMs, span)
             return more ? this.runSequence(session, texts, next, binary) : undefined
           },
           (e: unknown) => {
             this.writeError(e)
-            this.deps.metrics?.statement(kind, startedMs)
+            this.answered(kind, startedMs, span, e)
           }
         )
       }
       this.writeOutcome(outcome, false, more)
-      this.deps.metrics?.statement(kind, startedMs)
+      this.answered(kind, startedMs, span)
     }
     return undefined
   }
@@ -449,24 +457,41 @@ export class Connection {
     if (decoded instanceof ProtocolError) throw Errors.wrongArguments("mysqld_stmt_execute")
     ps.paramTypes = decoded.types
     if (ps.longData.size > 0) ps.longData.clear()
-    const metrics = this.deps.metrics
-    const startedMs = metrics?.now() ?? 0
+    const startedMs = this.deps.metrics?.now() ?? 0
     const kind = ps.statement.kind
+    const span = this.readSpan(this.session!, kind)
     let outcome: Outcome | Promise<Outcome>
     try {
       outcome = this.deps.engine.execute(this.session!, ps.statement, decoded.values)
     } catch (e) {
-      metrics?.statement(kind, startedMs)
+      this.answered(kind, startedMs, span, e)
       throw e
     }
     if (outcome instanceof Promise) {
-      return outcome.then((o) => this.writeOutcome(o, true, false), (e: unknown) => this.writeError(e)).finally(() =>
-        metrics?.statement(kind, startedMs)
+      return outcome.then(
+        (o) => {
+          this.writeOutcome(o, true, false)
+          this.answered(kind, startedMs, span)
+        },
+        (e: unknown) => {
+          this.writeError(e)
+          this.answered(kind, startedMs, span, e)
+        }
       )
     }
     this.writeOutcome(outcome, true, false)
-    metrics?.statement(kind, startedMs)
+    this.answered(kind, startedMs, span)
     return undefined
+  }
+
+  private readSpan(session: Session, kind: string): ReadSpan | undefined {
+    return this.deps.readSpans !== undefined && isRead(kind) ? this.deps.readSpans.start(session.database, kind) : undefined
+  }
+
+  /** A statement was answered (`error`: with an ERR packet): its metrics and read span. */
+  private answered(kind: string, startedMs: number, span: ReadSpan | undefined, error?: unknown): void {
+    this.deps.metrics?.statement(kind, startedMs)
+    span?.end(error)
   }
 
   private changeUser(cmd: Extract<ClientCommand, { _tag: "ChangeUser" }>): undefined {

@@ -12,6 +12,7 @@ import { QueryEngine } from "../../query/QueryEngine.ts"
 import { type Authenticator, storedUser } from "./Authentication.ts"
 import { Connection } from "./Connection.ts"
 import { QueryMetrics } from "./QueryMetrics.ts"
+import { readSpans } from "../../telemetry/ReadSpans.ts"
 
 export class ListenError extends Data.TaggedError("ListenError")<{ readonly address: string; readonly message: string }> {}
 
@@ -62,6 +63,7 @@ const make = Effect.gen(function*() {
   // Connection ids are unique across the node's workers: worker i hands out i+1, i+1+K, ...
   let nextId = bus.workerIndex + 1
   const metrics = new QueryMetrics(() => performance.now())
+  const reads = config.telemetry.enabled ? yield* readSpans : undefined
   const onSocket = (socket: Socket, unixSocket: boolean) => {
     const id = nextId
     nextId += bus.workerCount
@@ -74,6 +76,7 @@ const make = Effect.gen(function*() {
       maxLocalInfileBytes: config.mysql.maxLocalInfileBytes,
       log,
       metrics,
+      readSpans: reads,
       onClose: () => {
         if (connections.delete(connection)) metrics.closed()
       }
