@@ -21,8 +21,10 @@ export const makeReadSpans = (tracer: Tracer.Tracer, clock: Clock.Clock): ReadSp
       root: true,
       captureStackTrace: false
     })
-    span.attribute("db.name", database ?? "")
-    span.attribute("db.operation", kind)
+    if (span.sampled) {
+      span.attribute("db.name", database ?? "")
+      span.attribute("db.operation", kind)
+    }
     return { end: (error) => span.end(clock.unsafeCurrentTimeNanos(), error === undefined ? Exit.void : Exit.fail(error)) }
   }
 })
