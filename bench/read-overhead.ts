@@ -53,9 +53,9 @@ const measure = async (telemetry: boolean): Promise<number> => {
 
 /** The pieces alone, in this process (steadier than the end-to-end figures on a loaded machine): ns per statement. */
 const pieces = async () => {
-  const { QueryMetrics } = await import(join(tree, "src/mysql/server/QueryMetrics.ts"))
-  const { readSpans } = await import(join(tree, "src/telemetry/ReadSpans.ts"))
-  const Telemetry = await import(join(tree, "src/telemetry/Telemetry.ts"))
+  const { QueryMetrics } = await import(join(tree, "src/mysql/server/QueryMetrics.ts")) as typeof import("../src/mysql/server/QueryMetrics.ts")
+  const { readSpans } = await import(join(tree, "src/telemetry/ReadSpans.ts")) as typeof import("../src/telemetry/ReadSpans.ts")
+  const Telemetry = await import(join(tree, "src/telemetry/Telemetry.ts")) as typeof import("../src/telemetry/Telemetry.ts")
   const { Effect } = await import("effect")
   const time = (n: number, f: () => void) => {
     for (let i = 0; i < n / 10; i++) f()
