@@ -3,8 +3,9 @@
  * on loopback, stopped by their pids).
  *
  * 1. Catch-up: REPLICA_TXNS transactions of 10 rows each are committed on the node first; then the
- *    replica starts (empty) and replays the node's log from its start (the bootstrap until
- *    snapshots exist); transactions/s = REPLICA_TXNS / time from its ready line to the last row.
+ *    replica starts (empty) and gets them: by a snapshot when the log holds more than
+ *    REPLICA_SNAPSHOT_THRESHOLD entries ([replica] snapshot_threshold_transactions, default 1000),
+ *    else by replaying the log; transactions/s = REPLICA_TXNS / time from its ready line to the last row.
  * 2. Lag: REPLICA_SAMPLES one-row inserts on the node, one at a time; each is timed from the
  *    node's OK until the replica shows the row (polled every 5 ms). poll_interval_ms = REPLICA_POLL_MS.
  */
@@ -17,6 +18,7 @@ const env = (k: string, d: number) => (process.env[k] === undefined ? d : Number
 const txns = env("REPLICA_TXNS", 2000)
 const samples = env("REPLICA_SAMPLES", 50)
 const pollMs = env("REPLICA_POLL_MS", 100)
+const snapshotThreshold = env("REPLICA_SNAPSHOT_THRESHOLD", 1000)
 const secret = "bench-replica-secret"
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
@@ -34,7 +36,7 @@ const main = async () => {
     }
     const started = Date.now()
     const replica = await startMarmot({
-      config: `[replica]\nenabled = true\nfollow_addresses = ["127.0.0.1:${node!.peerPort}"]\nsecret = "${secret}"\npoll_interval_ms = ${pollMs}\n`,
+      config: `[replica]\nenabled = true\nfollow_addresses = ["127.0.0.1:${node!.peerPort}"]\nsecret = "${secret}"\npoll_interval_ms = ${pollMs}\nsnapshot_threshold_transactions = ${snapshotThreshold}\n`,
       args: ["--node-id", "100", "--workers", "1"],
       readyTimeoutMs: 120_000
     })
@@ -56,6 +58,7 @@ const main = async () => {
     const catchUpS = (caughtUp - ready) / 1000
     console.log(JSON.stringify({
       transactions: txns,
+      snapshot_threshold: snapshotThreshold,
       rows: txns * 10,
       replica_start_s: (ready - started) / 1000,
       catch_up_s: catchUpS,

@@ -20,7 +20,7 @@ Usage: marmot [options]
   --grpc-port <port>     peer port: joins this node to a cluster (default 0 = standalone)
   --seed-nodes <list>    comma-separated host:port peers to join through
                          (the cluster secret comes from [cluster] cluster_secret or MARMOT_CLUSTER_SECRET)
-  --admin-port <port>    admin/metrics HTTP port of a cluster node or replica (default 0 = off; [admin] in the config)
+  --admin-port <port>    admin/metrics HTTP port (default 0 = off; [admin] in the config)
   --follow-addresses <list>  comma-separated host:port peer addresses of cluster nodes: with [replica] enabled,
                          this node is a read-only replica of that cluster (secret: [replica] secret or MARMOT_REPLICA_SECRET)
   --pid-file <file>      write the node's pid here (removed on exit)
@@ -109,8 +109,15 @@ const clustered = settings.cluster.grpcPort > 0
 const replica = settings.replica.enabled
 // A replica with write_mode = "forward" hands its writes to its core, which sends them to the cluster.
 const forwarding = replica && settings.replica.writeMode === "forward"
-if (!clustered && !replica && settings.admin.httpPort > 0 && cluster.isPrimary) {
-  process.stderr.write("marmot-ts: [admin] http_port is ignored on a standalone node (the admin API runs with the cluster core: set [cluster] grpc_port)\n")
+// The MySQL workers' metrics, added up where the admin port is served (the supervisor or the only process).
+const workerMetrics = cluster.isPrimary && settings.admin.httpPort > 0
+  ? new (await import("./admin/WorkerMetrics.ts")).WorkerMetricsTotals()
+  : undefined
+if (workerMetrics !== undefined && !clustered && !replica) {
+  const { startStandaloneAdmin } = await import("./admin/StandaloneHttp.ts")
+  await startStandaloneAdmin(settings, workerMetrics, workers > 1 ? workers : 1).catch((e: unknown) =>
+    fail(`cannot serve the admin port: ${e instanceof Error ? e.message : String(e)}`)
+  )
 }
 
 // The core's storage and the MySQL side of the node hear each other through a hub.
@@ -118,7 +125,9 @@ const startCore = async () => {
   const { localHub, startCore } = await import("./app/NodeCore.ts")
   const hub = localHub()
   try {
-    const core = replica ? await (await import("./app/ReplicaCore.ts")).startReplica(settings, hub.core) : await startCore(settings, hub.core)
+    const core = replica
+      ? await (await import("./app/ReplicaCore.ts")).startReplica(settings, hub.core, workerMetrics)
+      : await startCore(settings, hub.core, workerMetrics)
     return { core, mysql: hub.mysql }
   } catch (e) {
     return fail(`cannot start the ${replica ? "replica" : "cluster"} core: ${e instanceof Error ? e.message : String(e)}`)
@@ -134,9 +143,9 @@ if (cluster.isPrimary && !clustered && !replica && settings.publisher.enabled) {
 if (cluster.isPrimary && workers > 1) {
   if (clustered || replica) {
     const { core, mysql } = await startCore()
-    supervise(workers, settings.nodeId, { core, deliver: mysql.toWorkers, onBroadcast: mysql.fromWorkers }, settings.mysql.unixSocket)
+    supervise(workers, settings.nodeId, { core, deliver: mysql.toWorkers, onBroadcast: mysql.fromWorkers }, settings.mysql.unixSocket, workerMetrics)
   } else {
-    supervise(workers, settings.nodeId, undefined, settings.mysql.unixSocket)
+    supervise(workers, settings.nodeId, undefined, settings.mysql.unixSocket, workerMetrics)
   }
 } else {
   // Loaded only where MySQL is served, so the supervisor process stays small.
@@ -148,6 +157,8 @@ if (cluster.isPrimary && workers > 1) {
   ])
   let bus = cluster.isWorker
     ? ProcessBus.layerWorker(Number(process.env["MARMOT_WORKER_INDEX"] ?? 0), Number(process.env["MARMOT_WORKER_COUNT"] ?? 1))
+    : workerMetrics !== undefined
+    ? ProcessBus.layerSingleReporting(workerMetrics)
     : ProcessBus.layerSingle
   let replicator: Replicator | undefined
   if ((clustered || forwarding) && cluster.isWorker) {
@@ -155,11 +166,11 @@ if (cluster.isPrimary && workers > 1) {
   } else if (clustered) {
     const { core, mysql } = await startCore()
     replicator = { replicate: core.replicate }
-    bus = ProcessBus.layerSingleWithCore(mysql, core.readyNote)
+    bus = ProcessBus.layerSingleWithCore(mysql, core.readyNote, workerMetrics)
   } else if (replica && !cluster.isWorker) {
     const { core, mysql } = await startCore()
     if (forwarding) replicator = { replicate: core.replicate }
-    bus = ProcessBus.layerSingleWithCore(mysql, core.readyNote)
+    bus = ProcessBus.layerSingleWithCore(mysql, core.readyNote, workerMetrics)
   }
   if (cluster.isWorker) exitWithSupervisor()
   NodeRuntime.runMain(

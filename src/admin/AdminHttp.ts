@@ -23,6 +23,7 @@ import { AntiEntropy, type PeerSync } from "../replication/AntiEntropy.ts"
 import { Storage } from "../storage/Storage.ts"
 import { checksumDatabase, type TableChecksum } from "./Checksums.ts"
 import * as Prometheus from "./Prometheus.ts"
+import { WorkerMetrics } from "./WorkerMetrics.ts"
 
 export interface AdminOptions {
   readonly port: number
@@ -74,7 +75,8 @@ const memberJson = (m: MemberState, self: NodeId, syncs: ReadonlyMap<NodeId, Pee
   lag: m.nodeId === self ? null : lagJson(syncs.get(m.nodeId))
 })
 
-const processFamilies = (): Array<Prometheus.Family> => {
+/** The serving process's own figures. */
+export const processFamilies = (): Array<Prometheus.Family> => {
   const memory = process.memoryUsage()
   const cpu = process.cpuUsage()
   return [
@@ -98,6 +100,7 @@ const makeRouter = (options: AdminOptions) =>
     const membership = yield* Membership
     const antiEntropy = yield* AntiEntropy
     const storage = yield* Storage
+    const workerMetrics = yield* Effect.serviceOption(WorkerMetrics)
     const matches = Option.map(options.secret, secretChecker)
     if (Option.isNone(matches)) {
       yield* Effect.logWarning("no admin secret (neither [admin] secret nor the cluster secret): /admin/ reads are open, remove/allow are refused")
@@ -195,6 +198,7 @@ const makeRouter = (options: AdminOptions) =>
           value: alive >= quorumOf(total) ? 1 : 0
         }]),
         Prometheus.gauge("marmot_node_info", "This node's id", [{ labels: [["node_id", String(membership.nodeId)]], value: 1 }]),
+        ...Option.match(workerMetrics, { onNone: () => [], onSome: (w) => w.families() }),
         ...processFamilies()
       ]
       return HttpServerResponse.text(Prometheus.render(families), { contentType: "text/plain; version=0.0.4; charset=utf-8" })

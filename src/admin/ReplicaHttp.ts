@@ -8,10 +8,11 @@
  * - `GET /metrics`: Prometheus text of Effect's metric registry (`marmot_replica_*` among them).
  */
 import { HttpRouter, HttpServerResponse } from "@effect/platform"
-import { Effect, Metric } from "effect"
+import { Effect, Metric, Option } from "effect"
 import { Follower, type FollowStatus } from "../replica/Follower.ts"
 import { serve } from "./AdminHttp.ts"
 import * as Prometheus from "./Prometheus.ts"
+import { WorkerMetrics } from "./WorkerMetrics.ts"
 
 const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
 
@@ -26,6 +27,7 @@ const statusJson = (s: FollowStatus) => ({
 
 const makeRouter = Effect.gen(function*() {
   const follower = yield* Follower
+  const workerMetrics = yield* Effect.serviceOption(WorkerMetrics)
   const readiness = Effect.map(follower.status, (s) => {
     const body = { replica: true, ...statusJson(s) }
     if (s.caughtUpAtMs !== undefined) return json({ ready: true, ...body })
@@ -35,7 +37,13 @@ const makeRouter = Effect.gen(function*() {
   const metrics = Effect.map(
     Metric.snapshot,
     (snapshot) =>
-      HttpServerResponse.text(Prometheus.render(Prometheus.fromSnapshot(snapshot)), { contentType: "text/plain; version=0.0.4; charset=utf-8" })
+      HttpServerResponse.text(
+        Prometheus.render([
+          ...Prometheus.fromSnapshot(snapshot),
+          ...Option.match(workerMetrics, { onNone: () => [], onSome: (w) => w.families() })
+        ]),
+        { contentType: "text/plain; version=0.0.4; charset=utf-8" }
+      )
   )
   return HttpRouter.empty.pipe(
     HttpRouter.get("/healthz", Effect.succeed(json({ status: "ok", replica: true }))),

@@ -25,6 +25,7 @@ import { CursorStore } from "../replication/CursorStore.ts"
 import { LogConsumers } from "../replication/LogConsumers.ts"
 import { LogGc, LogGcConfig } from "../replication/LogGc.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
+import { SnapshotCache } from "../replication/SnapshotCache.ts"
 import { Snapshots } from "../replication/Snapshots.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
 import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
@@ -52,6 +53,8 @@ export interface CoreOptions {
   readonly gc?: GcSettings
   /** This node's initial membership meta (e.g. `admin`: its admin HTTP address). */
   readonly meta?: Readonly<Record<string, string>>
+  /** How long a snapshot copy is shared between pullers; 30 s when absent. */
+  readonly snapshotCacheTtlMs?: number
   /** `[telemetry] enabled`: spans in the coordinator and participant, traced peer calls. */
   readonly tracing?: boolean
 }
@@ -74,7 +77,8 @@ export const coreOptions = (settings: NodeSettings, advertiseAddress: string): C
   maxClockDriftMs: settings.replication.maxClockDriftMs,
   gc: settings.replication.gc,
   meta: adminAddressOf(settings) === undefined ? {} : { admin: adminAddressOf(settings)! },
-  tracing: settings.telemetry.enabled
+  tracing: settings.telemetry.enabled,
+  snapshotCacheTtlMs: settings.replica.snapshotCacheTtlSeconds * 1000
 })
 
 /**
@@ -111,7 +115,7 @@ export const coreLayer = (options: CoreOptions) => {
   return Layer.mergeAll(antiEntropy, LogGc.layer, PeerServer.layer(PeerRpcs, { tracing: options.tracing === true })).pipe(
     Layer.provideMerge(ReplicaRpcs.layerHandlers),
     Layer.provideMerge(WriteCoordinator.layer),
-    Layer.provideMerge(ReplicationHandlers.layer),
+    Layer.provideMerge(ReplicationHandlers.layer.pipe(Layer.provide(SnapshotCache.layer(options.snapshotCacheTtlMs)))),
     Layer.provideMerge(Layer.merge(Participant.layer, LogConsumers.layer)),
     Layer.provideMerge(Membership.layer),
     Layer.provideMerge(configs)

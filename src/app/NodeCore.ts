@@ -6,6 +6,7 @@
 import { Effect, Layer, Logger, ManagedRuntime } from "effect"
 import * as Telemetry from "../telemetry/Telemetry.ts"
 import { levels } from "./MainLayer.ts"
+import { WorkerMetrics, type WorkerMetricsTotals } from "../admin/WorkerMetrics.ts"
 import { Publisher } from "../cdc/Publisher.ts"
 import { NodeConfig, type NodeSettings } from "../config/NodeConfig.ts"
 import { type BusHub, type BusMessage, ProcessBus } from "../process/ProcessBus.ts"
@@ -26,11 +27,11 @@ export const advertiseAddressOf = (settings: NodeSettings): string =>
     ? settings.cluster.grpcAdvertiseAddress
     : `${settings.cluster.grpcBindAddress}:${settings.cluster.grpcPort}`
 
-export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<RunningCore> => {
+export const startCore = async (settings: NodeSettings, hub: BusHub, workers?: WorkerMetricsTotals): Promise<RunningCore> => {
   const peerAddress = advertiseAddressOf(settings)
   // The change publisher follows this node's commit logs (it starts nothing when [publisher] is off);
   // the admin API is served on the core's services (nothing when [admin] http_port is 0).
-  const layer = Layer.merge(adminLayer(settings, peerAddress), Publisher.layer).pipe(
+  const layer = Layer.merge(adminLayer(settings, peerAddress).pipe(Layer.provide(workerMetricsLayer(workers))), Publisher.layer).pipe(
     Layer.provideMerge(coreLayer(coreOptions(settings, peerAddress))),
     Layer.provide(socketTransport({
       host: settings.cluster.grpcBindAddress,
@@ -48,6 +49,10 @@ export const startCore = async (settings: NodeSettings, hub: BusHub): Promise<Ru
     dispose: () => runtime.dispose()
   }
 }
+
+/** The MySQL workers' metrics for a core's admin port, when it has one. */
+export const workerMetricsLayer = (workers: WorkerMetricsTotals | undefined) =>
+  workers === undefined ? Layer.empty : Layer.succeed(WorkerMetrics, workers)
 
 /**
  * Builds a node's core `layer` on the node's own storage (its changes reach the MySQL side through

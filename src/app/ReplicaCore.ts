@@ -18,18 +18,20 @@ import { Forwarder, ForwarderConfig } from "../replica/Forwarder.ts"
 import { CursorStore } from "../replication/CursorStore.ts"
 import { reviveRequest } from "../replication/Replicator.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
-import { type RunningCore, startOnStorage } from "./NodeCore.ts"
+import { type RunningCore, startOnStorage, workerMetricsLayer } from "./NodeCore.ts"
+import type { WorkerMetricsTotals } from "../admin/WorkerMetrics.ts"
 
 
 /** The follower and everything it needs but storage and the transport. */
-export const replicaLayer = (settings: NodeSettings) => {
+export const replicaLayer = (settings: NodeSettings, workers?: WorkerMetricsTotals) => {
   const replica = settings.replica
   const secret = replica.secret === undefined ? Option.none() : Option.some(Redacted.make(replica.secret))
   const admin = settings.admin.httpPort === 0
     ? Layer.empty
-    : ReplicaHttp.layer({ port: settings.admin.httpPort, host: settings.admin.bindAddress })
+    : ReplicaHttp.layer({ port: settings.admin.httpPort, host: settings.admin.bindAddress }).pipe(Layer.provide(workerMetricsLayer(workers)))
   return Layer.merge(admin, Forwarder.layer).pipe(
     Layer.provideMerge(Follower.layer),
+    Layer.provide(Bootstrap.layerSnapshot(nodeId(settings.nodeId))),
     Layer.provide(Participant.layer),
     Layer.provide(Layer.mergeAll(
       Layer.succeed(FollowerConfig, {
@@ -38,23 +40,23 @@ export const replicaLayer = (settings: NodeSettings) => {
         replicateDatabases: replica.replicateDatabases,
         pollIntervalMs: replica.pollIntervalMs,
         discoveryIntervalMs: replica.discoveryIntervalMs,
-        batchSize: 500
+        batchSize: 500,
+        snapshotThresholdTransactions: replica.snapshotThresholdTransactions
       }),
       Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: settings.transaction.heartbeatTimeoutSeconds * 1000 }),
       HlcClock.layer({ nodeId: nodeId(settings.nodeId), maxDriftMs: settings.replication.maxClockDriftMs }),
       ClusterAuth.layerClient(secret),
-      Bootstrap.layerReplayLog,
       Layer.succeed(ForwarderConfig, { timeoutMs: replica.forwardTimeoutMs })
     ))
   )
 }
 
 /** Starts the replica's core on TCP with its own storage connections. */
-export const startReplica = async (settings: NodeSettings, hub: BusHub): Promise<RunningCore> => {
+export const startReplica = async (settings: NodeSettings, hub: BusHub, workers?: WorkerMetricsTotals): Promise<RunningCore> => {
   const runtime = await startOnStorage(
     settings,
     hub,
-    replicaLayer(settings).pipe(Layer.provide(PeerClientProtocol.layerSocket()), Layer.provide(CursorStore.layerFile(settings.dataDir)))
+    replicaLayer(settings, workers).pipe(Layer.provide(PeerClientProtocol.layerSocket()), Layer.provide(CursorStore.layerFile(settings.dataDir)))
   )
   return {
     readyNote: `replica-of=${settings.replica.followAddresses.join(",")}`,

@@ -7,6 +7,7 @@ import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
 import { gcDefaults, type GcSettings, readGc } from "./GcSettings.ts"
+import { refuseMarmotOnly } from "./MarmotOnly.ts"
 import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
 import { checkReplica, readReplica, replicaDefaults, type ReplicaSettings } from "./ReplicaSettings.ts"
 import { readTelemetry, telemetryDefaults, type TelemetrySettings } from "./TelemetrySettings.ts"
@@ -322,6 +323,7 @@ const readAdmin = (r: Reader): AdminSettings => {
 
 /** Decodes a parsed TOML document into settings; throws ConfigError naming the bad key. */
 export const fromToml = (doc: Table): NodeSettings => {
+  refuseMarmotOnly(doc)
   const r = new Reader(doc, "")
   const settings: NodeSettings = {
     nodeId: r.int("node_id", defaults.nodeId, 1, 0xffff_ffff),

@@ -22,10 +22,21 @@ export interface ReplicaSettings {
   readonly writeMode: "reject" | "forward"
   /** How long a forwarded write waits for the cluster's answer, then for its change to come back. */
   readonly forwardTimeoutMs: number
+  /**
+   * A database the replica lacks is restored from a snapshot of its source when the source's log
+   * holds more entries than this (always when the log was collected past its start); 0 = always.
+   */
+  readonly snapshotThresholdTransactions: number
+  /**
+   * Read on cluster nodes (as Marmot does): how long a snapshot copy taken for one puller is shared
+   * with every other that asks for the same database.
+   */
+  readonly snapshotCacheTtlSeconds: number
 }
 
 export function replicaDefaults(): ReplicaSettings {
-  return { enabled: false, followAddresses: [], replicateDatabases: [], secret: undefined, pollIntervalMs: 200, discoveryIntervalMs: 10_000, writeMode: "reject", forwardTimeoutMs: 30_000 }
+  return { enabled: false, followAddresses: [], replicateDatabases: [], secret: undefined, pollIntervalMs: 200, discoveryIntervalMs: 10_000, writeMode: "reject", forwardTimeoutMs: 30_000,
+    snapshotThresholdTransactions: 1000, snapshotCacheTtlSeconds: 30 }
 }
 
 /** `host:port` (or `[v6]:port`) with a port in 1..65535. */
@@ -49,7 +60,9 @@ export function readReplica(r: Reader): ReplicaSettings {
     pollIntervalMs: r.int("poll_interval_ms", d.pollIntervalMs, 10, 3_600_000),
     discoveryIntervalMs: r.int("discovery_interval_ms", d.discoveryIntervalMs, 100, 3_600_000),
     writeMode: r.oneOf("write_mode", d.writeMode, ["reject", "forward"]),
-    forwardTimeoutMs: r.int("forward_timeout_ms", d.forwardTimeoutMs, 100, 3_600_000)
+    forwardTimeoutMs: r.int("forward_timeout_ms", d.forwardTimeoutMs, 100, 3_600_000),
+    snapshotThresholdTransactions: r.int("snapshot_threshold_transactions", d.snapshotThresholdTransactions, 0, 1_000_000_000),
+    snapshotCacheTtlSeconds: r.int("snapshot_cache_ttl_seconds", d.snapshotCacheTtlSeconds, 0, 86_400)
   }
   r.done()
   return settings

@@ -1,4 +1,6 @@
 import { Context, Effect, Layer } from "effect"
+import type { WorkerMetricsTotals } from "../admin/WorkerMetrics.ts"
+import type { QueryMetricsSnapshot } from "../mysql/server/QueryMetrics.ts"
 import type { ReplicateMessage } from "../replication/Replicator.ts"
 
 /**
@@ -25,6 +27,7 @@ export interface BusHub {
 export type SupervisorMessage =
   | { readonly _tag: "Broadcast"; readonly message: BusMessage }
   | { readonly _tag: "Ready"; readonly host: string; readonly port: number }
+  | { readonly _tag: "WorkerMetrics"; readonly snapshot: QueryMetricsSnapshot }
   | ReplicateMessage
 
 export interface ProcessBusService {
@@ -34,6 +37,8 @@ export interface ProcessBusService {
   readonly broadcast: (message: BusMessage) => void
   readonly subscribe: (handler: (message: BusMessage) => void) => void
   readonly announceReady: (host: string, port: number) => void
+  /** This worker's MySQL metrics, for the node's admin port (src/admin/WorkerMetrics.ts). */
+  readonly reportMetrics: (snapshot: QueryMetricsSnapshot) => void
 }
 
 const busTags = new Set(["DatabaseDropped", "SchemaChanged", "ExtensionLoaded", "GlobalSet"])
@@ -41,29 +46,32 @@ const busTags = new Set(["DatabaseDropped", "SchemaChanged", "ExtensionLoaded", 
 export const isBusMessage = (u: unknown): u is BusMessage =>
   typeof u === "object" && u !== null && busTags.has(String((u as { _tag?: unknown })._tag))
 
+/** The bus of a node that is one process: the ready line goes to stdout. */
+const oneProcess = (options: {
+  readonly hub?: BusHub
+  readonly readyNote?: string
+  readonly metrics?: WorkerMetricsTotals | undefined
+}): ProcessBusService => ({
+  workerIndex: 0,
+  workerCount: 1,
+  broadcast: options.hub?.toWorkers ?? (() => {}),
+  subscribe: options.hub?.fromWorkers ?? (() => {}),
+  announceReady: (host, port) => {
+    process.stdout.write(`marmot-ts ready: mysql=${host}:${port} workers=1${options.readyNote === undefined ? "" : ` ${options.readyNote}`}\n`)
+  },
+  reportMetrics: (snapshot) => options.metrics?.update("0", snapshot)
+})
+
 export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<ProcessBus, ProcessBusService>() {
   /** A node that is one process: nothing to tell anyone; the ready line goes to stdout. */
-  static readonly layerSingle = Layer.succeed(ProcessBus, {
-    workerIndex: 0,
-    workerCount: 1,
-    broadcast: () => {},
-    subscribe: () => {},
-    announceReady: (host, port) => {
-      process.stdout.write(`marmot-ts ready: mysql=${host}:${port} workers=1\n`)
-    }
-  })
+  static readonly layerSingle = Layer.succeed(ProcessBus, oneProcess({}))
+
+  /** A standalone one-process node with an admin port: its metrics go straight to `metrics`. */
+  static readonly layerSingleReporting = (metrics: WorkerMetricsTotals) => Layer.succeed(ProcessBus, oneProcess({ metrics }))
 
   /** A one-process node with a core: the MySQL side and the core's storage hear each other. */
-  static readonly layerSingleWithCore = (hub: BusHub, readyNote: string) =>
-    Layer.succeed(ProcessBus, {
-      workerIndex: 0,
-      workerCount: 1,
-      broadcast: hub.toWorkers,
-      subscribe: hub.fromWorkers,
-      announceReady: (host, port) => {
-        process.stdout.write(`marmot-ts ready: mysql=${host}:${port} workers=1 ${readyNote}\n`)
-      }
-    })
+  static readonly layerSingleWithCore = (hub: BusHub, readyNote: string, metrics?: WorkerMetricsTotals) =>
+    Layer.succeed(ProcessBus, oneProcess({ hub, readyNote, metrics }))
 
   /**
    * The supervisor's own storage (the cluster core applies replicated changes there): what it
@@ -75,7 +83,8 @@ export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<Process
       workerCount: 0,
       broadcast: hub.toWorkers,
       subscribe: hub.fromWorkers,
-      announceReady: () => {}
+      announceReady: () => {},
+      reportMetrics: () => {}
     })
 
   /** A worker forked by the supervisor: talks over the IPC channel. */
@@ -101,7 +110,8 @@ export class ProcessBus extends Context.Tag("marmot/process/ProcessBus")<Process
           subscribe: (h) => {
             handlers.push(h)
           },
-          announceReady: (host, port) => send({ _tag: "Ready", host, port })
+          announceReady: (host, port) => send({ _tag: "Ready", host, port }),
+          reportMetrics: (snapshot) => send({ _tag: "WorkerMetrics", snapshot })
         } satisfies ProcessBusService
       })
     )

@@ -1,5 +1,6 @@
 import { existsSync, rmSync } from "node:fs"
 import cluster, { type Worker } from "node:cluster"
+import type { WorkerMetricsTotals } from "../admin/WorkerMetrics.ts"
 import type { RunningCore } from "../app/NodeCore.ts"
 import type { ReplicatedMessage } from "../replication/Replicator.ts"
 import type { BusMessage, SupervisorMessage } from "./ProcessBus.ts"
@@ -21,7 +22,13 @@ const log = (message: string) => process.stderr.write(`marmot-ts supervisor: ${m
  * relays their broadcasts, prints one ready line when all listen, restarts a worker that dies,
  * and stops them all on SIGTERM/SIGINT. Workers exit by themselves if this process dies.
  */
-export const supervise = (workerCount: number, nodeId: number, cluster_?: SupervisedCore, unixSocket?: string): void => {
+export const supervise = (
+  workerCount: number,
+  nodeId: number,
+  cluster_?: SupervisedCore,
+  unixSocket?: string,
+  metrics?: WorkerMetricsTotals
+): void => {
   // The workers share one unix socket file: it is made and removed here, never by a worker.
   const removeSocket = () => {
     if (unixSocket !== undefined && existsSync(unixSocket)) rmSync(unixSocket)
@@ -38,8 +45,11 @@ export const supervise = (workerCount: number, nodeId: number, cluster_?: Superv
   const fork = (index: number) => {
     const worker = cluster.fork({ MARMOT_WORKER_INDEX: String(index), MARMOT_WORKER_COUNT: String(workerCount) })
     workers.set(index, worker)
+    const pid = String(worker.process.pid)
     worker.on("message", (m: SupervisorMessage) => {
-      if (m._tag === "Broadcast") {
+      if (m._tag === "WorkerMetrics") {
+        metrics?.update(pid, m.snapshot)
+      } else if (m._tag === "Broadcast") {
         for (const [i, w] of workers) if (i !== index && w.isConnected()) w.send(m.message)
         cluster_?.deliver(m.message)
       } else if (m._tag === "Replicate") {
@@ -57,6 +67,7 @@ export const supervise = (workerCount: number, nodeId: number, cluster_?: Superv
       }
     })
     worker.on("exit", (code, signal) => {
+      metrics?.workerExited(pid)
       workers.delete(index)
       ready.delete(index)
       if (stopping) {

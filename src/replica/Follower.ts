@@ -6,8 +6,10 @@
  * learned by asking the cluster (`ClusterNodes`) through its follow addresses and the nodes it
  * already knows. Positions are per source log (`CursorStore`, keyed by node id): another node's
  * log numbers the same transactions differently, so a new source is read from where this replica
- * last stood in that node's log, or from where `Bootstrap` says (today: its start); what arrives
- * twice is skipped by the applied markers. See DESIGN.md.
+ * last stood in that node's log, or from its start; what arrives twice is skipped by the applied
+ * markers. A database the log cannot bring (collected past this replica's position) or should not
+ * (one this replica lacks, with a long log) is restored from a snapshot first (`Bootstrap`) and
+ * read on from the snapshot's position. See DESIGN.md.
  */
 import { Context, Duration, Effect, Layer, Metric, Random, Schedule } from "effect"
 import type { MemberState } from "../../proto-schemas/src/Gossip.ts"
@@ -35,6 +37,8 @@ export interface FollowerSettings {
   readonly discoveryIntervalMs: number
   /** Entries per pull. */
   readonly batchSize: number
+  /** A database this replica lacks comes as a snapshot when the source's log has more entries than this. */
+  readonly snapshotThresholdTransactions: number
 }
 
 export class FollowerConfig extends Context.Tag("marmot/replica/FollowerConfig")<FollowerConfig, FollowerSettings>() {}
@@ -160,8 +164,7 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
             skip.set(txn.database, seq)
             continue
           }
-          if (!cursor.has(txn.database)) cursor.set(txn.database, yield* bootstrap.start(from, txn.database))
-          if (seq <= cursor.get(txn.database)!) continue
+          if (seq <= (cursor.get(txn.database) ?? 0n)) continue
           status = { ...status, entriesPulled: status.entriesPulled + 1 }
           const result = yield* participant.applyCommitted(txn).pipe(
             Effect.catchTag("ApplyFailed", (e) =>
@@ -208,6 +211,30 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
         return behind
       })
 
+    /**
+     * Before a round's first batch: snapshots of the databases the log cannot bring (a gap: the
+     * source collected its log past this replica's position) or should not (not here, and the
+     * source's log is longer than the threshold). True when a cursor moved.
+     */
+    const bootstrapFrom = (from: Peer, response: PullLogResponse) =>
+      Effect.gen(function*() {
+        const cursor = cursorOf(cursors, from)
+        const due = new Set<string>()
+        for (const gap of response.gaps ?? []) {
+          if (replicated(gap.database)) due.add(gap.database)
+          else cursorOf(skipped, from).set(gap.database, gap.horizon)
+        }
+        for (const head of response.heads ?? []) {
+          if (!replicated(head.database) || cursor.has(head.database) || storage.get(head.database) !== undefined) continue
+          if (head.seq > BigInt(config.snapshotThresholdTransactions)) due.add(head.database)
+        }
+        for (const database of due) {
+          cursor.set(database, yield* bootstrap.start(from, database))
+          dirty = true
+        }
+        return due.size > 0 || (response.gaps ?? []).length > 0
+      })
+
     const pull = (from: Peer) =>
       Effect.gen(function*() {
         let applied = 0
@@ -217,15 +244,19 @@ export class Follower extends Context.Tag("marmot/replica/Follower")<Follower, {
           const request = new PullLogRequest({
             from: config.nodeId,
             cursors: [...positions].map(([database, afterSeq]) => ({ database, afterSeq })),
-            limit: config.batchSize
+            // A source never read: learn its databases and heads first, so a snapshot is decided
+            // before its whole log is shipped.
+            limit: cursorOf(cursors, from).size === 0 && behind === undefined ? 1 : config.batchSize
           })
-          const response = yield* logs.call(from, (c) => c.PullLog(request)).pipe(
-            Effect.mapError((e) => new SourceLost({ source: from.nodeId, reason: e.message }))
-          )
-          behind ??= yield* reconcile(from, response)
-          applied += yield* applyBatch(from, response).pipe(
-            Effect.mapError((e) => new SourceLost({ source: from.nodeId, reason: e.message }))
-          )
+          const lost = (e: { readonly message: string }) => new SourceLost({ source: from.nodeId, reason: e.message })
+          const response = yield* logs.call(from, (c) => c.PullLog(request)).pipe(Effect.mapError(lost))
+          if (behind === undefined) {
+            const pending = yield* reconcile(from, response)
+            // Snapshots moved cursors: ask again from there.
+            if (yield* Effect.mapError(bootstrapFrom(from, response), lost)) continue
+            behind = pending
+          }
+          applied += yield* applyBatch(from, response)
           more = response.more && response.entries.length > 0
         }
         return { applied, behind: behind ?? 0 }

@@ -71,3 +71,13 @@ export const snapshotBytes = Metric.counter("marmot_snapshot_bytes_total", {
   description: "Bytes of snapshots this node installed",
   incremental: true
 })
+
+/** Snapshot copies this node took to serve pullers, and streams that shared one already taken (SnapshotCache.ts). */
+export const snapshotExports = Metric.counter("marmot_snapshot_exports_total", {
+  description: "Snapshot copies this node took to serve peers and replicas",
+  incremental: true
+})
+export const snapshotExportsShared = Metric.counter("marmot_snapshot_exports_shared_total", {
+  description: "Snapshot streams this node served from a copy already taken for another puller",
+  incremental: true
+})

@@ -9,13 +9,12 @@ import { LaneRequestError, PeerLane } from "../network/PeerLane.ts"
 import { withRemoteParent } from "../telemetry/Telemetry.ts"
 import type { ApplyFailed, NotPrepared } from "../../proto-schemas/src/Replication.ts"
 import type { AbortRequest, Ack, CommitRequest, PrepareRequest, PrepareVote } from "../../proto-schemas/src/Transaction.ts"
-import { Storage } from "../storage/Storage.ts"
 import { LogConsumers } from "./LogConsumers.ts"
 import * as Parallel from "./Parallel.ts"
 import { Participant } from "./Participant.ts"
 import { decodeRequest, encodeResponse } from "./ExchangeCodec.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
-import { snapshotStream } from "./SnapshotSource.ts"
+import { SnapshotCache } from "./SnapshotCache.ts"
 
 /** What answers the three 2PC steps (the Participant; something simpler in benches). */
 export interface StepHandlers {
@@ -60,11 +59,11 @@ export const answerLane = (handlers: StepHandlers) => {
 const layerRpcs = ReplicationRpcs.toLayer(Effect.gen(function*() {
   const consumers = yield* LogConsumers
   const participant = yield* Participant
-  const storage = yield* Storage
+  const snapshots = yield* SnapshotCache
   return ReplicationRpcs.of({
     PullLog: (request) =>
       Effect.zipRight(consumers.record(request.from, request.cursors), participant.readLog(request.cursors, request.limit)),
-    Snapshot: (request) => snapshotStream(storage, request.database)
+    Snapshot: (request) => snapshots.stream(request.database)
   })
 }))
 

@@ -3,10 +3,10 @@
  * from the core's writer connection (changes made through that connection during the copy are
  * carried into it, so the copy never restarts and is the state at its end), then streamed as
  * SnapshotStart (size, the copy's own commit-log seq), SnapshotData chunks, SnapshotEnd (SHA-256).
- * The copy lives in `data_dir/snapshots/` for as long as the stream runs.
+ * The copy lives in `data_dir/snapshots/` for as long as its scope (SnapshotCache.ts shares it).
  */
 import Database from "better-sqlite3"
-import { Effect, Random, Stream } from "effect"
+import { Effect, Random, type Scope, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { createReadStream, mkdirSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
@@ -42,13 +42,22 @@ const fileLogSequence = (path: string): bigint => {
   }
 }
 
-export const snapshotStream = (
+/** A copy of one database in `data_dir/snapshots/`, ready to stream; removed when its scope closes. */
+export interface SnapshotExport {
+  readonly path: string
+  readonly start: SnapshotStart
+}
+
+const unavailableOf = (database: string) => (reason: unknown) =>
+  new SnapshotUnavailable({ database, reason: reason instanceof Error ? reason.message : String(reason) })
+
+/** Takes a consistent copy of `database` (the backup API on the core's writer connection). */
+export const takeExport = (
   storage: StorageService,
   database: string
-): Stream.Stream<SnapshotStart | SnapshotData | SnapshotEnd, SnapshotUnavailable> =>
-  Stream.unwrapScoped(Effect.gen(function*() {
-    const unavailable = (reason: unknown) =>
-      new SnapshotUnavailable({ database, reason: reason instanceof Error ? reason.message : String(reason) })
+): Effect.Effect<SnapshotExport, SnapshotUnavailable, Scope.Scope> =>
+  Effect.gen(function*() {
+    const unavailable = unavailableOf(database)
     const handle = storage.get(database)
     if (handle === undefined) return yield* Effect.fail(unavailable("unknown database"))
     const dir = snapshotDir(storage.dataDir)
@@ -67,13 +76,22 @@ export const snapshotStream = (
       try: () => new SnapshotStart({ size: statSync(path).size, logSeq: fileLogSequence(path) }),
       catch: unavailable
     })
+    return { path, start }
+  })
+
+/** Streams a copy: SnapshotStart, its bytes in SnapshotData chunks, SnapshotEnd with their SHA-256. */
+export const streamExport = (
+  database: string,
+  copy: SnapshotExport
+): Stream.Stream<SnapshotStart | SnapshotData | SnapshotEnd, SnapshotUnavailable> =>
+  Stream.suspend(() => {
     const hash = createHash("sha256")
-    const data = Stream.fromAsyncIterable(createReadStream(path, { highWaterMark: chunkBytes }), unavailable).pipe(
+    const data = Stream.fromAsyncIterable(createReadStream(copy.path, { highWaterMark: chunkBytes }), unavailableOf(database)).pipe(
       Stream.map((chunk: Buffer) => {
         hash.update(chunk)
         return new SnapshotData({ bytes: new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) })
       })
     )
     const end = Stream.fromEffect(Effect.sync(() => new SnapshotEnd({ sha256: hash.digest("hex") })))
-    return Stream.make(start).pipe(Stream.concat(data), Stream.concat(end))
-  }))
+    return Stream.make(copy.start).pipe(Stream.concat(data), Stream.concat(end))
+  })

@@ -24,7 +24,9 @@ describe("[replica]", () => {
       poll_interval_ms: 50,
       discovery_interval_ms: 1000,
       write_mode: "forward",
-      forward_timeout_ms: 5000
+      forward_timeout_ms: 5000,
+      snapshot_threshold_transactions: 0,
+      snapshot_cache_ttl_seconds: 5
     })
     expect(s.replica).toEqual({
       enabled: true,
@@ -34,7 +36,9 @@ describe("[replica]", () => {
       pollIntervalMs: 50,
       discoveryIntervalMs: 1000,
       writeMode: "forward",
-      forwardTimeoutMs: 5000
+      forwardTimeoutMs: 5000,
+      snapshotThresholdTransactions: 0,
+      snapshotCacheTtlSeconds: 5
     })
   })
 
@@ -45,6 +49,7 @@ describe("[replica]", () => {
     expect(() => replica({ ...valid, replicate_databases: ["__marmot_system"] })).toThrowError(/replica\.replicate_databases: __marmot_system is node-local/)
     expect(() => replica({ ...valid, poll_interval_ms: 0 })).toThrowError(/replica\.poll_interval_ms: must be between 10 and/)
     expect(() => replica({ ...valid, follow: [] })).toThrowError(/replica\.follow: unknown key/)
+    expect(() => replica({ ...valid, snapshot_cache_ttl_seconds: -1 })).toThrowError(/replica\.snapshot_cache_ttl_seconds: must be between 0 and/)
     expect(() => replica({ ...valid, write_mode: "proxy" })).toThrowError(/replica\.write_mode: must be one of reject, forward/)
     expect(() => replica(valid, { cluster: { grpc_port: 8082 } })).toThrowError(/replica\.enabled: a replica is not a cluster member/)
     expect(() => replica(valid, { cluster: { seed_nodes: ["127.0.0.1:8081"] } })).toThrowError(/replica\.enabled: a replica is not a cluster member/)

@@ -2,7 +2,8 @@
  * Tracing with real processes: a 3-node cluster with `[telemetry]` on exports its spans by
  * OTLP/HTTP to a small collector this test serves on loopback. One INSERT through node 1 (two
  * MySQL workers, so the write crosses the worker → supervisor IPC hop) gives one trace whose spans
- * come from node 1's worker and core and from the other two nodes, parent to child.
+ * come from node 1's worker and core and from the other two nodes, parent to child. A read is a
+ * `mysql.read` span of its own.
  */
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -130,5 +131,25 @@ describe("tracing across nodes (OTLP/HTTP)", () => {
     expect(new Set(spans.map((s) => s.instance))).toEqual(new Set(["node-1-worker", "node-1-core", "node-2-core", "node-3-core"]))
     // gossip and anti-entropy run all along, and start no trace of their own
     expect(received.filter((s) => /^Peer(Server|Client)\./.test(s.name) && s.parentSpanId === "")).toEqual([])
+  }, 90_000)
+
+  it("a read is a span of its own (mysql.read), failed when the client got an error", async () => {
+    const c = await connectTo(nodes[1]!, "traced")
+    try {
+      await c.query("SELECT v FROM t WHERE id = 42")
+      await c.query("SELECT * FROM missing").catch(() => undefined)
+    } finally {
+      c.destroy()
+    }
+    const reads = () => received.filter((s) => s.name === "mysql.read" && s.instance === "node-2-worker")
+    expect(await until(async () => reads().length >= 2, 30_000, 250)).toBe(true)
+    for (const read of reads()) {
+      expect(read.parentSpanId).toBe("")
+      expect(attribute(read.attributes, "db.name")).toBe("traced")
+      expect(attribute(read.attributes, "db.operation")).toBe("select")
+    }
+    const statuses = reads().map((s) => (s as unknown as { status?: { code?: number } }).status?.code ?? 0)
+    expect(statuses).toContain(2) // ERROR: the unknown table
+    expect(statuses).toContain(1) // OK
   }, 90_000)
 })

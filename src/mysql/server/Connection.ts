@@ -26,6 +26,8 @@ import { ResponseBuffer } from "../protocol/ResponseBuffer.ts"
 import { type Authenticator, type AuthResult, startAuthentication } from "./Authentication.ts"
 import { decodeQueryText, restoreBinaryLiterals } from "./BinaryQuery.ts"
 import { paramDefinition } from "./ParamDefinition.ts"
+import type { QueryMetrics } from "./QueryMetrics.ts"
+import type { ReadSpan, ReadSpans } from "../../telemetry/ReadSpans.ts"
 
 /** The reader reports the id of a long payload's last 16 MiB fragment; this is its first one's. */
 const firstSequenceId = (p: Packet): number => (p.sequenceId - Math.floor(p.payload.length / MAX_PACKET_CHUNK)) & 0xff
@@ -61,7 +63,14 @@ export interface ConnectionDeps {
   readonly unixSocket?: boolean
   readonly log: (level: "debug" | "warning", message: string) => void
   readonly onClose: () => void
+  /** This worker's statement and error counts (absent in tests that do not look). */
+  readonly metrics?: QueryMetrics | undefined
+  /** With tracing on: a span per read statement. */
+  readonly readSpans?: ReadSpans | undefined
 }
+
+/** Statements traced as reads (writes are traced where they replicate). */
+const isRead = (kind: string): boolean => kind === "select" || kind === "show"
 
 /**
  * One client connection: handshake, authentication, then commands strictly in order. Plain code
@@ -313,13 +322,19 @@ export class Connection {
   private runSequence(session: Session, texts: ReadonlyArray<string>, i: number, binary: boolean): Promise<void> | undefined {
     for (; i < texts.length; i++) {
       const more = i < texts.length - 1
+      const startedMs = this.deps.metrics?.now() ?? 0
+      let kind = "invalid"
+      let span: ReadSpan | undefined
       let outcome: Outcome | Promise<Outcome>
       try {
         const parsed = this.deps.engine.parse(session, texts[i]!)
+        kind = parsed.kind
         if (parsed.kind === "load_data" && parsed.load.local) return this.requestInfile(session, parsed.load, { texts, next: i + 1, binary })
+        span = this.readSpan(session, kind)
         outcome = this.deps.engine.execute(session, binary ? restoreBinaryLiterals(parsed) : parsed, [])
       } catch (e) {
         this.writeError(e)
+        this.answered(kind, startedMs, span, e)
         return undefined
       }
       if (outcome instanceof Promise) {
@@ -327,12 +342,17 @@ export class Connection {
         return outcome.then(
           (o) => {
             this.writeOutcome(o, false, more)
+            this.answered(kind, startedMs, span)
             return more ? this.runSequence(session, texts, next, binary) : undefined
           },
-          (e: unknown) => this.writeError(e)
+          (e: unknown) => {
+            this.writeError(e)
+            this.answered(kind, startedMs, span, e)
+          }
         )
       }
       this.writeOutcome(outcome, false, more)
+      this.answered(kind, startedMs, span)
     }
     return undefined
   }
@@ -437,12 +457,41 @@ export class Connection {
     if (decoded instanceof ProtocolError) throw Errors.wrongArguments("mysqld_stmt_execute")
     ps.paramTypes = decoded.types
     if (ps.longData.size > 0) ps.longData.clear()
-    const outcome = this.deps.engine.execute(this.session!, ps.statement, decoded.values)
+    const startedMs = this.deps.metrics?.now() ?? 0
+    const kind = ps.statement.kind
+    const span = this.readSpan(this.session!, kind)
+    let outcome: Outcome | Promise<Outcome>
+    try {
+      outcome = this.deps.engine.execute(this.session!, ps.statement, decoded.values)
+    } catch (e) {
+      this.answered(kind, startedMs, span, e)
+      throw e
+    }
     if (outcome instanceof Promise) {
-      return outcome.then((o) => this.writeOutcome(o, true, false), (e: unknown) => this.writeError(e))
+      return outcome.then(
+        (o) => {
+          this.writeOutcome(o, true, false)
+          this.answered(kind, startedMs, span)
+        },
+        (e: unknown) => {
+          this.writeError(e)
+          this.answered(kind, startedMs, span, e)
+        }
+      )
     }
     this.writeOutcome(outcome, true, false)
+    this.answered(kind, startedMs, span)
     return undefined
+  }
+
+  private readSpan(session: Session, kind: string): ReadSpan | undefined {
+    return this.deps.readSpans !== undefined && isRead(kind) ? this.deps.readSpans.start(session.database, kind) : undefined
+  }
+
+  /** A statement was answered (`error`: with an ERR packet): its metrics and read span. */
+  private answered(kind: string, startedMs: number, span: ReadSpan | undefined, error?: unknown): void {
+    this.deps.metrics?.statement(kind, startedMs)
+    span?.end(error)
   }
 
   private changeUser(cmd: Extract<ClientCommand, { _tag: "ChangeUser" }>): undefined {
@@ -475,17 +524,21 @@ export class Connection {
 
   private writeError(e: unknown): undefined {
     if (e instanceof MysqlError) {
+      this.deps.metrics?.error(e.code)
       writeErr(this.out, e)
       return undefined
     }
     this.deps.log("warning", `connection ${this.id}: unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`)
-    writeErr(this.out, Errors.general(e instanceof Error ? e.message : String(e)))
+    const general = Errors.general(e instanceof Error ? e.message : String(e))
+    this.deps.metrics?.error(general.code)
+    writeErr(this.out, general)
     return undefined
   }
 
   /** Answers a protocol violation with an ERR packet and closes this connection (never the server). */
   private fail(error: MysqlError, detail: string): undefined {
     this.deps.log("debug", `connection ${this.id}: ${detail}`)
+    this.deps.metrics?.error(error.code)
     if (!this.closed) {
       writeErr(this.out, error)
       this.flush()

@@ -1,5 +1,6 @@
 import cluster from "node:cluster"
-import { Context, Data, Effect, Layer, Runtime } from "effect"
+import { Context, Data, Duration, Effect, Layer, Runtime, Schedule } from "effect"
+import { performance } from "node:perf_hooks"
 import { randomBytes } from "node:crypto"
 import { existsSync, rmSync } from "node:fs"
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net"
@@ -10,6 +11,8 @@ import { ProcessBus } from "../../process/ProcessBus.ts"
 import { QueryEngine } from "../../query/QueryEngine.ts"
 import { type Authenticator, storedUser } from "./Authentication.ts"
 import { Connection } from "./Connection.ts"
+import { QueryMetrics } from "./QueryMetrics.ts"
+import { readSpans } from "../../telemetry/ReadSpans.ts"
 
 export class ListenError extends Data.TaggedError("ListenError")<{ readonly address: string; readonly message: string }> {}
 
@@ -59,6 +62,8 @@ const make = Effect.gen(function*() {
   const maxConnections = Math.max(1, Math.ceil(config.mysql.maxConnections / bus.workerCount))
   // Connection ids are unique across the node's workers: worker i hands out i+1, i+1+K, ...
   let nextId = bus.workerIndex + 1
+  const metrics = new QueryMetrics(() => performance.now())
+  const reads = config.telemetry.enabled ? yield* readSpans : undefined
   const onSocket = (socket: Socket, unixSocket: boolean) => {
     const id = nextId
     nextId += bus.workerCount
@@ -70,13 +75,18 @@ const make = Effect.gen(function*() {
       unixSocket,
       maxLocalInfileBytes: config.mysql.maxLocalInfileBytes,
       log,
-      onClose: () => connections.delete(connection)
+      metrics,
+      readSpans: reads,
+      onClose: () => {
+        if (connections.delete(connection)) metrics.closed()
+      }
     })
     if (connections.size >= maxConnections) {
       connection.start(Errors.tooManyConnections())
       return
     }
     connections.add(connection)
+    metrics.opened()
     connection.start()
   }
 
@@ -107,6 +117,12 @@ const make = Effect.gen(function*() {
       }))
     yield* Effect.logInfo(`MySQL server listening on unix socket ${socketPath}`)
   }
+
+  // The first report says this worker listens (a standalone node's /readyz waits for every worker's).
+  yield* Effect.sync(() => bus.reportMetrics(metrics.snapshot())).pipe(
+    Effect.repeat(Schedule.spaced(Duration.seconds(1))),
+    Effect.forkScoped
+  )
 
   return { address, connectionCount: () => connections.size } satisfies MysqlServerService
 })
