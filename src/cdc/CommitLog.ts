@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { CommittedTransaction } from "../../proto-schemas/src/Transaction.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
 import { validDatabaseName } from "../storage/Storage.ts"
-import { type ColumnShape, type DdlEntry, ddlEntriesOf, fieldTypeOf, type LogEntry, type TableShape } from "./Debezium.ts"
+import { type ColumnShape, ddlEntriesOf, fieldTypeOf, type LogEntry, type TableShape } from "./Debezium.ts"
 
 export class CommitLogError extends Data.TaggedError("CommitLogError")<{ readonly database: string; readonly reason: string }> {
   override get message() {
@@ -33,7 +33,14 @@ export const listDatabases = (dataDir: string): Array<string> => {
 
 const decodeTxn = Schema.decodeUnknownEither(CommittedTransaction)
 
-export const decodeBody = (body: string): Either.Either<{ txn: CommittedTransaction; ddl: ReadonlyArray<DdlEntry> }, string> => {
+/** A list of change indices in the body (see LwwSkipped in Applier.ts); empty when absent. */
+const indices = (json: unknown, field: string): ReadonlySet<number> => {
+  const v = (json as Record<string, unknown>)[field]
+  return Array.isArray(v) && v.length > 0 ? new Set(v.filter((i): i is number => typeof i === "number")) : noIndices
+}
+const noIndices: ReadonlySet<number> = new Set()
+
+export const decodeBody = (body: string): Either.Either<Omit<LogEntry, "seq">, string> => {
   let json: unknown
   try {
     json = JSON.parse(body)
@@ -42,7 +49,12 @@ export const decodeBody = (body: string): Either.Either<{ txn: CommittedTransact
   }
   const txn = decodeTxn(json)
   if (Either.isLeft(txn)) return Either.left(`body is not a CommittedTransaction: ${txn.left.message}`)
-  return Either.right({ txn: txn.right, ddl: ddlEntriesOf(txn.right) })
+  return Either.right({
+    txn: txn.right,
+    ddl: ddlEntriesOf(txn.right),
+    skipped: indices(json, "skipped"),
+    skippedNewKey: indices(json, "skippedNewKey")
+  })
 }
 
 interface PragmaColumn {

@@ -72,6 +72,10 @@ export interface LogEntry {
   readonly seq: bigint
   readonly txn: CommittedTransaction
   readonly ddl: ReadonlyArray<DdlEntry>
+  /** Changes last-write-wins skipped on this node (a newer version of the row was there): no events. */
+  readonly skipped: ReadonlySet<number>
+  /** Key-moving UPDATEs whose new key LWW skipped: only the delete of the old key. */
+  readonly skippedNewKey: ReadonlySet<number>
 }
 
 export type EventKind = "data" | "tombstone" | "begin" | "end" | "ddl"
@@ -274,7 +278,15 @@ interface DataEvent {
 }
 
 /** One row change → its data events: an UPDATE that moves the primary key is a delete then a create, as in Debezium. */
-const dataEventsOf = (change: RowChange, i: number, base: string, ctx: EventContext, shape: TableShape | undefined, cols: Columns): Array<DataEvent> => {
+const dataEventsOf = (
+  change: RowChange,
+  i: number,
+  base: string,
+  ctx: EventContext,
+  shape: TableShape | undefined,
+  cols: Columns,
+  newKeySkipped: boolean
+): Array<DataEvent> => {
   const p = ctx.topicPrefix
   const db = change.database
   if (change.op === "I") {
@@ -286,10 +298,9 @@ const dataEventsOf = (change: RowChange, i: number, base: string, ctx: EventCont
   const oldKey = keyOf(change, shape, change.before!, cols)
   const newKey = keyOf(change, shape, change.after!, cols)
   if (shape !== undefined && !sameKey(oldKey, newKey)) {
-    return [
-      { op: "d", before: change.before, after: undefined, key: keyJson(p, db, change.table, oldKey), id: `${base}:${i}d` },
-      { op: "c", before: undefined, after: change.after, key: keyJson(p, db, change.table, newKey), id: `${base}:${i}c` }
-    ]
+    const deleted: DataEvent = { op: "d", before: change.before, after: undefined, key: keyJson(p, db, change.table, oldKey), id: `${base}:${i}d` }
+    if (newKeySkipped) return [deleted]
+    return [deleted, { op: "c", before: undefined, after: change.after, key: keyJson(p, db, change.table, newKey), id: `${base}:${i}c` }]
   }
   return [{ op: "u", before: change.before, after: change.after, key: keyJson(p, db, change.table, oldKey), id: `${base}:${i}` }]
 }
@@ -340,11 +351,11 @@ export const eventsOf = (entry: LogEntry, ctx: EventContext): Array<ChangeEvent>
   const perTable = new Map<string, number>()
   let total = 0
   txn.changes.forEach((change, i) => {
-    if (!ctx.filter.table(db, change.table)) return
+    if (entry.skipped.has(i) || !ctx.filter.table(db, change.table)) return
     const shape = ctx.shapeOf(db, change.table)
     const cols = columnsOf(change, shape)
     const collection = `${db}.${change.table}`
-    for (const ev of dataEventsOf(change, i, base, ctx, shape, cols)) {
+    for (const ev of dataEventsOf(change, i, base, ctx, shape, cols, entry.skippedNewKey.has(i))) {
       total++
       const order = (perTable.get(collection) ?? 0) + 1
       perTable.set(collection, order)

@@ -4,6 +4,8 @@
  */
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { existsSync, rmSync } from "node:fs"
+import * as Hlc from "../../proto-schemas/src/Hlc.ts"
+import { nodeId } from "../../proto-schemas/src/NodeId.ts"
 import { afterAll, describe, expect, it } from "vitest"
 import type { NodeSettings } from "../../src/config/NodeConfig.ts"
 import { NodeConfig } from "../../src/config/NodeConfig.ts"
@@ -177,6 +179,31 @@ describe("Publisher (memory sinks)", () => {
     await waitFor("newer", 10_000, () => dataOf(memory.events("m")).length === 8)
     await run.stop()
     expect(dataOf(memory.events("m")).map((p) => p.after.v)).toEqual(["old", "old", "old", "old", "old", "new", "new", "newer"])
+    db.close()
+  })
+
+  it("changes last-write-wins skipped (an older change arriving after a newer one) are not published", async () => {
+    const dir = newDir()
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    const at = (wallMs: number, node: number) => Hlc.make(wallMs, 0, nodeId(node))
+    const t0 = 1_700_000_000_000
+    await db.commit([db.change("t", "I", undefined, [1n, "a"]), db.change("t", "I", undefined, [2n, "b"])], { hlc: at(t0, 1) })
+    await db.commit([db.change("t", "U", [1n, "a"], [1n, "newer"])], { hlc: at(t0 + 2_000, 1) })
+    // Reaches this node late: older than the update above for row 1, the only write to row 3.
+    await db.commit([db.change("t", "U", [1n, "a"], [1n, "older"]), db.change("t", "I", undefined, [3n, "c"])], { hlc: at(t0 + 1_000, 2) })
+    await db.commit([db.change("t", "D", [2n, "b"], undefined)], { hlc: at(t0 + 3_000, 1) })
+    // Older than that delete: skipped entirely (no BEGIN/END either). A key move whose new key lost: only the delete.
+    await db.commit([db.change("t", "U", [2n, "b"], [2n, "stale"])], { hlc: at(t0 + 2_500, 2) })
+    await db.commit([db.change("t", "U", [3n, "c"], [1n, "moved"])], { hlc: at(t0 + 1_500, 2) })
+    expect(db.handle.writer.db.prepare("SELECT id, v FROM t ORDER BY id").raw().all()).toEqual([[1n, "newer"]])
+    const memory = new MemorySinks()
+    const { stop } = await start(settingsFor(dir, [sink({ name: "m", type: "nats" })]), { connect: memory.connect })
+    await waitFor("cursor at the last entry", 10_000, async () => (await cursorsOf(dir)).some((c) => c.seq === 6n))
+    await stop()
+    const data = dataOf(memory.events("m")).map((p) => `${p.op}:${(p.after ?? p.before).id}:${(p.after ?? p.before).v}`)
+    expect(data).toEqual(["c:1:a", "c:2:b", "u:1:newer", "c:3:c", "d:2:b", "d:3:c"])
+    const ends = memory.events("m").filter((e) => e.kind === "end").map((e) => JSON.parse(e.value!).payload.event_count)
+    expect(ends).toEqual([2, 1, 1, 1, 1])
     db.close()
   })
 

@@ -132,12 +132,15 @@ export class TestDatabase {
   }
 
   /** Commits one transaction through the ApplyQueue; resolves once it is in the file and its log. */
-  async commit(changes: ReadonlyArray<RowChange>, opts: { wallMs?: number; ddl?: ReadonlyArray<string>; databaseOp?: "create" } = {}): Promise<CommittedTransaction> {
-    const hlc = this.nextHlc(opts.wallMs)
+  async commit(
+    changes: ReadonlyArray<RowChange>,
+    opts: { wallMs?: number; ddl?: ReadonlyArray<string>; databaseOp?: "create"; hlc?: Hlc.Hlc } = {}
+  ): Promise<CommittedTransaction> {
+    const hlc = opts.hlc ?? this.nextHlc(opts.wallMs)
     const txn = new CommittedTransaction({
       txnId: txnIdOf(hlc),
       commitHlc: hlc,
-      coordinator: nodeId(this.node),
+      coordinator: hlc.nodeId,
       database: this.name,
       changes,
       schemaVersion: 0,
