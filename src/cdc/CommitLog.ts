@@ -64,6 +64,15 @@ interface PragmaColumn {
   readonly pk: bigint
 }
 
+/** A table's columns (declared types) and primary key on `db`, undefined when there is no such table. */
+export const tableShapeOf = (db: Database.Database, table: string): TableShape | undefined => {
+  const cols = db.prepare(`PRAGMA main.table_info(${quoteIdent(table)})`).all() as Array<PragmaColumn>
+  return cols.length === 0 ? undefined : {
+    columns: new Map<string, ColumnShape>(cols.map((c) => [c.name, { type: fieldTypeOf(c.type), optional: c.notnull === 0n && c.pk === 0n }])),
+    primaryKey: cols.filter((c) => c.pk > 0n).sort((a, b) => Number(a.pk - b.pk)).map((c) => c.name)
+  }
+}
+
 /** One database file's commit log, read through its own query-only connection. */
 export class CommitLogReader {
   private readonly db: Database.Database
@@ -132,13 +141,18 @@ export class CommitLogReader {
   /** The table's current columns and primary key, undefined when it does not exist (any more). */
   shape(table: string): TableShape | undefined {
     if (this.shapes.has(table)) return this.shapes.get(table)
-    const cols = this.db.prepare(`PRAGMA main.table_info(${quoteIdent(table)})`).all() as Array<PragmaColumn>
-    const shape = cols.length === 0 ? undefined : {
-      columns: new Map<string, ColumnShape>(cols.map((c) => [c.name, { type: fieldTypeOf(c.type), optional: c.notnull === 0n && c.pk === 0n }])),
-      primaryKey: cols.filter((c) => c.pk > 0n).sort((a, b) => Number(a.pk - b.pk)).map((c) => c.name)
-    }
+    const shape = tableShapeOf(this.db, table)
     this.shapes.set(table, shape)
     return shape
+  }
+
+  /** The highest seq log GC deleted (src/replication/LogGc.ts), 0 when none. */
+  horizon(): bigint {
+    try {
+      return BigInt((this.db.prepare("SELECT seq FROM __marmot_log_horizon WHERE id = 0").pluck().get() as bigint | undefined) ?? 0n)
+    } catch {
+      return 0n // no horizon table: nothing was ever collected
+    }
   }
 
   close(): void {

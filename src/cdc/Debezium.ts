@@ -9,6 +9,7 @@ import type { CommittedTransaction } from "../../proto-schemas/src/Transaction.t
 import type { SqlValue } from "../../proto-schemas/src/Values.ts"
 import { decodeKey } from "../replication/IntentKey.ts"
 import type { TableFilter } from "./Filter.ts"
+import type { SnapshotRow } from "./Snapshot.ts"
 import { type JsonValue, toJson } from "./Json.ts"
 
 /** Kafka Connect schema types used in the envelopes. */
@@ -152,8 +153,8 @@ const sourceSchema: Schema = {
     field("table", "string", true),
     field("txId", "string", true),
     field("lsn", "int64", true),
-    field("commit_node", "int64", false),
-    field("commit_logical", "int64", false),
+    field("commit_node", "int64", true),
+    field("commit_logical", "int64", true),
     field("node_id", "int64", false)
   ]
 }
@@ -397,6 +398,61 @@ export const eventsOf = (entry: LogEntry, ctx: EventContext): Array<ChangeEvent>
   })
   out.push(txEvent("BEGIN"), ...data, txEvent("END"))
   return out
+}
+
+/** What a snapshot read needs to know besides the row (see Snapshot.ts). */
+export interface SnapshotContext {
+  readonly topicPrefix: string
+  readonly nodeId: number
+  /** When the snapshot started: source.ts_ms of every read. */
+  readonly startedMs: number
+  readonly nowMs: number
+  /** The log position the snapshot is consistent with (source.lsn, part of the ids). */
+  readonly position: bigint
+}
+
+/**
+ * One row of a snapshot as a Debezium read (op "r", no before, no transaction block):
+ * source.snapshot is "true", or "last" on the snapshot's final row, as Debezium marks them.
+ */
+export const snapshotEventOf = (database: string, row: SnapshotRow, ctx: SnapshotContext, last: boolean): ChangeEvent => {
+  const p = ctx.topicPrefix
+  const cols: Columns = {
+    names: row.columns,
+    types: row.columns.map((c, i) => row.shape.columns.get(c) ?? { type: fieldTypeOfValue(row.values[i] ?? null), optional: true })
+  }
+  const key = row.shape.primaryKey.map((c): [string, SqlValue, FieldType] => {
+    const i = row.columns.indexOf(c)
+    return [c, row.values[i] ?? null, cols.types[i]!.type]
+  })
+  const source: Schema = {
+    version: connectorVersion,
+    connector: "marmot",
+    name: p,
+    ts_ms: ctx.startedMs,
+    snapshot: last ? "last" : "true",
+    db: database,
+    table: row.table,
+    txId: null,
+    lsn: ctx.position,
+    commit_node: null,
+    commit_logical: null,
+    node_id: ctx.nodeId
+  }
+  return {
+    kind: "data",
+    topic: dataTopic(p, database, row.table),
+    key: keyJson(p, database, row.table, key),
+    value: withSchema(envelopeSchemaJson(p, database, row.table, cols), {
+      before: null,
+      after: rowObject(cols, row.values),
+      source,
+      op: "r",
+      ts_ms: ctx.nowMs,
+      transaction: null
+    }),
+    id: `${database}:snapshot-${hex(ctx.position, 16)}:${row.table}:${row.index}`
+  }
 }
 
 const txKeySchemaJson = toJson({ type: "struct", name: "io.marmot.connector.TransactionMetadataKey", optional: false, fields: [field("id", "string", false)] })

@@ -7,13 +7,14 @@
 import { Clock, Context, Duration, Effect, Layer, PubSub, Queue, Schedule, type Scope } from "effect"
 import { join } from "node:path"
 import { NodeConfig } from "../config/NodeConfig.ts"
-import type { SinkSettings } from "../config/PublisherSettings.ts"
+import type { SinkSettings, SnapshotMode } from "../config/PublisherSettings.ts"
 import { CommitLogError, CommitLogReader, databasesDir, listDatabases } from "./CommitLog.ts"
 import { CursorStore, type CursorRow, type CursorStoreError } from "./CursorStore.ts"
-import { type ChangeEvent, eventsOf, type LogEntry } from "./Debezium.ts"
+import { type ChangeEvent, eventsOf, type LogEntry, snapshotEventOf } from "./Debezium.ts"
 import { makeFilter } from "./Filter.ts"
 import { connectKafka } from "./KafkaSink.ts"
 import { connectNats } from "./NatsSink.ts"
+import { DatabaseSnapshot, type SnapshotRow } from "./Snapshot.ts"
 import { MemorySinks, type SinkClient, type SinkConnector, type SinkError } from "./Sink.ts"
 
 /** A batch the broker acknowledged and whose cursor was saved. */
@@ -55,6 +56,13 @@ const retrySchedule = (s: SinkSettings) =>
 
 type RoundError = SinkError | CursorStoreError | CommitLogError
 
+/** Whether a database whose log the sink continues after `from` (undefined: no cursor) starts with a snapshot. */
+const needsSnapshot = (mode: SnapshotMode, from: bigint | undefined, horizon: bigint): boolean => {
+  if (mode === "never") return false
+  if (from !== undefined) return from < horizon
+  return mode === "initial" || horizon > 0n
+}
+
 const make = (options: PublisherOptions) =>
   Effect.gen(function*() {
     const config = yield* NodeConfig
@@ -72,6 +80,8 @@ const make = (options: PublisherOptions) =>
         const position = new Map<string, bigint>()
         yield* Effect.addFinalizer(() => Effect.sync(() => readers.forEach((r) => r.close())))
 
+        const fileOf = (database: string) => join(databasesDir(config.dataDir), `${database}.db`)
+
         const attempt = <A>(database: string, f: () => A) =>
           Effect.try({
             try: f,
@@ -88,36 +98,94 @@ const make = (options: PublisherOptions) =>
               r = undefined
             }
             if (r === undefined) {
-              r = new CommitLogReader(database, join(databasesDir(config.dataDir), `${database}.db`))
+              r = new CommitLogReader(database, fileOf(database))
               readers.set(database, r)
             }
             return r
           })
 
-        /** The saved cursor, or the log's start when the log is not the one the cursor was saved against. */
+        /**
+         * Where publishing a database starts: after the saved cursor (after 0 when there is none,
+         * or when the log is not the one the cursor was saved against), or "snapshot" when the
+         * sink's snapshot_mode asks for one there.
+         */
         const startOf = (database: string, reader: CommitLogReader) =>
           Effect.gen(function*() {
             const known = position.get(database)
             if (known !== undefined) return known
             const saved = yield* store.get(sink.name, database)
-            let start = saved?.seq ?? 0n
-            if (saved !== undefined && saved.seq > 0n) {
-              const at = yield* attempt(database, () => reader.txnAt(saved.seq))
-              const max = yield* attempt(database, () => reader.maxSeq())
-              if ((at !== undefined && at !== saved.txnId) || max < saved.seq) {
-                yield* Effect.logWarning(`cdc ${sink.name}: ${database}'s commit log restarted (database recreated); publishing it from the beginning`)
-                start = 0n
-              }
+            const { horizon, restarted } = yield* attempt(database, () => {
+              const horizon = reader.horizon()
+              const head = reader.maxSeq()
+              const end = head > horizon ? head : horizon
+              const at = saved !== undefined && saved.seq > 0n ? reader.txnAt(saved.seq) : undefined
+              return { horizon, restarted: saved !== undefined && saved.seq > 0n && ((at !== undefined && at !== saved.txnId) || end < saved.seq) }
+            })
+            if (restarted) {
+              yield* Effect.logWarning(`cdc ${sink.name}: ${database}'s commit log restarted (database recreated); publishing it from the beginning`)
+            }
+            const from = saved === undefined || restarted ? undefined : saved.seq
+            if (needsSnapshot(sink.snapshotMode, from, horizon)) return "snapshot" as const
+            const start = from ?? 0n
+            if (start < horizon) {
+              yield* Effect.logWarning(
+                `cdc ${sink.name}: ${database}'s log entries ${start + 1n}..${horizon} were collected before this sink published them; ` +
+                  `snapshot_mode = "never" skips them`
+              )
             }
             position.set(database, start)
             return start
           })
+
+        const publishBatch = (events: ReadonlyArray<ChangeEvent>) =>
+          client.publish(events).pipe(
+            Effect.tapError((e) => Effect.logWarning(`cdc ${sink.name}: ${e.message}; retrying`)),
+            Effect.retry(retrySchedule(sink))
+          )
+
+        /** Every row of a database as reads, then the cursor at the log position they are consistent with. */
+        const snapshot = (database: string): Effect.Effect<number, RoundError> =>
+          Effect.acquireUseRelease(
+            attempt(database, () => new DatabaseSnapshot(database, fileOf(database), (t) => filter.table(database, t))),
+            (snap) =>
+              Effect.gen(function*() {
+                const startedMs = yield* Clock.currentTimeMillis
+                const rows = snap.rows()
+                let batch: Array<ChangeEvent> = []
+                let previous: SnapshotRow | undefined
+                let events = 0
+                let duplicates = 0
+                for (;;) {
+                  const next = yield* attempt(database, () => rows.next())
+                  if (previous !== undefined) {
+                    const nowMs = yield* Clock.currentTimeMillis
+                    const context = { topicPrefix: sink.topicPrefix, nodeId: config.nodeId, startedMs, nowMs, position: snap.position }
+                    batch.push(snapshotEventOf(database, previous, context, next.done === true))
+                  }
+                  if (batch.length >= sink.batchSize || (next.done === true && batch.length > 0)) {
+                    duplicates += (yield* publishBatch(batch)).duplicates
+                    events += batch.length
+                    batch = []
+                  }
+                  if (next.done === true) break
+                  previous = next.value
+                }
+                yield* store.save(sink.name, database, { seq: snap.position, txnId: snap.txnId })
+                position.set(database, snap.position)
+                const ackedAtMs = yield* Clock.currentTimeMillis
+                yield* PubSub.publish(acks, { sink: sink.name, database, txns: [], events, duplicates, ackedAtMs })
+                yield* Effect.logInfo(`cdc ${sink.name}: snapshot of ${database}: ${events} rows, consistent with log position ${snap.position}`)
+                return 1
+              }),
+            (snap) => Effect.sync(() => snap.close())
+          )
 
         /** One batch of one database: read, publish (retried), save the cursor. Returns the entries done. */
         const step = (database: string): Effect.Effect<number, RoundError> =>
           Effect.gen(function*() {
             const reader = yield* readerFor(database)
             const after = yield* startOf(database, reader)
+            if (after === "snapshot") return yield* snapshot(database)
             const entries: Array<LogEntry> = yield* attempt(database, () => {
               reader.refreshShapes()
               return reader.read(after, sink.batchSize)
@@ -131,10 +199,7 @@ const make = (options: PublisherOptions) =>
               for (const e of evs) if (client.tombstones || e.kind !== "tombstone") events.push(e)
               if (entry.ddl.length > 0) yield* attempt(database, () => reader.refreshShapes())
             }
-            const result = yield* client.publish(events).pipe(
-              Effect.tapError((e) => Effect.logWarning(`cdc ${sink.name}: ${e.message}; retrying`)),
-              Effect.retry(retrySchedule(sink))
-            )
+            const result = yield* publishBatch(events)
             const last = entries[entries.length - 1]!
             if (options.afterPublish !== undefined) yield* options.afterPublish(sink.name, database, last.seq)
             yield* store.save(sink.name, database, { seq: last.seq, txnId: last.txn.txnId })

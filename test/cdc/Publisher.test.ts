@@ -207,6 +207,46 @@ describe("Publisher (memory sinks)", () => {
     db.close()
   })
 
+  it("snapshot_mode: reads of every row where the log was collected (when_needed), of every database (initial), none (never)", async () => {
+    const dir = newDir()
+    const collected = new TestDatabase(dir, "collected", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)", "CREATE TABLE nopk (v TEXT)"])
+    for (let i = 1n; i <= 5n; i++) await collected.insert("t", [i, `v${i}`])
+    await collected.update("t", [1n, "v1"], [1n, "v1'"])
+    await collected.delete("t", [2n, "v2"])
+    collected.handle.writer.exec("INSERT INTO nopk VALUES ('not published')")
+    expect(collected.collectWholeLog()).toBe(7n)
+    await collected.insert("t", [6n, "v6"])
+    const whole = new TestDatabase(dir, "whole", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    await whole.insert("t", [1n, "w1"])
+    await whole.insert("t", [2n, "w2"])
+    const memory = new MemorySinks()
+    const { stop } = await start(
+      settingsFor(dir, [
+        sink({ name: "auto", type: "nats" }),
+        sink({ name: "initial", type: "nats", snapshotMode: "initial" }),
+        sink({ name: "never", type: "nats", snapshotMode: "never" })
+      ]),
+      { connect: memory.connect }
+    )
+    await waitFor("every sink at the end of both logs", 10_000, async () => {
+      const cs = await cursorsOf(dir)
+      return cs.length === 6 && cs.every((c) => c.seq === (c.database === "collected" ? 8n : 2n))
+    })
+    await stop()
+    const seen = (name: string, db: string) =>
+      dataOf(memory.events(name)).filter((p) => p.source.db === db).map((p) => `${p.op}:${p.after.id}:${p.after.v}:${p.source.snapshot}:${p.source.lsn}`)
+    const snapshotOfCollected = ["r:1:v1':true:8", "r:3:v3:true:8", "r:4:v4:true:8", "r:5:v5:true:8", "r:6:v6:last:8"]
+    expect(seen("auto", "collected")).toEqual(snapshotOfCollected)
+    expect(seen("initial", "collected")).toEqual(snapshotOfCollected)
+    expect(seen("never", "collected")).toEqual(["c:6:v6:false:8"])
+    expect(seen("auto", "whole")).toEqual(["c:1:w1:false:1", "c:2:w2:false:2"])
+    expect(seen("initial", "whole")).toEqual(["r:1:w1:true:2", "r:2:w2:last:2"])
+    const read = dataOf(memory.events("initial"))[0]
+    expect(read).toMatchObject({ before: null, transaction: null, source: { txId: null, commit_node: null } })
+    collected.close()
+    whole.close()
+  })
+
   it("notify wakes an idle sink at once; a disabled publisher runs nothing", async () => {
     const dir = newDir()
     const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY)"])

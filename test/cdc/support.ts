@@ -22,6 +22,7 @@ import { type SinkSettings, sinkDefaults } from "../../src/config/PublisherSetti
 import { primaryKeyOf } from "../../src/replication/Applier.ts"
 import { ApplyQueue } from "../../src/replication/ApplyQueue.ts"
 import { dmlKey } from "../../src/replication/IntentKey.ts"
+import { collect } from "../../src/replication/LogGc.ts"
 import { DatabaseHandle } from "../../src/storage/Storage.ts"
 import { freePort, repoRoot } from "../support/Servers.ts"
 
@@ -161,6 +162,13 @@ export class TestDatabase {
 
   delete(table: string, row: ReadonlyArray<SqlValue>) {
     return this.commit([this.change(table, "D", row, undefined)])
+  }
+
+  /** Log GC (src/replication/LogGc.ts) deletes every entry now, as if every peer had pulled it long ago. */
+  collectWholeLog(): bigint {
+    const done = collect(this.handle, { nowMs: Date.now() + 86_400_000, minRetentionMs: 0, maxRetentionMs: 0, consumed: 1n << 62n })
+    if (done === undefined) throw new Error("log GC found the file busy")
+    return done.horizon
   }
 
   close() {
