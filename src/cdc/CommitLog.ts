@@ -107,15 +107,52 @@ export class CommitLogReader {
 
   /** Up to `limit` entries after `afterSeq`, in seq order. Throws CommitLogError on an undecodable body. */
   read(afterSeq: bigint, limit: number): Array<LogEntry> {
+    return this.scan(afterSeq, limit).entries
+  }
+
+  /**
+   * Up to `limit` entries after `afterSeq`, of which those committed by `origin` (all when
+   * undefined) are decoded and returned; `last` is the last entry scanned, whoever committed it.
+   */
+  scan(afterSeq: bigint, limit: number, origin?: number): {
+    entries: Array<LogEntry>
+    last: { seq: bigint; txnId: string } | undefined
+    scanned: number
+  } {
+    if (!this.logExists()) return { entries: [], last: undefined, scanned: 0 }
+    const rows = this.db.prepare("SELECT seq, txn_id, commit_node, body FROM __marmot_commit_log WHERE seq > ? ORDER BY seq LIMIT ?").raw()
+      .all(afterSeq, limit) as Array<[bigint, string, bigint, string]>
+    const mine = origin === undefined ? rows : rows.filter((r) => r[2] === BigInt(origin))
+    const last = rows[rows.length - 1]
+    return {
+      entries: mine.map(([seq, , , body]) => this.decode(seq, body)),
+      last: last === undefined ? undefined : { seq: last[0], txnId: last[1] },
+      scanned: rows.length
+    }
+  }
+
+  /** Up to `limit` entries after `afterSeq` committed by `origin` with a commit stamp above `aboveStamp`. */
+  readOrigin(origin: number, afterSeq: bigint, aboveStamp: bigint, limit: number): Array<LogEntry> {
     if (!this.logExists()) return []
-    const rows = this.db.prepare("SELECT seq, body FROM __marmot_commit_log WHERE seq > ? ORDER BY seq LIMIT ?").raw().all(afterSeq, limit) as Array<
-      [bigint, string]
-    >
-    return rows.map(([seq, body]) => {
-      const decoded = decodeBody(body)
-      if (Either.isLeft(decoded)) throw new CommitLogError({ database: this.database, reason: `seq ${seq}: ${decoded.left}` })
-      return { seq, ...decoded.right }
-    })
+    const rows = this.db.prepare(
+      "SELECT seq, body FROM __marmot_commit_log WHERE seq > ? AND commit_node = ? AND commit_stamp > ? ORDER BY seq LIMIT ?"
+    ).raw().all(afterSeq, origin, aboveStamp, limit) as Array<[bigint, string]>
+    return rows.map(([seq, body]) => this.decode(seq, body))
+  }
+
+  /** The lowest commit stamp of `origin`'s entries after `afterSeq`, undefined when there are none. */
+  lowestStampAfter(afterSeq: bigint, origin: number): bigint | undefined {
+    if (!this.logExists()) return undefined
+    const v = this.db.prepare("SELECT min(commit_stamp) FROM __marmot_commit_log WHERE seq > ? AND commit_node = ?").pluck().get(afterSeq, origin) as
+      | bigint
+      | null
+    return v === null ? undefined : BigInt(v)
+  }
+
+  private decode(seq: bigint, body: string): LogEntry {
+    const decoded = decodeBody(body)
+    if (Either.isLeft(decoded)) throw new CommitLogError({ database: this.database, reason: `seq ${seq}: ${decoded.left}` })
+    return { seq, ...decoded.right }
   }
 
   /** The transaction at `seq`, undefined when there is none. */

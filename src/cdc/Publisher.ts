@@ -6,7 +6,9 @@
  */
 import { Clock, Context, Duration, Effect, Layer, PubSub, Queue, Schedule, type Scope } from "effect"
 import { join } from "node:path"
+import { toStamp } from "../../proto-schemas/src/Hlc.ts"
 import { NodeConfig } from "../config/NodeConfig.ts"
+import { Membership } from "../membership/Membership.ts"
 import type { SinkSettings, SnapshotMode } from "../config/PublisherSettings.ts"
 import { CommitLogError, CommitLogReader, databasesDir, listDatabases } from "./CommitLog.ts"
 import { CursorStore, type CursorRow, type CursorStoreError } from "./CursorStore.ts"
@@ -15,6 +17,7 @@ import { makeFilter } from "./Filter.ts"
 import { connectKafka } from "./KafkaSink.ts"
 import { connectNats } from "./NatsSink.ts"
 import { DatabaseSnapshot, type SnapshotRow } from "./Snapshot.ts"
+import { aloneOrigins, membershipOrigins, type OriginView, type StandIn } from "./Origins.ts"
 import { MemorySinks, type SinkClient, type SinkConnector, type SinkError } from "./Sink.ts"
 
 /** A batch the broker acknowledged and whose cursor was saved. */
@@ -44,7 +47,18 @@ export interface PublisherOptions {
   readonly connect: SinkConnector
   /** Runs after a batch was acknowledged and before its cursor is saved (the crash test kills the process here). */
   readonly afterPublish?: (sink: string, database: string, lastSeq: bigint) => Effect.Effect<void>
+  /** Which members' commits this node publishes (publish_from = "origin"); alone (all its own) by default. */
+  readonly origins?: OriginView
 }
+
+/**
+ * A stand-in republishes a gone origin's commits from the origin's watermark less this much HLC
+ * time: a commit of the origin stamped before its watermark but not yet in its log when it
+ * announced it (a commit decided, not yet applied locally) is still published.
+ */
+const takeoverMarginMs = 5_000
+/** How often a node gossips its own watermarks (when they moved). */
+const announceIntervalMs = 1_000
 
 /** The real clients, by sink type. */
 export const connectSink: SinkConnector = (sink, nodeId) => sink.type === "kafka" ? connectKafka(sink, nodeId) : connectNats(sink, nodeId)
@@ -66,6 +80,7 @@ const needsSnapshot = (mode: SnapshotMode, from: bigint | undefined, horizon: bi
 const make = (options: PublisherOptions) =>
   Effect.gen(function*() {
     const config = yield* NodeConfig
+    const origins = options.origins ?? aloneOrigins
     const store = yield* CursorStore
     const acks = yield* PubSub.sliding<Acked>(1024)
     const settings = config.publisher
@@ -180,17 +195,8 @@ const make = (options: PublisherOptions) =>
             (snap) => Effect.sync(() => snap.close())
           )
 
-        /** One batch of one database: read, publish (retried), save the cursor. Returns the entries done. */
-        const step = (database: string): Effect.Effect<number, RoundError> =>
+        const eventsOfEntries = (database: string, reader: CommitLogReader, entries: ReadonlyArray<LogEntry>) =>
           Effect.gen(function*() {
-            const reader = yield* readerFor(database)
-            const after = yield* startOf(database, reader)
-            if (after === "snapshot") return yield* snapshot(database)
-            const entries: Array<LogEntry> = yield* attempt(database, () => {
-              reader.refreshShapes()
-              return reader.read(after, sink.batchSize)
-            })
-            if (entries.length === 0) return 0
             const nowMs = yield* Clock.currentTimeMillis
             const events: Array<ChangeEvent> = []
             for (const entry of entries) {
@@ -199,20 +205,80 @@ const make = (options: PublisherOptions) =>
               for (const e of evs) if (client.tombstones || e.kind !== "tombstone") events.push(e)
               if (entry.ddl.length > 0) yield* attempt(database, () => reader.refreshShapes())
             }
-            const result = yield* publishBatch(events)
-            const last = entries[entries.length - 1]!
-            if (options.afterPublish !== undefined) yield* options.afterPublish(sink.name, database, last.seq)
-            yield* store.save(sink.name, database, { seq: last.seq, txnId: last.txn.txnId })
-            position.set(database, last.seq)
-            const ackedAtMs = yield* Clock.currentTimeMillis
-            yield* PubSub.publish(acks, {
+            return events
+          })
+
+        /** Publishes the entries' events (retried until the broker takes them); the number of duplicates. */
+        const publishEntries = (database: string, reader: CommitLogReader, entries: ReadonlyArray<LogEntry>) =>
+          Effect.gen(function*() {
+            const events = yield* eventsOfEntries(database, reader, entries)
+            const duplicates = events.length === 0 ? 0 : (yield* publishBatch(events)).duplicates
+            return { events: events.length, duplicates }
+          })
+
+        const reportAcked = (database: string, entries: ReadonlyArray<LogEntry>, published: { events: number; duplicates: number }) =>
+          Effect.flatMap(Clock.currentTimeMillis, (ackedAtMs) =>
+            PubSub.publish(acks, {
               sink: sink.name,
               database,
               txns: entries.map((e) => ({ seq: e.seq, txnId: e.txn.txnId, commitWallMs: e.txn.commitHlc.wallMs })),
-              events: events.length,
-              duplicates: result.duplicates,
+              ...published,
               ackedAtMs
+            }))
+
+        /** publish_from = "origin": this node's own commits only, and its watermark per database (see Origins.ts). */
+        const own = sink.publishFrom === "origin" ? config.nodeId : undefined
+        const watermarks = new Map<string, bigint>()
+        let watermarksChanged = false
+        const noteWatermark = (database: string, reader: CommitLogReader, lastSeq: bigint, published: ReadonlyArray<LogEntry>) =>
+          attempt(database, () => {
+            const pending = reader.lowestStampAfter(lastSeq, own!)
+            let w = pending === undefined ? watermarks.get(database) : pending - 1n
+            if (pending === undefined) for (const e of published) if (w === undefined || toStamp(e.txn.commitHlc) > w) w = toStamp(e.txn.commitHlc)
+            if (w !== undefined && w !== watermarks.get(database)) {
+              watermarks.set(database, w)
+              watermarksChanged = true
+            }
+          })
+
+        /** One batch of one database: read, publish (retried), save the cursor. Returns the entries scanned. */
+        const step = (database: string): Effect.Effect<number, RoundError> =>
+          Effect.gen(function*() {
+            const reader = yield* readerFor(database)
+            const after = yield* startOf(database, reader)
+            if (after === "snapshot") return yield* snapshot(database)
+            const { entries, last, scanned } = yield* attempt(database, () => {
+              reader.refreshShapes()
+              return reader.scan(after, sink.batchSize, own)
             })
+            if (last === undefined) return 0
+            const published = yield* publishEntries(database, reader, entries)
+            if (options.afterPublish !== undefined) yield* options.afterPublish(sink.name, database, last.seq)
+            yield* store.save(sink.name, database, last)
+            position.set(database, last.seq)
+            if (own !== undefined) yield* noteWatermark(database, reader, last.seq, entries)
+            if (entries.length > 0) yield* reportAcked(database, entries, published)
+            return scanned
+          })
+
+        /**
+         * Commits of a gone member this node stands in for, from the watermark it announced less
+         * `takeoverMarginMs`; the position is kept in memory only (a restart goes back to the watermark).
+         */
+        const takeoverPosition = new Map<string, bigint>()
+        const takeoverStep = (database: string, standIn: StandIn): Effect.Effect<number, RoundError> =>
+          Effect.gen(function*() {
+            const reader = yield* readerFor(database)
+            const key = `${standIn.origin}\0${database}`
+            const above = standIn.watermark(sink.name, database) - (BigInt(takeoverMarginMs) << 16n)
+            const entries = yield* attempt(database, () => {
+              reader.refreshShapes()
+              return reader.readOrigin(standIn.origin, takeoverPosition.get(key) ?? 0n, above, sink.batchSize)
+            })
+            if (entries.length === 0) return 0
+            const published = yield* publishEntries(database, reader, entries)
+            takeoverPosition.set(key, entries[entries.length - 1]!.seq)
+            yield* reportAcked(database, entries, published)
             return entries.length
           })
 
@@ -226,13 +292,27 @@ const make = (options: PublisherOptions) =>
               position.delete(name)
             }
           }
+          const standIns = own === undefined ? [] : yield* origins.standingIn
+          for (const key of [...takeoverPosition.keys()]) {
+            if (!standIns.some((s) => key.startsWith(`${s.origin}\0`))) takeoverPosition.delete(key)
+          }
           let done = 0
           for (const database of databases) {
             if (!filter.database(database)) continue
             done += yield* step(database)
+            for (const standIn of standIns) done += yield* takeoverStep(database, standIn)
           }
           return done > 0
         })
+
+        if (own !== undefined) {
+          const announce = Effect.suspend(() => {
+            if (!watermarksChanged) return Effect.void
+            watermarksChanged = false
+            return origins.announce(sink.name, new Map(watermarks))
+          })
+          yield* Effect.forkScoped(Effect.repeat(announce, Schedule.spaced(Duration.millis(announceIntervalMs))))
+        }
 
         const idle = Effect.raceFirst(Effect.sleep(Duration.millis(sink.pollIntervalMs)), Queue.take(wake))
         const loop = round.pipe(
@@ -274,6 +354,10 @@ export class Publisher extends Context.Tag("marmot/cdc/Publisher")<Publisher, Pu
         : Layer.effect(Publisher, idle)))
   /** The node's publisher: sinks from `[publisher]` in NodeConfig, cursors under `<data_dir>/cdc`. */
   static readonly layer = Publisher.layerWith({ connect: connectSink })
+  /** The publisher of a cluster node: `publish_from = "origin"` sinks follow the membership. */
+  static readonly layerInCluster = Layer.unwrapEffect(
+    Effect.map(Membership, (membership) => Publisher.layerWith({ connect: connectSink, origins: membershipOrigins(membership) }))
+  )
   /** Publisher over in-memory sinks (`memory.events(name)`), same config, cursors and loop. */
   static readonly layerTest = (memory: MemorySinks) => Publisher.layerWith({ connect: memory.connect })
 }

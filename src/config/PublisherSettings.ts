@@ -17,6 +17,14 @@ export type SinkType = "kafka" | "nats"
  */
 export type SnapshotMode = "initial" | "when_needed" | "never"
 
+/**
+ * Which commits a node's sink publishes: `every_node`, its whole commit log (every node of a
+ * cluster publishes every event: JetStream drops the copies by id, Kafka keeps one per node);
+ * `origin`, those it committed, plus those of a DEAD/LEAVING/REMOVED member when it is the lowest
+ * ALIVE node (one copy in the normal case, at least one when a node dies; src/cdc/DESIGN.md).
+ */
+export type PublishFrom = "every_node" | "origin"
+
 export interface SinkSettings {
   /** Unique; the key of the sink's persistent cursors (renaming a sink starts it from the beginning). */
   readonly name: string
@@ -42,6 +50,7 @@ export interface SinkSettings {
   readonly retryMaxMs: number
   readonly retryMultiplier: number
   readonly snapshotMode: SnapshotMode
+  readonly publishFrom: PublishFrom
 }
 
 export interface PublisherSettings {
@@ -63,7 +72,8 @@ export function sinkDefaults(): Omit<SinkSettings, "name" | "type" | "brokers" |
     retryInitialMs: 100,
     retryMaxMs: 30_000,
     retryMultiplier: 2,
-    snapshotMode: "when_needed"
+    snapshotMode: "when_needed",
+    publishFrom: "every_node"
   }
 }
 
@@ -108,7 +118,8 @@ function readSink(r: Reader): SinkSettings {
     retryInitialMs,
     retryMaxMs: r.int("retry_max_ms", d.retryMaxMs, retryInitialMs, 86_400_000),
     retryMultiplier: number(r, "retry_multiplier", d.retryMultiplier, 1, 100),
-    snapshotMode: r.oneOf<SnapshotMode>("snapshot_mode", d.snapshotMode, ["initial", "when_needed", "never"])
+    snapshotMode: r.oneOf<SnapshotMode>("snapshot_mode", d.snapshotMode, ["initial", "when_needed", "never"]),
+    publishFrom: r.oneOf<PublishFrom>("publish_from", d.publishFrom, ["every_node", "origin"])
   }
   r.done()
   return sink

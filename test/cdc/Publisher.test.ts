@@ -5,6 +5,7 @@
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { existsSync, rmSync } from "node:fs"
 import * as Hlc from "../../proto-schemas/src/Hlc.ts"
+import { toStamp } from "../../proto-schemas/src/Hlc.ts"
 import { nodeId } from "../../proto-schemas/src/NodeId.ts"
 import { afterAll, describe, expect, it } from "vitest"
 import type { NodeSettings } from "../../src/config/NodeConfig.ts"
@@ -12,6 +13,7 @@ import { NodeConfig } from "../../src/config/NodeConfig.ts"
 import { CursorStore } from "../../src/cdc/CursorStore.ts"
 import type { ChangeEvent } from "../../src/cdc/Debezium.ts"
 import { Publisher, type PublisherOptions } from "../../src/cdc/Publisher.ts"
+import type { OriginView, StandIn } from "../../src/cdc/Origins.ts"
 import { MemorySinks } from "../../src/cdc/Sink.ts"
 import { removeDir, settingsFor, sink, sleep, TestDatabase, tempDir, waitFor } from "./support.ts"
 
@@ -245,6 +247,40 @@ describe("Publisher (memory sinks)", () => {
     expect(read).toMatchObject({ before: null, transaction: null, source: { txId: null, commit_node: null } })
     collected.close()
     whole.close()
+  })
+
+  it("publish_from origin: its own commits, and a gone member's from that member's watermark less the margin while it stands in", async () => {
+    const dir = newDir()
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    const t0 = 1_700_000_000_000
+    const at = (s: number, node: number) => Hlc.make(t0 + s * 1_000, 0, nodeId(node))
+    // Commit order on this node (1): 2's, ours, 3's (old), ours, 3's (recent), 2's.
+    const commits: Array<[number, number]> = [[2, 1], [1, 2], [3, 3], [1, 20], [3, 30], [2, 31]]
+    for (const [i, [node, s]] of commits.entries()) await db.insert("t", [BigInt(i), `n${node}`], { hlc: at(s, node) })
+    let standIns: ReadonlyArray<StandIn> = []
+    const announced: Array<[string, Map<string, bigint>]> = []
+    const origins: OriginView = {
+      standingIn: Effect.sync(() => standIns),
+      announce: (sinkName, w) => Effect.sync(() => void announced.push([sinkName, new Map(w)]))
+    }
+    const memory = new MemorySinks({ dedupe: false, tombstones: true })
+    const { stop } = await start(settingsFor(dir, [sink({ name: "k", type: "kafka", brokers: ["unused:1"], publishFrom: "origin" })]), {
+      connect: memory.connect,
+      origins
+    })
+    const ids = () => dataOf(memory.events("k")).map((p) => p.after.id)
+    await waitFor("own commits and the cursor at the end", 10_000, async () => (await cursorsOf(dir)).some((c) => c.seq === 6n))
+    await waitFor("the watermark announced", 5_000, () => announced.length > 0)
+    expect(ids()).toEqual([1, 3])
+    expect(announced.at(-1)).toEqual(["k", new Map([["shop", toStamp(at(20, 1))]])])
+    // Node 3 is gone and announced it had published up to its commit at 28 s: the margin (5 s) takes
+    // its commit at 30 s, not the one at 3 s. Node 2 is not gone: nothing of it.
+    standIns = [{ origin: 3, watermark: (sinkName, database) => sinkName === "k" && database === "shop" ? toStamp(at(28, 3)) : 0n }]
+    await waitFor("the gone member's commits", 10_000, () => ids().length === 3)
+    await sleep(100)
+    expect(ids()).toEqual([1, 3, 4])
+    await stop()
+    db.close()
   })
 
   it("notify wakes an idle sink at once; a disabled publisher runs nothing", async () => {

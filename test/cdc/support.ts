@@ -152,8 +152,8 @@ export class TestDatabase {
     return txn
   }
 
-  insert(table: string, row: ReadonlyArray<SqlValue>) {
-    return this.commit([this.change(table, "I", undefined, row)])
+  insert(table: string, row: ReadonlyArray<SqlValue>, opts: { hlc?: Hlc.Hlc } = {}) {
+    return this.commit([this.change(table, "I", undefined, row)], opts)
   }
 
   update(table: string, before: ReadonlyArray<SqlValue>, after: ReadonlyArray<SqlValue>) {
