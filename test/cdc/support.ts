@@ -6,6 +6,7 @@
  * process `exit` hook SIGKILLs any that a failed test left behind.
  */
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Queue } from "effect"
+import { Kafka, logLevel } from "kafkajs"
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import os from "node:os"
@@ -16,6 +17,7 @@ import { RowChange } from "../../proto-schemas/src/RowChange.ts"
 import type { SqlValue } from "../../proto-schemas/src/Values.ts"
 import { CommittedTransaction, txnIdOf } from "../../proto-schemas/src/Transaction.ts"
 import { CursorStore, cursorsPath } from "../../src/cdc/CursorStore.ts"
+import { eventIdHeader } from "../../src/cdc/KafkaSink.ts"
 import { type Acked, Publisher } from "../../src/cdc/Publisher.ts"
 import { defaults, NodeConfig, type NodeSettings } from "../../src/config/NodeConfig.ts"
 import { type SinkSettings, sinkDefaults } from "../../src/config/PublisherSettings.ts"
@@ -312,6 +314,40 @@ export const startKafkaMock = async (brokerCount: number, topics: ReadonlyArray<
       await stopChild(c)
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// a Kafka consumer
+
+export interface Consumed {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly key: any
+  readonly value: any
+  readonly id: string
+}
+
+/** A kafkajs consumer group reading `topics` from the beginning; `messages` fills as they come. */
+export const consume = async (brokers: ReadonlyArray<string>, topics: ReadonlyArray<string>) => {
+  const kafka = new Kafka({ clientId: "cdc-test-consumer", brokers: [...brokers], logLevel: logLevel.NOTHING })
+  const consumer = kafka.consumer({ groupId: `cdc-test-${Math.random()}`, sessionTimeout: 6_000, heartbeatInterval: 500 })
+  const messages: Array<Consumed> = []
+  await consumer.connect()
+  await consumer.subscribe({ topics: [...topics], fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      messages.push({
+        topic,
+        partition,
+        offset: Number(message.offset),
+        key: message.key === null ? null : JSON.parse(message.key.toString()),
+        value: message.value === null ? null : JSON.parse(message.value.toString()),
+        id: message.headers?.[eventIdHeader]?.toString() ?? ""
+      })
+    }
+  })
+  return { messages, stop: () => consumer.disconnect() }
 }
 
 // ---------------------------------------------------------------------------------------------
