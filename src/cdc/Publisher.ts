@@ -9,6 +9,7 @@ import { join } from "node:path"
 import { toStamp } from "../../proto-schemas/src/Hlc.ts"
 import { NodeConfig } from "../config/NodeConfig.ts"
 import { Membership } from "../membership/Membership.ts"
+import { CommitSignal } from "../replication/CommitSignal.ts"
 import type { SinkSettings, SnapshotMode } from "../config/PublisherSettings.ts"
 import { CommitLogError, CommitLogReader, databasesDir, listDatabases } from "./CommitLog.ts"
 import { CursorStore, type CursorRow, type CursorStoreError } from "./CursorStore.ts"
@@ -49,6 +50,8 @@ export interface PublisherOptions {
   readonly afterPublish?: (sink: string, database: string, lastSeq: bigint) => Effect.Effect<void>
   /** Which members' commits this node publishes (publish_from = "origin"); alone (all its own) by default. */
   readonly origins?: OriginView
+  /** Commits of this process's ApplyQueues: each wakes every sink (else they find commits at their next poll). */
+  readonly commits?: CommitSignal["Type"]
 }
 
 /**
@@ -331,6 +334,7 @@ const make = (options: PublisherOptions) =>
       const client = yield* options.connect(sink, config.nodeId)
       yield* Effect.forkScoped(Effect.scoped(runSink(sink, client, wake)))
     }
+    if (options.commits !== undefined) yield* options.commits.subscribe(() => wakers.forEach((w) => w.unsafeOffer(undefined)))
 
     return Publisher.of({
       sinks: sinks.map((s) => s.name),
@@ -354,9 +358,15 @@ export class Publisher extends Context.Tag("marmot/cdc/Publisher")<Publisher, Pu
         : Layer.effect(Publisher, idle)))
   /** The node's publisher: sinks from `[publisher]` in NodeConfig, cursors under `<data_dir>/cdc`. */
   static readonly layer = Publisher.layerWith({ connect: connectSink })
-  /** The publisher of a cluster node: `publish_from = "origin"` sinks follow the membership. */
+  /**
+   * The publisher of a cluster node: woken by every commit of the node's ApplyQueues, and
+   * `publish_from = "origin"` sinks follow the membership.
+   */
   static readonly layerInCluster = Layer.unwrapEffect(
-    Effect.map(Membership, (membership) => Publisher.layerWith({ connect: connectSink, origins: membershipOrigins(membership) }))
+    Effect.map(
+      Effect.all([Membership, CommitSignal]),
+      ([membership, commits]) => Publisher.layerWith({ connect: connectSink, origins: membershipOrigins(membership), commits })
+    )
   )
   /** Publisher over in-memory sinks (`memory.events(name)`), same config, cursors and loop. */
   static readonly layerTest = (memory: MemorySinks) => Publisher.layerWith({ connect: memory.connect })

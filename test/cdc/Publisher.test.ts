@@ -15,6 +15,7 @@ import type { ChangeEvent } from "../../src/cdc/Debezium.ts"
 import { Publisher, type PublisherOptions } from "../../src/cdc/Publisher.ts"
 import type { OriginView, StandIn } from "../../src/cdc/Origins.ts"
 import { MemorySinks } from "../../src/cdc/Sink.ts"
+import { CommitSignal } from "../../src/replication/CommitSignal.ts"
 import { removeDir, settingsFor, sink, sleep, TestDatabase, tempDir, waitFor } from "./support.ts"
 
 const dirs: Array<string> = []
@@ -283,16 +284,23 @@ describe("Publisher (memory sinks)", () => {
     db.close()
   })
 
-  it("notify wakes an idle sink at once; a disabled publisher runs nothing", async () => {
+  it("notify, and each commit of an ApplyQueue given its CommitSignal, wake an idle sink at once; a disabled publisher runs nothing", async () => {
     const dir = newDir()
-    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY)"])
+    const commits = Effect.runSync(CommitSignal.make)
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY)"], 1, commits.committed)
     const memory = new MemorySinks()
-    const { pub, stop } = await start(settingsFor(dir, [sink({ name: "m", type: "nats", pollIntervalMs: 60_000 })]), { connect: memory.connect })
+    const settings = settingsFor(dir, [sink({ name: "m", type: "nats", pollIntervalMs: 60_000 })])
+    const { pub, stop } = await start(settings, { connect: memory.connect })
     await sleep(100)
     await db.insert("t", [1n])
     await Effect.runPromise(pub.notify)
     await waitFor("woken", 2_000, () => dataOf(memory.events("m")).length === 1)
     await stop()
+    const signalled = await start(settings, { connect: memory.connect, commits })
+    await sleep(100)
+    await db.insert("t", [2n])
+    await waitFor("woken by the commit", 2_000, () => dataOf(memory.events("m")).length === 2)
+    await signalled.stop()
 
     db.close()
 

@@ -18,7 +18,8 @@ import type { SqlValue } from "../../proto-schemas/src/Values.ts"
 import { CommittedTransaction, txnIdOf } from "../../proto-schemas/src/Transaction.ts"
 import { CursorStore, cursorsPath } from "../../src/cdc/CursorStore.ts"
 import { eventIdHeader } from "../../src/cdc/KafkaSink.ts"
-import { type Acked, Publisher } from "../../src/cdc/Publisher.ts"
+import { type Acked, connectSink, Publisher } from "../../src/cdc/Publisher.ts"
+import type { CommitSignal } from "../../src/replication/CommitSignal.ts"
 import { defaults, NodeConfig, type NodeSettings } from "../../src/config/NodeConfig.ts"
 import { type SinkSettings, sinkDefaults } from "../../src/config/PublisherSettings.ts"
 import { primaryKeyOf } from "../../src/replication/Applier.ts"
@@ -94,11 +95,18 @@ export class TestDatabase {
   private logical = 0
   private readonly shapes = new Map<string, { columns: Array<string>; pk: Array<string> }>()
 
-  constructor(readonly dataDir: string, readonly name: string, ddl: ReadonlyArray<string>, readonly node = 1) {
+  constructor(
+    readonly dataDir: string,
+    readonly name: string,
+    ddl: ReadonlyArray<string>,
+    readonly node = 1,
+    /** Called after each group commit, as the node's ApplyQueue signals its publisher (CommitSignal). */
+    onCommitted?: () => void
+  ) {
     mkdirSync(path.join(dataDir, "databases"), { recursive: true })
     this.handle = new DatabaseHandle(name, path.join(dataDir, "databases", `${name}.db`))
     for (const sql of ddl) this.handle.writer.exec(sql)
-    this.queue = new ApplyQueue(this.handle, () => this.shapes.clear())
+    this.queue = new ApplyQueue(this.handle, () => this.shapes.clear(), onCommitted)
   }
 
   private nextHlc(wallMs?: number): Hlc.Hlc {
@@ -406,9 +414,10 @@ export const mixedWorkload = async (db: TestDatabase, count: number, keys: numbe
   return { history, deletes }
 }
 
-/** The node's real Publisher layer in this process, with every acknowledged batch collected. */
-export const startPublisher = async (settings: NodeSettings) => {
-  const rt = ManagedRuntime.make(Publisher.layer.pipe(Layer.provide(NodeConfig.layer(settings)), Layer.provide(Logger.minimumLogLevel(LogLevel.Error))))
+/** The node's real Publisher layer in this process (woken by `commits` when given), with every acknowledged batch collected. */
+export const startPublisher = async (settings: NodeSettings, commits?: CommitSignal["Type"]) => {
+  const layer = commits === undefined ? Publisher.layer : Publisher.layerWith({ connect: connectSink, commits })
+  const rt = ManagedRuntime.make(layer.pipe(Layer.provide(NodeConfig.layer(settings)), Layer.provide(Logger.minimumLogLevel(LogLevel.Error))))
   const pub = await rt.runPromise(Publisher)
   const acks: Array<Acked> = []
   const fiber = rt.runFork(Effect.scoped(Effect.gen(function*() {
