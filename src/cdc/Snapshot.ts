@@ -3,13 +3,15 @@
  * the commit log: every row of every published table (Debezium op "r") and the log position they
  * are consistent with. One connection holds ONE SQLite read transaction from the first read to
  * `close`, so the rows and the position come from the same committed state: every log entry at or
- * below the position is in the rows, none above it is. Plain and synchronous (better-sqlite3).
+ * below the position is in the rows, none above it is. `publishSnapshot` publishes them in batches.
  */
 import Database from "better-sqlite3"
+import { Clock, Effect } from "effect"
 import type { SqlValue } from "../../proto-schemas/src/Values.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
-import { tableShapeOf } from "./CommitLog.ts"
-import type { TableShape } from "./Debezium.ts"
+import { CommitLogError, tableShapeOf } from "./CommitLog.ts"
+import { type ChangeEvent, snapshotEventOf, type TableShape } from "./Debezium.ts"
+import type { TableFilter } from "./Filter.ts"
 
 export interface SnapshotRow {
   readonly table: string
@@ -74,3 +76,64 @@ export class DatabaseSnapshot {
     this.db.close()
   }
 }
+
+export interface SnapshotRequest<E> {
+  readonly database: string
+  readonly path: string
+  readonly filter: TableFilter
+  readonly topicPrefix: string
+  readonly nodeId: number
+  readonly batchSize: number
+  /** Publishes one batch (retrying as the sink does); the events the broker already had. */
+  readonly publish: (events: ReadonlyArray<ChangeEvent>) => Effect.Effect<{ readonly duplicates: number }, E>
+}
+
+export interface SnapshotDone {
+  /** The cursor to save: the log continues after it. */
+  readonly position: bigint
+  readonly txnId: string
+  readonly events: number
+  readonly duplicates: number
+}
+
+const failure = (database: string) => (e: unknown) =>
+  e instanceof CommitLogError ? e : new CommitLogError({ database, reason: `snapshot: ${e instanceof Error ? e.message : String(e)}` })
+
+/**
+ * Reads every row of the database in one read transaction and publishes them as reads, in batches
+ * of `batchSize`; the last row of the snapshot is marked "last", so each row is built once the
+ * next one (or the end) is known.
+ */
+export const publishSnapshot = <E>(request: SnapshotRequest<E>): Effect.Effect<SnapshotDone, E | CommitLogError> =>
+  Effect.acquireUseRelease(
+    Effect.try({
+      try: () => new DatabaseSnapshot(request.database, request.path, (t) => request.filter.table(request.database, t)),
+      catch: failure(request.database)
+    }),
+    (snap) =>
+      Effect.gen(function*() {
+        const startedMs = yield* Clock.currentTimeMillis
+        const rows = snap.rows()
+        let batch: Array<ChangeEvent> = []
+        let previous: SnapshotRow | undefined
+        let events = 0
+        let duplicates = 0
+        for (;;) {
+          const next = yield* Effect.try({ try: () => rows.next(), catch: failure(request.database) })
+          if (previous !== undefined) {
+            const nowMs = yield* Clock.currentTimeMillis
+            const context = { topicPrefix: request.topicPrefix, nodeId: request.nodeId, startedMs, nowMs, position: snap.position }
+            batch.push(snapshotEventOf(request.database, previous, context, next.done === true))
+          }
+          if (batch.length >= request.batchSize || (next.done === true && batch.length > 0)) {
+            duplicates += (yield* request.publish(batch)).duplicates
+            events += batch.length
+            batch = []
+          }
+          if (next.done === true) break
+          previous = next.value
+        }
+        return { position: snap.position, txnId: snap.txnId, events, duplicates }
+      }),
+    (snap) => Effect.sync(() => snap.close())
+  )
