@@ -131,13 +131,20 @@ export class CommitLogReader {
     }
   }
 
-  /** Up to `limit` entries after `afterSeq` committed by `origin` with a commit stamp above `aboveStamp`. */
-  readOrigin(origin: number, afterSeq: bigint, aboveStamp: bigint, limit: number): Array<LogEntry> {
-    if (!this.logExists()) return []
+  /**
+   * Up to `limit` entries after `afterSeq` committed by `origin` with a commit stamp above
+   * `aboveStamp`, and how far the log was looked through (the last entry returned, or the head
+   * read before the search when fewer than `limit` matched): the next search starts there.
+   */
+  readOrigin(origin: number, afterSeq: bigint, aboveStamp: bigint, limit: number): { entries: Array<LogEntry>; scannedTo: bigint } {
+    if (!this.logExists()) return { entries: [], scannedTo: afterSeq }
+    const head = this.maxSeq()
     const rows = this.db.prepare(
-      "SELECT seq, body FROM __marmot_commit_log WHERE seq > ? AND commit_node = ? AND commit_stamp > ? ORDER BY seq LIMIT ?"
-    ).raw().all(afterSeq, origin, aboveStamp, limit) as Array<[bigint, string]>
-    return rows.map(([seq, body]) => this.decode(seq, body))
+      "SELECT seq, body FROM __marmot_commit_log WHERE seq > ? AND seq <= ? AND commit_node = ? AND commit_stamp > ? ORDER BY seq LIMIT ?"
+    ).raw().all(afterSeq, head, origin, aboveStamp, limit) as Array<[bigint, string]>
+    const entries = rows.map(([seq, body]) => this.decode(seq, body))
+    const scannedTo = rows.length === limit ? rows[rows.length - 1]![0] : head > afterSeq ? head : afterSeq
+    return { entries, scannedTo }
   }
 
   /** The lowest commit stamp of `origin`'s entries after `afterSeq`, undefined when there are none. */

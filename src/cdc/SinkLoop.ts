@@ -185,17 +185,25 @@ export const runSink = (deps: SinkLoopDeps, sink: SinkSettings, client: SinkClie
     /** publish_from = "origin": this node's own commits only, and its watermark per database (see Origins.ts). */
     const own = sink.publishFrom === "origin" ? config.nodeId : undefined
     const watermarks = new Map<string, bigint>()
+    /** The highest commit stamp of its own this node published per database (since it started). */
+    const publishedMax = new Map<string, bigint>()
     let watermarksChanged = false
-    const noteWatermark = (database: string, reader: CommitLogReader, lastSeq: bigint, published: ReadonlyArray<LogEntry>) =>
+    /** After a batch that reached the log's head (what is left after `lastSeq` is short to look through). */
+    const noteWatermark = (database: string, reader: CommitLogReader, lastSeq: bigint) =>
       attempt(database, () => {
         const pending = reader.lowestStampAfter(lastSeq, own!)
-        let w = pending === undefined ? watermarks.get(database) : pending - 1n
-        if (pending === undefined) for (const e of published) if (w === undefined || toStamp(e.txn.commitHlc) > w) w = toStamp(e.txn.commitHlc)
+        const w = pending === undefined ? publishedMax.get(database) : pending - 1n
         if (w !== undefined && w !== watermarks.get(database)) {
           watermarks.set(database, w)
           watermarksChanged = true
         }
       })
+    const notePublished = (database: string, published: ReadonlyArray<LogEntry>) => {
+      for (const e of published) {
+        const stamp = toStamp(e.txn.commitHlc)
+        if (stamp > (publishedMax.get(database) ?? -1n)) publishedMax.set(database, stamp)
+      }
+    }
 
     /** One batch of one database: read, publish (retried), save the cursor. Returns the entries scanned. */
     const step = (database: string): Effect.Effect<number, RoundError> =>
@@ -212,7 +220,10 @@ export const runSink = (deps: SinkLoopDeps, sink: SinkSettings, client: SinkClie
         if (afterPublish !== undefined) yield* afterPublish(sink.name, database, last.seq)
         yield* store.save(sink.name, database, last)
         position.set(database, last.seq)
-        if (own !== undefined) yield* noteWatermark(database, reader, last.seq, entries)
+        if (own !== undefined) {
+          notePublished(database, entries)
+          if (scanned < sink.batchSize) yield* noteWatermark(database, reader, last.seq)
+        }
         if (entries.length > 0) yield* reportAcked(database, entries, published)
         return scanned
       })
@@ -227,13 +238,16 @@ export const runSink = (deps: SinkLoopDeps, sink: SinkSettings, client: SinkClie
         const reader = yield* readerFor(database)
         const key = `${standIn.origin}\0${database}`
         const above = standIn.watermark(sink.name, database) - (BigInt(takeoverMarginMs) << 16n)
-        const entries = yield* attempt(database, () => {
+        const { entries, scannedTo } = yield* attempt(database, () => {
           reader.refreshShapes()
           return reader.readOrigin(standIn.origin, takeoverPosition.get(key) ?? 0n, above, sink.batchSize)
         })
-        if (entries.length === 0) return 0
+        if (entries.length === 0) {
+          takeoverPosition.set(key, scannedTo)
+          return 0
+        }
         const published = yield* publishEntries(database, reader, entries)
-        takeoverPosition.set(key, entries[entries.length - 1]!.seq)
+        takeoverPosition.set(key, scannedTo)
         yield* reportAcked(database, entries, published)
         return entries.length
       })
