@@ -6,7 +6,7 @@
 import Database from "better-sqlite3"
 import path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { awaitFormed, type ClusterNode, connectTo, startCluster } from "../support/Cluster.ts"
+import { awaitFormed, type ClusterNode, connectTo, startCluster, until } from "../support/Cluster.ts"
 import { consume, freePort, type KafkaMock, removeKafkaMockBinary, savedCursors, startKafkaMock, waitFor } from "./support.ts"
 
 let mock: KafkaMock | undefined
@@ -45,8 +45,13 @@ const cursorAt = async (node: ClusterNode, seq: bigint) =>
   (await savedCursors(node.server.dataDir)).some((c) => c.sink === "kafka" && c.database === "shop" && c.seq >= seq)
 
 const insertRows = async (node: ClusterNode, ids: ReadonlyArray<number>) => {
-  const c = await connectTo(node, "shop")
+  const c = await connectTo(node)
   try {
+    // The table reaches a node by replication: wait for it there.
+    if (!await until(async () => (await c.query("SELECT 1 FROM shop.items LIMIT 1"), true), 60_000, 200)) {
+      throw new Error(`shop.items never reached node ${node.index + 1}`)
+    }
+    await c.query("USE shop")
     for (const id of ids) await c.query("INSERT INTO items VALUES (?, ?)", [id, `n${node.index + 1}`])
   } finally {
     c.destroy()
