@@ -6,17 +6,20 @@
  *    publisher starts; sustained events/s = events acknowledged by JetStream / time to drain.
  * 2. Live: a writer commits CDC_RATE one-row transactions per second for CDC_SECONDS while the
  *    publisher runs (the writer, the Applier and the publisher share one process, as in the node's
- *    supervisor); commit-to-ack latency = JetStream ack of the transaction's END event minus the
- *    moment its SQLite transaction committed. Polling only (poll_interval_ms, default 10), no
- *    `notify`; CDC_NOTIFY=1 also wakes the publisher after each commit.
+ *    supervisor); commit-to-ack latency = JetStream ack of the transaction's END event (its batch's
+ *    cursor saved) minus the moment the transaction was handed to the ApplyQueue (it commits in
+ *    the next microtask). Each group commit of the ApplyQueue wakes the
+ *    publisher through a CommitSignal, as in a cluster node; CDC_NOTIFY=0 leaves it to poll
+ *    (poll_interval_ms, default 10), as a standalone node's publisher does.
  *
- * Knobs: CDC_BACKLOG (20000), CDC_RATE (1000), CDC_SECONDS (15), CDC_BATCH (100), CDC_POLL_MS (10), CDC_NOTIFY (0).
+ * Knobs: CDC_BACKLOG (20000), CDC_RATE (1000), CDC_SECONDS (15), CDC_BATCH (100), CDC_POLL_MS (10), CDC_NOTIFY (1).
  * Results: printed, and written to bench/results/cdc-<timestamp>.json.
  */
 import { Effect } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
+import { CommitSignal } from "../src/replication/CommitSignal.ts"
 import { removeDir, settingsFor, sink, sleep, startNats, startPublisher, TestDatabase, tempDir, waitFor } from "../test/cdc/support.ts"
 
 const env = (k: string, d: number) => (process.env[k] === undefined ? d : Number(process.env[k]))
@@ -25,7 +28,7 @@ const rate = env("CDC_RATE", 1_000)
 const seconds = env("CDC_SECONDS", 15)
 const batchSize = env("CDC_BATCH", 100)
 const pollIntervalMs = env("CDC_POLL_MS", 10)
-const notify = env("CDC_NOTIFY", 0) === 1
+const notify = env("CDC_NOTIFY", 1) === 1
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 
@@ -33,7 +36,8 @@ const main = async () => {
   const nats = await startNats()
   const dir = tempDir("bench")
   try {
-    const db = new TestDatabase(dir, "bench", ["CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT, n INT)"])
+    const commits = Effect.runSync(CommitSignal.make)
+    const db = new TestDatabase(dir, "bench", ["CREATE TABLE items (id INTEGER PRIMARY KEY, v TEXT, n INT)"], 1, commits.committed)
     const settings = settingsFor(dir, [sink({ name: "js", type: "nats", natsUrl: nats.url, topicPrefix: "bench", batchSize, pollIntervalMs })])
     const payload = "x".repeat(100)
 
@@ -47,7 +51,7 @@ const main = async () => {
     await drain.stop()
 
     // 2. live at a fixed rate
-    const live = await startPublisher(settings)
+    const live = await startPublisher(settings, notify ? commits : undefined)
     const committedAt = new Map<string, number>()
     const total = rate * seconds
     const burst = Math.max(1, Math.ceil(rate / 100))
@@ -59,9 +63,11 @@ const main = async () => {
       // not starve the publisher (in the node, applies arrive as separate events too).
       const due = Math.min(backlog + total, backlog + Math.floor(((performance.now() - began) / 1000) * rate), next + burst - 1)
       while (next <= due) {
+        // Taken before the insert is queued: the commit runs in a microtask, and the writer may resume
+        // after the publisher (woken by the commit) already has the ack.
+        const queuedAt = performance.now() + performance.timeOrigin
         const txn = await db.insert("items", [BigInt(next), payload, BigInt(next)])
-        committedAt.set(txn.txnId, performance.now() + performance.timeOrigin)
-        if (notify) await Effect.runPromise(live.pub.notify)
+        committedAt.set(txn.txnId, queuedAt)
         next++
       }
       await sleep(1)

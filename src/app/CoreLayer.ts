@@ -25,6 +25,7 @@ import { CursorStore } from "../replication/CursorStore.ts"
 import { LogConsumers } from "../replication/LogConsumers.ts"
 import { LogGc, LogGcConfig } from "../replication/LogGc.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
+import { CommitSignal } from "../replication/CommitSignal.ts"
 import { SnapshotCache } from "../replication/SnapshotCache.ts"
 import { Snapshots } from "../replication/Snapshots.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
@@ -109,7 +110,8 @@ export const coreLayer = (options: CoreOptions) => {
     Layer.succeed(LogGcConfig, { nodeId: options.nodeId, ...(options.gc ?? gcDefaults) }),
     Layer.succeed(AntiEntropyConfig, { nodeId: options.nodeId, intervalMs: options.antiEntropyIntervalMs, batchSize: 500 }),
     HlcClock.layer({ nodeId: options.nodeId, maxDriftMs: options.maxClockDriftMs }),
-    ClusterAuth.layer(secret)
+    ClusterAuth.layer(secret),
+    CommitSignal.layer
   )
   const antiEntropy = AntiEntropy.layer.pipe(Layer.provide(Snapshots.layer(options.nodeId)))
   return Layer.mergeAll(antiEntropy, LogGc.layer, PeerServer.layer(PeerRpcs, { tracing: options.tracing === true })).pipe(

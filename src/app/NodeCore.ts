@@ -31,7 +31,7 @@ export const startCore = async (settings: NodeSettings, hub: BusHub, workers?: W
   const peerAddress = advertiseAddressOf(settings)
   // The change publisher follows this node's commit logs (it starts nothing when [publisher] is off);
   // the admin API is served on the core's services (nothing when [admin] http_port is 0).
-  const layer = Layer.merge(adminLayer(settings, peerAddress).pipe(Layer.provide(workerMetricsLayer(workers))), Publisher.layer).pipe(
+  const layer = Layer.merge(adminLayer(settings, peerAddress).pipe(Layer.provide(workerMetricsLayer(workers))), Publisher.layerInCluster).pipe(
     Layer.provideMerge(coreLayer(coreOptions(settings, peerAddress))),
     Layer.provide(socketTransport({
       host: settings.cluster.grpcBindAddress,

@@ -15,6 +15,7 @@ import type { BusHub } from "../process/ProcessBus.ts"
 import { Bootstrap } from "../replica/Bootstrap.ts"
 import { Follower, FollowerConfig } from "../replica/Follower.ts"
 import { Forwarder, ForwarderConfig } from "../replica/Forwarder.ts"
+import { CommitSignal } from "../replication/CommitSignal.ts"
 import { CursorStore } from "../replication/CursorStore.ts"
 import { reviveRequest } from "../replication/Replicator.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
@@ -32,7 +33,7 @@ export const replicaLayer = (settings: NodeSettings, workers?: WorkerMetricsTota
   return Layer.merge(admin, Forwarder.layer).pipe(
     Layer.provideMerge(Follower.layer),
     Layer.provide(Bootstrap.layerSnapshot(nodeId(settings.nodeId))),
-    Layer.provide(Participant.layer),
+    Layer.provide(Participant.layer.pipe(Layer.provide(CommitSignal.layer))),
     Layer.provide(Layer.mergeAll(
       Layer.succeed(FollowerConfig, {
         nodeId: nodeId(settings.nodeId),

@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { CommittedTransaction } from "../../proto-schemas/src/Transaction.ts"
 import { quoteIdent } from "../storage/SqliteConnection.ts"
 import { validDatabaseName } from "../storage/Storage.ts"
-import { type ColumnShape, type DdlEntry, ddlEntriesOf, fieldTypeOf, type LogEntry, type TableShape } from "./Debezium.ts"
+import { type ColumnShape, ddlEntriesOf, fieldTypeOf, type LogEntry, type TableShape } from "./Debezium.ts"
 
 export class CommitLogError extends Data.TaggedError("CommitLogError")<{ readonly database: string; readonly reason: string }> {
   override get message() {
@@ -33,7 +33,14 @@ export const listDatabases = (dataDir: string): Array<string> => {
 
 const decodeTxn = Schema.decodeUnknownEither(CommittedTransaction)
 
-export const decodeBody = (body: string): Either.Either<{ txn: CommittedTransaction; ddl: ReadonlyArray<DdlEntry> }, string> => {
+/** A list of change indices in the body (see LwwSkipped in Applier.ts); empty when absent. */
+const indices = (json: unknown, field: string): ReadonlySet<number> => {
+  const v = (json as Record<string, unknown>)[field]
+  return Array.isArray(v) && v.length > 0 ? new Set(v.filter((i): i is number => typeof i === "number")) : noIndices
+}
+const noIndices: ReadonlySet<number> = new Set()
+
+export const decodeBody = (body: string): Either.Either<Omit<LogEntry, "seq">, string> => {
   let json: unknown
   try {
     json = JSON.parse(body)
@@ -42,7 +49,12 @@ export const decodeBody = (body: string): Either.Either<{ txn: CommittedTransact
   }
   const txn = decodeTxn(json)
   if (Either.isLeft(txn)) return Either.left(`body is not a CommittedTransaction: ${txn.left.message}`)
-  return Either.right({ txn: txn.right, ddl: ddlEntriesOf(txn.right) })
+  return Either.right({
+    txn: txn.right,
+    ddl: ddlEntriesOf(txn.right),
+    skipped: indices(json, "skipped"),
+    skippedNewKey: indices(json, "skippedNewKey")
+  })
 }
 
 interface PragmaColumn {
@@ -50,6 +62,15 @@ interface PragmaColumn {
   readonly type: string
   readonly notnull: bigint
   readonly pk: bigint
+}
+
+/** A table's columns (declared types) and primary key on `db`, undefined when there is no such table. */
+export const tableShapeOf = (db: Database.Database, table: string): TableShape | undefined => {
+  const cols = db.prepare(`PRAGMA main.table_info(${quoteIdent(table)})`).all() as Array<PragmaColumn>
+  return cols.length === 0 ? undefined : {
+    columns: new Map<string, ColumnShape>(cols.map((c) => [c.name, { type: fieldTypeOf(c.type), optional: c.notnull === 0n && c.pk === 0n }])),
+    primaryKey: cols.filter((c) => c.pk > 0n).sort((a, b) => Number(a.pk - b.pk)).map((c) => c.name)
+  }
 }
 
 /** One database file's commit log, read through its own query-only connection. */
@@ -86,15 +107,59 @@ export class CommitLogReader {
 
   /** Up to `limit` entries after `afterSeq`, in seq order. Throws CommitLogError on an undecodable body. */
   read(afterSeq: bigint, limit: number): Array<LogEntry> {
-    if (!this.logExists()) return []
-    const rows = this.db.prepare("SELECT seq, body FROM __marmot_commit_log WHERE seq > ? ORDER BY seq LIMIT ?").raw().all(afterSeq, limit) as Array<
-      [bigint, string]
-    >
-    return rows.map(([seq, body]) => {
-      const decoded = decodeBody(body)
-      if (Either.isLeft(decoded)) throw new CommitLogError({ database: this.database, reason: `seq ${seq}: ${decoded.left}` })
-      return { seq, ...decoded.right }
-    })
+    return this.scan(afterSeq, limit).entries
+  }
+
+  /**
+   * Up to `limit` entries after `afterSeq`, of which those committed by `origin` (all when
+   * undefined) are decoded and returned; `last` is the last entry scanned, whoever committed it.
+   */
+  scan(afterSeq: bigint, limit: number, origin?: number): {
+    entries: Array<LogEntry>
+    last: { seq: bigint; txnId: string } | undefined
+    scanned: number
+  } {
+    if (!this.logExists()) return { entries: [], last: undefined, scanned: 0 }
+    const rows = this.db.prepare("SELECT seq, txn_id, commit_node, body FROM __marmot_commit_log WHERE seq > ? ORDER BY seq LIMIT ?").raw()
+      .all(afterSeq, limit) as Array<[bigint, string, bigint, string]>
+    const mine = origin === undefined ? rows : rows.filter((r) => r[2] === BigInt(origin))
+    const last = rows[rows.length - 1]
+    return {
+      entries: mine.map(([seq, , , body]) => this.decode(seq, body)),
+      last: last === undefined ? undefined : { seq: last[0], txnId: last[1] },
+      scanned: rows.length
+    }
+  }
+
+  /**
+   * Up to `limit` entries after `afterSeq` committed by `origin` with a commit stamp above
+   * `aboveStamp`, and how far the log was looked through (the last entry returned, or the head
+   * read before the search when fewer than `limit` matched): the next search starts there.
+   */
+  readOrigin(origin: number, afterSeq: bigint, aboveStamp: bigint, limit: number): { entries: Array<LogEntry>; scannedTo: bigint } {
+    if (!this.logExists()) return { entries: [], scannedTo: afterSeq }
+    const head = this.maxSeq()
+    const rows = this.db.prepare(
+      "SELECT seq, body FROM __marmot_commit_log WHERE seq > ? AND seq <= ? AND commit_node = ? AND commit_stamp > ? ORDER BY seq LIMIT ?"
+    ).raw().all(afterSeq, head, origin, aboveStamp, limit) as Array<[bigint, string]>
+    const entries = rows.map(([seq, body]) => this.decode(seq, body))
+    const scannedTo = rows.length === limit ? rows[rows.length - 1]![0] : head > afterSeq ? head : afterSeq
+    return { entries, scannedTo }
+  }
+
+  /** The lowest commit stamp of `origin`'s entries after `afterSeq`, undefined when there are none. */
+  lowestStampAfter(afterSeq: bigint, origin: number): bigint | undefined {
+    if (!this.logExists()) return undefined
+    const v = this.db.prepare("SELECT min(commit_stamp) FROM __marmot_commit_log WHERE seq > ? AND commit_node = ?").pluck().get(afterSeq, origin) as
+      | bigint
+      | null
+    return v === null ? undefined : BigInt(v)
+  }
+
+  private decode(seq: bigint, body: string): LogEntry {
+    const decoded = decodeBody(body)
+    if (Either.isLeft(decoded)) throw new CommitLogError({ database: this.database, reason: `seq ${seq}: ${decoded.left}` })
+    return { seq, ...decoded.right }
   }
 
   /** The transaction at `seq`, undefined when there is none. */
@@ -120,13 +185,18 @@ export class CommitLogReader {
   /** The table's current columns and primary key, undefined when it does not exist (any more). */
   shape(table: string): TableShape | undefined {
     if (this.shapes.has(table)) return this.shapes.get(table)
-    const cols = this.db.prepare(`PRAGMA main.table_info(${quoteIdent(table)})`).all() as Array<PragmaColumn>
-    const shape = cols.length === 0 ? undefined : {
-      columns: new Map<string, ColumnShape>(cols.map((c) => [c.name, { type: fieldTypeOf(c.type), optional: c.notnull === 0n && c.pk === 0n }])),
-      primaryKey: cols.filter((c) => c.pk > 0n).sort((a, b) => Number(a.pk - b.pk)).map((c) => c.name)
-    }
+    const shape = tableShapeOf(this.db, table)
     this.shapes.set(table, shape)
     return shape
+  }
+
+  /** The highest seq log GC deleted (src/replication/LogGc.ts), 0 when none. */
+  horizon(): bigint {
+    try {
+      return BigInt((this.db.prepare("SELECT seq FROM __marmot_log_horizon WHERE id = 0").pluck().get() as bigint | undefined) ?? 0n)
+    } catch {
+      return 0n // no horizon table: nothing was ever collected
+    }
   }
 
   close(): void {

@@ -9,6 +9,7 @@ import type { CommittedTransaction } from "../../proto-schemas/src/Transaction.t
 import type { SqlValue } from "../../proto-schemas/src/Values.ts"
 import { decodeKey } from "../replication/IntentKey.ts"
 import type { TableFilter } from "./Filter.ts"
+import type { SnapshotRow } from "./Snapshot.ts"
 import { type JsonValue, toJson } from "./Json.ts"
 
 /** Kafka Connect schema types used in the envelopes. */
@@ -72,6 +73,10 @@ export interface LogEntry {
   readonly seq: bigint
   readonly txn: CommittedTransaction
   readonly ddl: ReadonlyArray<DdlEntry>
+  /** Changes last-write-wins skipped on this node (a newer version of the row was there): no events. */
+  readonly skipped: ReadonlySet<number>
+  /** Key-moving UPDATEs whose new key LWW skipped: only the delete of the old key. */
+  readonly skippedNewKey: ReadonlySet<number>
 }
 
 export type EventKind = "data" | "tombstone" | "begin" | "end" | "ddl"
@@ -148,8 +153,8 @@ const sourceSchema: Schema = {
     field("table", "string", true),
     field("txId", "string", true),
     field("lsn", "int64", true),
-    field("commit_node", "int64", false),
-    field("commit_logical", "int64", false),
+    field("commit_node", "int64", true),
+    field("commit_logical", "int64", true),
     field("node_id", "int64", false)
   ]
 }
@@ -274,7 +279,15 @@ interface DataEvent {
 }
 
 /** One row change → its data events: an UPDATE that moves the primary key is a delete then a create, as in Debezium. */
-const dataEventsOf = (change: RowChange, i: number, base: string, ctx: EventContext, shape: TableShape | undefined, cols: Columns): Array<DataEvent> => {
+const dataEventsOf = (
+  change: RowChange,
+  i: number,
+  base: string,
+  ctx: EventContext,
+  shape: TableShape | undefined,
+  cols: Columns,
+  newKeySkipped: boolean
+): Array<DataEvent> => {
   const p = ctx.topicPrefix
   const db = change.database
   if (change.op === "I") {
@@ -286,10 +299,9 @@ const dataEventsOf = (change: RowChange, i: number, base: string, ctx: EventCont
   const oldKey = keyOf(change, shape, change.before!, cols)
   const newKey = keyOf(change, shape, change.after!, cols)
   if (shape !== undefined && !sameKey(oldKey, newKey)) {
-    return [
-      { op: "d", before: change.before, after: undefined, key: keyJson(p, db, change.table, oldKey), id: `${base}:${i}d` },
-      { op: "c", before: undefined, after: change.after, key: keyJson(p, db, change.table, newKey), id: `${base}:${i}c` }
-    ]
+    const deleted: DataEvent = { op: "d", before: change.before, after: undefined, key: keyJson(p, db, change.table, oldKey), id: `${base}:${i}d` }
+    if (newKeySkipped) return [deleted]
+    return [deleted, { op: "c", before: undefined, after: change.after, key: keyJson(p, db, change.table, newKey), id: `${base}:${i}c` }]
   }
   return [{ op: "u", before: change.before, after: change.after, key: keyJson(p, db, change.table, oldKey), id: `${base}:${i}` }]
 }
@@ -340,11 +352,11 @@ export const eventsOf = (entry: LogEntry, ctx: EventContext): Array<ChangeEvent>
   const perTable = new Map<string, number>()
   let total = 0
   txn.changes.forEach((change, i) => {
-    if (!ctx.filter.table(db, change.table)) return
+    if (entry.skipped.has(i) || !ctx.filter.table(db, change.table)) return
     const shape = ctx.shapeOf(db, change.table)
     const cols = columnsOf(change, shape)
     const collection = `${db}.${change.table}`
-    for (const ev of dataEventsOf(change, i, base, ctx, shape, cols)) {
+    for (const ev of dataEventsOf(change, i, base, ctx, shape, cols, entry.skippedNewKey.has(i))) {
       total++
       const order = (perTable.get(collection) ?? 0) + 1
       perTable.set(collection, order)
@@ -386,6 +398,61 @@ export const eventsOf = (entry: LogEntry, ctx: EventContext): Array<ChangeEvent>
   })
   out.push(txEvent("BEGIN"), ...data, txEvent("END"))
   return out
+}
+
+/** What a snapshot read needs to know besides the row (see Snapshot.ts). */
+export interface SnapshotContext {
+  readonly topicPrefix: string
+  readonly nodeId: number
+  /** When the snapshot started: source.ts_ms of every read. */
+  readonly startedMs: number
+  readonly nowMs: number
+  /** The log position the snapshot is consistent with (source.lsn, part of the ids). */
+  readonly position: bigint
+}
+
+/**
+ * One row of a snapshot as a Debezium read (op "r", no before, no transaction block):
+ * source.snapshot is "true", or "last" on the snapshot's final row, as Debezium marks them.
+ */
+export const snapshotEventOf = (database: string, row: SnapshotRow, ctx: SnapshotContext, last: boolean): ChangeEvent => {
+  const p = ctx.topicPrefix
+  const cols: Columns = {
+    names: row.columns,
+    types: row.columns.map((c, i) => row.shape.columns.get(c) ?? { type: fieldTypeOfValue(row.values[i] ?? null), optional: true })
+  }
+  const key = row.shape.primaryKey.map((c): [string, SqlValue, FieldType] => {
+    const i = row.columns.indexOf(c)
+    return [c, row.values[i] ?? null, cols.types[i]!.type]
+  })
+  const source: Schema = {
+    version: connectorVersion,
+    connector: "marmot",
+    name: p,
+    ts_ms: ctx.startedMs,
+    snapshot: last ? "last" : "true",
+    db: database,
+    table: row.table,
+    txId: null,
+    lsn: ctx.position,
+    commit_node: null,
+    commit_logical: null,
+    node_id: ctx.nodeId
+  }
+  return {
+    kind: "data",
+    topic: dataTopic(p, database, row.table),
+    key: keyJson(p, database, row.table, key),
+    value: withSchema(envelopeSchemaJson(p, database, row.table, cols), {
+      before: null,
+      after: rowObject(cols, row.values),
+      source,
+      op: "r",
+      ts_ms: ctx.nowMs,
+      transaction: null
+    }),
+    id: `${database}:snapshot-${hex(ctx.position, 16)}:${row.table}:${row.index}`
+  }
 }
 
 const txKeySchemaJson = toJson({ type: "struct", name: "io.marmot.connector.TransactionMetadataKey", optional: false, fields: [field("id", "string", false)] })

@@ -22,7 +22,8 @@ const encoder = new TextEncoder()
 
 export const connectNats: SinkConnector = (sink, nodeId) =>
   Effect.gen(function*() {
-    let current: { nc: NatsConnection; js: JetStreamClient } | undefined
+    /** `proven` once the connection had a publish acknowledged. */
+    let current: { nc: NatsConnection; js: JetStreamClient; proven: boolean } | undefined
     const close = Effect.promise(async () => {
       const c = current
       current = undefined
@@ -31,7 +32,7 @@ export const connectNats: SinkConnector = (sink, nodeId) =>
     yield* Effect.addFinalizer(() => close)
 
     const open = Effect.gen(function*() {
-      if (current !== undefined && !current.nc.isClosed()) return current.js
+      if (current !== undefined && !current.nc.isClosed()) return current
       const nc = yield* fromPromise(sink.name, `connect ${sink.natsUrl}`, () =>
         connect({
           servers: sink.natsUrl.split(","),
@@ -48,8 +49,8 @@ export const connectNats: SinkConnector = (sink, nodeId) =>
         if (existing === undefined) await jsm.streams.add({ name: streamNameFor(sink.topicPrefix), subjects: [`${sink.topicPrefix}.>`] })
         return jetstream(nc)
       }).pipe(Effect.tapError(() => Effect.promise(() => nc.close().catch(() => undefined))))
-      current = { nc, js: ready }
-      return ready
+      current = { nc, js: ready, proven: false }
+      return current
     })
 
     const send = (js: JetStreamClient, e: ChangeEvent) =>
@@ -58,12 +59,16 @@ export const connectNats: SinkConnector = (sink, nodeId) =>
     const publish = (events: ReadonlyArray<ChangeEvent>) =>
       Effect.gen(function*() {
         if (events.length === 0) return { stored: 0, duplicates: 0 }
-        const js = yield* open
+        const connection = yield* open
+        const { js } = connection
         const result = yield* Effect.tryPromise({
           try: async (): Promise<PublishResult> => {
-            const first = await send(js, events[0]!)
-            const rest = await Promise.allSettled(events.slice(1).map((e) => send(js, e)))
-            let duplicates = first.duplicate ? 1 : 0
+            // On a new connection the first event goes alone: it proves the stream takes messages
+            // before the rest follow (a stream not ready yet could refuse one and take the next).
+            const first = connection.proven ? undefined : await send(js, events[0]!)
+            connection.proven = true
+            const rest = await Promise.allSettled((first === undefined ? events : events.slice(1)).map((e) => send(js, e)))
+            let duplicates = first?.duplicate === true ? 1 : 0
             for (const r of rest) {
               if (r.status === "rejected") throw r.reason
               if (r.value.duplicate) duplicates++

@@ -4,28 +4,18 @@
  * Debezium events and publishes them; the cursor moves only after the broker acknowledged the
  * batch (at-least-once). Runs once per node, in the supervisor process. See DESIGN.md.
  */
-import { Clock, Context, Duration, Effect, Layer, PubSub, Queue, Schedule, type Scope } from "effect"
-import { join } from "node:path"
+import { Context, Effect, Layer, PubSub, Queue, type Scope } from "effect"
 import { NodeConfig } from "../config/NodeConfig.ts"
-import type { SinkSettings } from "../config/PublisherSettings.ts"
-import { CommitLogError, CommitLogReader, databasesDir, listDatabases } from "./CommitLog.ts"
+import { Membership } from "../membership/Membership.ts"
+import { CommitSignal } from "../replication/CommitSignal.ts"
 import { CursorStore, type CursorRow, type CursorStoreError } from "./CursorStore.ts"
-import { type ChangeEvent, eventsOf, type LogEntry } from "./Debezium.ts"
-import { makeFilter } from "./Filter.ts"
 import { connectKafka } from "./KafkaSink.ts"
 import { connectNats } from "./NatsSink.ts"
-import { MemorySinks, type SinkClient, type SinkConnector, type SinkError } from "./Sink.ts"
+import { aloneOrigins, membershipOrigins, type OriginView } from "./Origins.ts"
+import { MemorySinks, type SinkConnector } from "./Sink.ts"
+import { type Acked, runSink } from "./SinkLoop.ts"
 
-/** A batch the broker acknowledged and whose cursor was saved. */
-export interface Acked {
-  readonly sink: string
-  readonly database: string
-  /** The commit-log entries it covered (the cursor is now at the last). */
-  readonly txns: ReadonlyArray<{ readonly seq: bigint; readonly txnId: string; readonly commitWallMs: number }>
-  readonly events: number
-  readonly duplicates: number
-  readonly ackedAtMs: number
-}
+export type { Acked } from "./SinkLoop.ts"
 
 export interface PublisherService {
   /** The configured sinks that run (none when `[publisher] enabled` is false). */
@@ -43,149 +33,32 @@ export interface PublisherOptions {
   readonly connect: SinkConnector
   /** Runs after a batch was acknowledged and before its cursor is saved (the crash test kills the process here). */
   readonly afterPublish?: (sink: string, database: string, lastSeq: bigint) => Effect.Effect<void>
+  /** Which members' commits this node publishes (publish_from = "origin"); alone (all its own) by default. */
+  readonly origins?: OriginView
+  /** Commits of this process's ApplyQueues: each wakes every sink (else they find commits at their next poll). */
+  readonly commits?: CommitSignal["Type"]
 }
 
 /** The real clients, by sink type. */
 export const connectSink: SinkConnector = (sink, nodeId) => sink.type === "kafka" ? connectKafka(sink, nodeId) : connectNats(sink, nodeId)
 
-const retrySchedule = (s: SinkSettings) =>
-  Schedule.exponential(Duration.millis(s.retryInitialMs), s.retryMultiplier).pipe(
-    Schedule.union(Schedule.spaced(Duration.millis(s.retryMaxMs)))
-  )
-
-type RoundError = SinkError | CursorStoreError | CommitLogError
-
 const make = (options: PublisherOptions) =>
   Effect.gen(function*() {
     const config = yield* NodeConfig
+    const origins = options.origins ?? aloneOrigins
     const store = yield* CursorStore
     const acks = yield* PubSub.sliding<Acked>(1024)
     const settings = config.publisher
     const sinks = settings.enabled ? settings.sinks : []
     const wakers: Array<Queue.Queue<void>> = []
 
-    const runSink = (sink: SinkSettings, client: SinkClient, wake: Queue.Queue<void>) =>
-      Effect.gen(function*() {
-        const filter = makeFilter(sink.filterDatabases, sink.filterTables)
-        const readers = new Map<string, CommitLogReader>()
-        /** Where each database stands (the saved cursor, checked against the log once per opened file). */
-        const position = new Map<string, bigint>()
-        yield* Effect.addFinalizer(() => Effect.sync(() => readers.forEach((r) => r.close())))
-
-        const attempt = <A>(database: string, f: () => A) =>
-          Effect.try({
-            try: f,
-            catch: (e) => e instanceof CommitLogError ? e : new CommitLogError({ database, reason: e instanceof Error ? e.message : String(e) })
-          })
-
-        const readerFor = (database: string) =>
-          attempt(database, () => {
-            let r = readers.get(database)
-            if (r !== undefined && !r.isCurrent()) {
-              r.close()
-              readers.delete(database)
-              position.delete(database)
-              r = undefined
-            }
-            if (r === undefined) {
-              r = new CommitLogReader(database, join(databasesDir(config.dataDir), `${database}.db`))
-              readers.set(database, r)
-            }
-            return r
-          })
-
-        /** The saved cursor, or the log's start when the log is not the one the cursor was saved against. */
-        const startOf = (database: string, reader: CommitLogReader) =>
-          Effect.gen(function*() {
-            const known = position.get(database)
-            if (known !== undefined) return known
-            const saved = yield* store.get(sink.name, database)
-            let start = saved?.seq ?? 0n
-            if (saved !== undefined && saved.seq > 0n) {
-              const at = yield* attempt(database, () => reader.txnAt(saved.seq))
-              const max = yield* attempt(database, () => reader.maxSeq())
-              if ((at !== undefined && at !== saved.txnId) || max < saved.seq) {
-                yield* Effect.logWarning(`cdc ${sink.name}: ${database}'s commit log restarted (database recreated); publishing it from the beginning`)
-                start = 0n
-              }
-            }
-            position.set(database, start)
-            return start
-          })
-
-        /** One batch of one database: read, publish (retried), save the cursor. Returns the entries done. */
-        const step = (database: string): Effect.Effect<number, RoundError> =>
-          Effect.gen(function*() {
-            const reader = yield* readerFor(database)
-            const after = yield* startOf(database, reader)
-            const entries: Array<LogEntry> = yield* attempt(database, () => {
-              reader.refreshShapes()
-              return reader.read(after, sink.batchSize)
-            })
-            if (entries.length === 0) return 0
-            const nowMs = yield* Clock.currentTimeMillis
-            const events: Array<ChangeEvent> = []
-            for (const entry of entries) {
-              const evs = yield* attempt(database, () =>
-                eventsOf(entry, { topicPrefix: sink.topicPrefix, filter, shapeOf: (_db, t) => reader.shape(t), nodeId: config.nodeId, nowMs }))
-              for (const e of evs) if (client.tombstones || e.kind !== "tombstone") events.push(e)
-              if (entry.ddl.length > 0) yield* attempt(database, () => reader.refreshShapes())
-            }
-            const result = yield* client.publish(events).pipe(
-              Effect.tapError((e) => Effect.logWarning(`cdc ${sink.name}: ${e.message}; retrying`)),
-              Effect.retry(retrySchedule(sink))
-            )
-            const last = entries[entries.length - 1]!
-            if (options.afterPublish !== undefined) yield* options.afterPublish(sink.name, database, last.seq)
-            yield* store.save(sink.name, database, { seq: last.seq, txnId: last.txn.txnId })
-            position.set(database, last.seq)
-            const ackedAtMs = yield* Clock.currentTimeMillis
-            yield* PubSub.publish(acks, {
-              sink: sink.name,
-              database,
-              txns: entries.map((e) => ({ seq: e.seq, txnId: e.txn.txnId, commitWallMs: e.txn.commitHlc.wallMs })),
-              events: events.length,
-              duplicates: result.duplicates,
-              ackedAtMs
-            })
-            return entries.length
-          })
-
-        /** One pass over every database; true when anything was published. */
-        const round = Effect.gen(function*() {
-          const databases = yield* attempt("(list)", () => listDatabases(config.dataDir))
-          for (const name of [...readers.keys()]) {
-            if (!databases.includes(name)) {
-              readers.get(name)!.close()
-              readers.delete(name)
-              position.delete(name)
-            }
-          }
-          let done = 0
-          for (const database of databases) {
-            if (!filter.database(database)) continue
-            done += yield* step(database)
-          }
-          return done > 0
-        })
-
-        const idle = Effect.raceFirst(Effect.sleep(Duration.millis(sink.pollIntervalMs)), Queue.take(wake))
-        const loop = round.pipe(
-          Effect.tapError((e) => Effect.logWarning(`cdc ${sink.name}: ${e.message}; retrying`)),
-          Effect.retry(retrySchedule(sink)),
-          Effect.flatMap((busy) => busy ? Effect.void : Effect.asVoid(idle)),
-          Effect.forever
-        )
-        yield* Effect.logInfo(`cdc: sink ${sink.name} (${sink.type}) publishing to ${sink.topicPrefix}.*`)
-        return yield* loop
-      })
-
     for (const sink of sinks) {
       const wake = yield* Queue.sliding<void>(1)
       wakers.push(wake)
       const client = yield* options.connect(sink, config.nodeId)
-      yield* Effect.forkScoped(Effect.scoped(runSink(sink, client, wake)))
+      yield* Effect.forkScoped(Effect.scoped(runSink({ config, store, acks, origins, afterPublish: options.afterPublish }, sink, client, wake)))
     }
+    if (options.commits !== undefined) yield* options.commits.subscribe(() => wakers.forEach((w) => w.unsafeOffer(undefined)))
 
     return Publisher.of({
       sinks: sinks.map((s) => s.name),
@@ -209,6 +82,16 @@ export class Publisher extends Context.Tag("marmot/cdc/Publisher")<Publisher, Pu
         : Layer.effect(Publisher, idle)))
   /** The node's publisher: sinks from `[publisher]` in NodeConfig, cursors under `<data_dir>/cdc`. */
   static readonly layer = Publisher.layerWith({ connect: connectSink })
+  /**
+   * The publisher of a cluster node: woken by every commit of the node's ApplyQueues, and
+   * `publish_from = "origin"` sinks follow the membership.
+   */
+  static readonly layerInCluster = Layer.unwrapEffect(
+    Effect.map(
+      Effect.all([Membership, CommitSignal]),
+      ([membership, commits]) => Publisher.layerWith({ connect: connectSink, origins: membershipOrigins(membership), commits })
+    )
+  )
   /** Publisher over in-memory sinks (`memory.events(name)`), same config, cursors and loop. */
   static readonly layerTest = (memory: MemorySinks) => Publisher.layerWith({ connect: memory.connect })
 }

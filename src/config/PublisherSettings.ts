@@ -8,6 +8,23 @@ import type { Reader } from "./NodeConfig.ts"
 
 export type SinkType = "kafka" | "nats"
 
+/**
+ * When a sink publishes a database's rows as snapshot reads (Debezium op "r") instead of its log:
+ * `initial` for every database the sink has no cursor for; `when_needed` only when the log no
+ * longer holds what the sink has not published (GC collected it); `never` (publish the log from
+ * where it starts, whatever was collected is missed). Both others also snapshot a sink whose
+ * cursor fell behind the GC horizon.
+ */
+export type SnapshotMode = "initial" | "when_needed" | "never"
+
+/**
+ * Which commits a node's sink publishes: `every_node`, its whole commit log (every node of a
+ * cluster publishes every event: JetStream drops the copies by id, Kafka keeps one per node);
+ * `origin`, those it committed, plus those of a DEAD/LEAVING/REMOVED member when it is the lowest
+ * ALIVE node (one copy in the normal case, at least one when a node dies; src/cdc/DESIGN.md).
+ */
+export type PublishFrom = "every_node" | "origin"
+
 export interface SinkSettings {
   /** Unique; the key of the sink's persistent cursors (renaming a sink starts it from the beginning). */
   readonly name: string
@@ -32,6 +49,8 @@ export interface SinkSettings {
   readonly retryInitialMs: number
   readonly retryMaxMs: number
   readonly retryMultiplier: number
+  readonly snapshotMode: SnapshotMode
+  readonly publishFrom: PublishFrom
 }
 
 export interface PublisherSettings {
@@ -52,7 +71,9 @@ export function sinkDefaults(): Omit<SinkSettings, "name" | "type" | "brokers" |
     pollIntervalMs: 10,
     retryInitialMs: 100,
     retryMaxMs: 30_000,
-    retryMultiplier: 2
+    retryMultiplier: 2,
+    snapshotMode: "when_needed",
+    publishFrom: "every_node"
   }
 }
 
@@ -96,7 +117,9 @@ function readSink(r: Reader): SinkSettings {
     pollIntervalMs: r.int("poll_interval_ms", d.pollIntervalMs, 1, 3_600_000),
     retryInitialMs,
     retryMaxMs: r.int("retry_max_ms", d.retryMaxMs, retryInitialMs, 86_400_000),
-    retryMultiplier: number(r, "retry_multiplier", d.retryMultiplier, 1, 100)
+    retryMultiplier: number(r, "retry_multiplier", d.retryMultiplier, 1, 100),
+    snapshotMode: r.oneOf<SnapshotMode>("snapshot_mode", d.snapshotMode, ["initial", "when_needed", "never"]),
+    publishFrom: r.oneOf<PublishFrom>("publish_from", d.publishFrom, ["every_node", "origin"])
   }
   r.done()
   return sink

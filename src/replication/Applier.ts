@@ -42,6 +42,20 @@ export interface ApplyResult {
   readonly seq: bigint
 }
 
+/**
+ * What last-write-wins left out of a transaction on this node, by change index: `skipped` changes
+ * wrote nothing (the row held a newer version); `skippedNewKey` are key-moving UPDATEs whose old
+ * key was deleted but whose new key held a newer version. Written into the commit-log body (only
+ * when not empty) next to the transaction's fields, which decoders of CommittedTransaction ignore;
+ * the CDC publisher leaves those changes out of its events.
+ */
+export interface LwwSkipped {
+  readonly skipped: Array<number>
+  readonly skippedNewKey: Array<number>
+}
+
+type ChangeOutcome = "applied" | "skipped" | "oldKeyOnly"
+
 interface Version {
   readonly stamp: bigint
   readonly node: number
@@ -137,15 +151,15 @@ export class Applier {
     }
   }
 
-  private applyChange(change: RowChange, v: Version): boolean {
+  private applyChange(change: RowChange, v: Version): ChangeOutcome {
     const pk = this.primaryKey(change.table)
     if (change.op === "D") {
       const before = this.keyValues(change, change.before!, pk)
       const key = dmlKey(change.table, before)
-      if (!this.wins(change.table, key, v)) return false
+      if (!this.wins(change.table, key, v)) return "skipped"
       this.deleteRow(change.table, pk, before)
       this.setVersion(change.table, key, v, true)
-      return true
+      return "applied"
     }
     const after = this.keyValues(change, change.after!, pk)
     const newKey = dmlKey(change.table, after)
@@ -160,10 +174,10 @@ export class Applier {
         oldKeyWon = true
       }
     }
-    if (!this.wins(change.table, newKey, v)) return oldKeyWon
+    if (!this.wins(change.table, newKey, v)) return oldKeyWon ? "oldKeyOnly" : "skipped"
     this.writeRow(change, change.after!, pk)
     this.setVersion(change.table, newKey, v, false)
-    return true
+    return "applied"
   }
 
   isApplied(txnId: string): boolean {
@@ -180,11 +194,20 @@ export class Applier {
     const v: Version = { stamp: toStamp(txn.commitHlc), node: txn.commitHlc.nodeId }
     let rowsApplied = 0
     let rowsSkipped = 0
-    for (const change of txn.changes) {
-      if (this.applyChange(change, v)) rowsApplied++
-      else rowsSkipped++
-    }
-    return { applied: true, rowsApplied, rowsSkipped, seq: this.log(txn, v) }
+    let skipped: LwwSkipped | undefined
+    txn.changes.forEach((change, i) => {
+      const outcome = this.applyChange(change, v)
+      if (outcome === "applied") return void rowsApplied++
+      skipped ??= { skipped: [], skippedNewKey: [] }
+      if (outcome === "skipped") {
+        rowsSkipped++
+        skipped.skipped.push(i)
+      } else {
+        rowsApplied++
+        skipped.skippedNewKey.push(i)
+      }
+    })
+    return { applied: true, rowsApplied, rowsSkipped, seq: this.log(txn, v, skipped) }
   }
 
   /**
@@ -205,13 +228,13 @@ export class Applier {
     return this.log(txn, v)
   }
 
-  private log(txn: CommittedTransaction, v: Version): bigint {
+  private log(txn: CommittedTransaction, v: Version, skipped?: LwwSkipped): bigint {
     this.sql("INSERT INTO __marmot_applied_txn (txn_id, commit_stamp, commit_node) VALUES (?, ?, ?)").run(txn.txnId, v.stamp, v.node)
     const info = this.sql("INSERT INTO __marmot_commit_log (txn_id, commit_stamp, commit_node, body) VALUES (?, ?, ?, ?)").run(
       txn.txnId,
       v.stamp,
       v.node,
-      encodeBody(txn)
+      encodeBody(txn, skipped)
     )
     return BigInt(info.lastInsertRowid)
   }

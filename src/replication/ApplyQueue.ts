@@ -51,7 +51,9 @@ export class ApplyQueue {
   constructor(
     private readonly handle: DatabaseHandle,
     /** Called after a batch that changed the schema committed. */
-    private readonly onSchemaChanged: () => void
+    private readonly onSchemaChanged: () => void,
+    /** Called after every batch that committed (the commit log grew, unless every apply failed). */
+    private readonly onCommitted: () => void = () => {}
   ) {
     this.applier = new Applier(handle.writer.db)
   }
@@ -136,6 +138,7 @@ export class ApplyQueue {
       this.handle.writer.clearStatements()
       this.onSchemaChanged()
     }
+    this.onCommitted()
     batch.forEach((p, i) => {
       const outcome = outcomes[i]!
       if (outcome.ok) p.resolve(outcome.value)

@@ -40,7 +40,8 @@ const change = (c: RowChange) => {
   return out
 }
 
-export const encodeBody = (txn: CommittedTransaction): string => {
+/** `extra`: fields next to the transaction's own (what last-write-wins skipped, for the change publisher). */
+export const encodeBody = (txn: CommittedTransaction, extra?: object): string => {
   const out: Record<string, unknown> = {
     txnId: txn.txnId,
     commitHlc: hlc(txn.commitHlc),
@@ -52,5 +53,5 @@ export const encodeBody = (txn: CommittedTransaction): string => {
   if (txn.seq !== undefined) out["seq"] = txn.seq.toString()
   if (txn.ddl !== undefined) out["ddl"] = txn.ddl
   if (txn.databaseOp !== undefined) out["databaseOp"] = txn.databaseOp
-  return JSON.stringify(out)
+  return JSON.stringify(extra === undefined ? out : Object.assign(out, extra))
 }

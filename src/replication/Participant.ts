@@ -23,6 +23,7 @@ import { HlcClock } from "../clock/HlcClock.ts"
 import { DatabaseExists, type DatabaseHandle, Storage, UnknownDatabase } from "../storage/Storage.ts"
 import type { ApplyResult } from "./Applier.ts"
 import { ApplyQueue } from "./ApplyQueue.ts"
+import { CommitSignal } from "./CommitSignal.ts"
 import { IntentTable } from "./Intents.ts"
 import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
 import { logHorizon } from "./LogGc.ts"
@@ -65,6 +66,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
     const config = yield* ParticipantConfig
     const clock = yield* HlcClock
     const storage = yield* Storage
+    const commitSignal = yield* CommitSignal
     const intents = new IntentTable(config.heartbeatTimeoutMs)
     const queues = new Map<DatabaseHandle, ApplyQueue>()
     const nowMs = Effect.clockWith((c) => c.currentTimeMillis)
@@ -77,7 +79,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
     const queueOf = (handle: DatabaseHandle): ApplyQueue => {
       let queue = queues.get(handle)
       if (queue === undefined) {
-        queue = new ApplyQueue(handle, () => storage.schemaChanged(handle))
+        queue = new ApplyQueue(handle, () => storage.schemaChanged(handle), commitSignal.committed)
         queues.set(handle, queue)
       }
       return queue

@@ -3,10 +3,10 @@
  * (test/support/kafka-mock-cluster.c, built with gcc against Debian's librdkafka-dev), read back
  * with a kafkajs consumer. Its fault commands take a broker down and inject produce errors.
  */
-import { Kafka, logLevel } from "kafkajs"
 import { afterAll, afterEach, describe, expect, it } from "vitest"
-import { eventIdHeader } from "../../src/cdc/KafkaSink.ts"
 import {
+  type Consumed,
+  consume,
   type KafkaMock,
   mixedWorkload,
   removeDir,
@@ -38,37 +38,6 @@ const newDir = () => {
   const d = tempDir("kafka-data")
   dirs.push(d)
   return d
-}
-
-interface Consumed {
-  readonly topic: string
-  readonly partition: number
-  readonly offset: number
-  readonly key: any
-  readonly value: any
-  readonly id: string
-}
-
-/** A kafkajs consumer group reading `topics` from the beginning; `messages` fills as they come. */
-const consume = async (brokers: ReadonlyArray<string>, topics: ReadonlyArray<string>) => {
-  const kafka = new Kafka({ clientId: "cdc-test-consumer", brokers: [...brokers], logLevel: logLevel.NOTHING })
-  const consumer = kafka.consumer({ groupId: `cdc-test-${Math.random()}`, sessionTimeout: 6_000, heartbeatInterval: 500 })
-  const messages: Array<Consumed> = []
-  await consumer.connect()
-  await consumer.subscribe({ topics: [...topics], fromBeginning: true })
-  await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      messages.push({
-        topic,
-        partition,
-        offset: Number(message.offset),
-        key: message.key === null ? null : JSON.parse(message.key.toString()),
-        value: message.value === null ? null : JSON.parse(message.value.toString()),
-        id: message.headers?.[eventIdHeader]?.toString() ?? ""
-      })
-    }
-  })
-  return { messages, stop: () => consumer.disconnect() }
 }
 
 const kafkaSink = (brokers: ReadonlyArray<string>, prefix: string, over: Parameters<typeof sink>[0] | object = {}) =>

@@ -4,13 +4,18 @@
  */
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { existsSync, rmSync } from "node:fs"
+import * as Hlc from "../../proto-schemas/src/Hlc.ts"
+import { toStamp } from "../../proto-schemas/src/Hlc.ts"
+import { nodeId } from "../../proto-schemas/src/NodeId.ts"
 import { afterAll, describe, expect, it } from "vitest"
 import type { NodeSettings } from "../../src/config/NodeConfig.ts"
 import { NodeConfig } from "../../src/config/NodeConfig.ts"
 import { CursorStore } from "../../src/cdc/CursorStore.ts"
 import type { ChangeEvent } from "../../src/cdc/Debezium.ts"
 import { Publisher, type PublisherOptions } from "../../src/cdc/Publisher.ts"
+import type { OriginView, StandIn } from "../../src/cdc/Origins.ts"
 import { MemorySinks } from "../../src/cdc/Sink.ts"
+import { CommitSignal } from "../../src/replication/CommitSignal.ts"
 import { removeDir, settingsFor, sink, sleep, TestDatabase, tempDir, waitFor } from "./support.ts"
 
 const dirs: Array<string> = []
@@ -180,16 +185,130 @@ describe("Publisher (memory sinks)", () => {
     db.close()
   })
 
-  it("notify wakes an idle sink at once; a disabled publisher runs nothing", async () => {
+  it("changes last-write-wins skipped (an older change arriving after a newer one) are not published", async () => {
     const dir = newDir()
-    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY)"])
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    const at = (wallMs: number, node: number) => Hlc.make(wallMs, 0, nodeId(node))
+    const t0 = 1_700_000_000_000
+    await db.commit([db.change("t", "I", undefined, [1n, "a"]), db.change("t", "I", undefined, [2n, "b"])], { hlc: at(t0, 1) })
+    await db.commit([db.change("t", "U", [1n, "a"], [1n, "newer"])], { hlc: at(t0 + 2_000, 1) })
+    // Reaches this node late: older than the update above for row 1, the only write to row 3.
+    await db.commit([db.change("t", "U", [1n, "a"], [1n, "older"]), db.change("t", "I", undefined, [3n, "c"])], { hlc: at(t0 + 1_000, 2) })
+    await db.commit([db.change("t", "D", [2n, "b"], undefined)], { hlc: at(t0 + 3_000, 1) })
+    // Older than that delete: skipped entirely (no BEGIN/END either). A key move whose new key lost: only the delete.
+    await db.commit([db.change("t", "U", [2n, "b"], [2n, "stale"])], { hlc: at(t0 + 2_500, 2) })
+    await db.commit([db.change("t", "U", [3n, "c"], [1n, "moved"])], { hlc: at(t0 + 1_500, 2) })
+    expect(db.handle.writer.db.prepare("SELECT id, v FROM t ORDER BY id").raw().all()).toEqual([[1n, "newer"]])
     const memory = new MemorySinks()
-    const { pub, stop } = await start(settingsFor(dir, [sink({ name: "m", type: "nats", pollIntervalMs: 60_000 })]), { connect: memory.connect })
+    const { stop } = await start(settingsFor(dir, [sink({ name: "m", type: "nats" })]), { connect: memory.connect })
+    await waitFor("cursor at the last entry", 10_000, async () => (await cursorsOf(dir)).some((c) => c.seq === 6n))
+    await stop()
+    const data = dataOf(memory.events("m")).map((p) => `${p.op}:${(p.after ?? p.before).id}:${(p.after ?? p.before).v}`)
+    expect(data).toEqual(["c:1:a", "c:2:b", "u:1:newer", "c:3:c", "d:2:b", "d:3:c"])
+    const ends = memory.events("m").filter((e) => e.kind === "end").map((e) => JSON.parse(e.value!).payload.event_count)
+    expect(ends).toEqual([2, 1, 1, 1, 1])
+    db.close()
+  })
+
+  it("snapshot_mode: reads of every row where the log was collected (when_needed), of every database (initial), none (never)", async () => {
+    const dir = newDir()
+    const collected = new TestDatabase(dir, "collected", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)", "CREATE TABLE nopk (v TEXT)"])
+    for (let i = 1n; i <= 5n; i++) await collected.insert("t", [i, `v${i}`])
+    await collected.update("t", [1n, "v1"], [1n, "v1'"])
+    await collected.delete("t", [2n, "v2"])
+    collected.handle.writer.exec("INSERT INTO nopk VALUES ('not published')")
+    expect(collected.collectWholeLog()).toBe(7n)
+    await collected.insert("t", [6n, "v6"])
+    const whole = new TestDatabase(dir, "whole", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    await whole.insert("t", [1n, "w1"])
+    await whole.insert("t", [2n, "w2"])
+    const memory = new MemorySinks()
+    const { stop } = await start(
+      settingsFor(dir, [
+        sink({ name: "auto", type: "nats" }),
+        sink({ name: "initial", type: "nats", snapshotMode: "initial" }),
+        sink({ name: "never", type: "nats", snapshotMode: "never" })
+      ]),
+      { connect: memory.connect }
+    )
+    await waitFor("every sink at the end of both logs", 10_000, async () => {
+      const cs = await cursorsOf(dir)
+      return cs.length === 6 && cs.every((c) => c.seq === (c.database === "collected" ? 8n : 2n))
+    })
+    await stop()
+    const seen = (name: string, db: string) =>
+      dataOf(memory.events(name)).filter((p) => p.source.db === db).map((p) => `${p.op}:${p.after.id}:${p.after.v}:${p.source.snapshot}:${p.source.lsn}`)
+    const snapshotOfCollected = ["r:1:v1':true:8", "r:3:v3:true:8", "r:4:v4:true:8", "r:5:v5:true:8", "r:6:v6:last:8"]
+    expect(seen("auto", "collected")).toEqual(snapshotOfCollected)
+    expect(seen("initial", "collected")).toEqual(snapshotOfCollected)
+    expect(seen("never", "collected")).toEqual(["c:6:v6:false:8"])
+    expect(seen("auto", "whole")).toEqual(["c:1:w1:false:1", "c:2:w2:false:2"])
+    expect(seen("initial", "whole")).toEqual(["r:1:w1:true:2", "r:2:w2:last:2"])
+    const read = dataOf(memory.events("initial"))[0]
+    expect(read).toMatchObject({ before: null, transaction: null, source: { txId: null, commit_node: null } })
+    collected.close()
+    whole.close()
+  })
+
+  it("publish_from origin: its own commits, and a gone member's from that member's watermark less the margin while it stands in", async () => {
+    const dir = newDir()
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY, v TEXT)"])
+    const t0 = 1_700_000_000_000
+    const at = (s: number, node: number) => Hlc.make(t0 + s * 1_000, 0, nodeId(node))
+    // Commit order on this node (1): 2's, ours, 3's (old), ours, 3's (recent), 2's.
+    const commits: Array<[number, number]> = [[2, 1], [1, 2], [3, 3], [1, 20], [3, 30], [2, 31]]
+    for (const [i, [node, s]] of commits.entries()) await db.insert("t", [BigInt(i), `n${node}`], { hlc: at(s, node) })
+    let standIns: ReadonlyArray<StandIn> = []
+    const announced: Array<[string, Map<string, bigint>]> = []
+    const origins: OriginView = {
+      standingIn: Effect.sync(() => standIns),
+      announce: (sinkName, w) => Effect.sync(() => void announced.push([sinkName, new Map(w)]))
+    }
+    const memory = new MemorySinks({ dedupe: false, tombstones: true })
+    const { stop } = await start(settingsFor(dir, [sink({ name: "k", type: "kafka", brokers: ["unused:1"], publishFrom: "origin" })]), {
+      connect: memory.connect,
+      origins
+    })
+    const ids = () => dataOf(memory.events("k")).map((p) => p.after.id)
+    await waitFor("own commits and the cursor at the end", 10_000, async () => (await cursorsOf(dir)).some((c) => c.seq === 6n))
+    await waitFor("the watermark announced", 5_000, () => announced.length > 0)
+    expect(ids()).toEqual([1, 3])
+    expect(announced.at(-1)).toEqual(["k", new Map([["shop", toStamp(at(20, 1))]])])
+    // Node 3 is gone and announced it had published up to its commit at 28 s: the margin (5 s) takes
+    // its commit at 30 s, not the one at 3 s. Node 2 is not gone: nothing of it.
+    standIns = [{ origin: 3, watermark: (sinkName, database) => sinkName === "k" && database === "shop" ? toStamp(at(28, 3)) : 0n }]
+    await waitFor("the gone member's commits", 10_000, () => ids().length === 3)
+    await sleep(100)
+    expect(ids()).toEqual([1, 3, 4])
+    // Later entries: another member's (not published), the gone one's shipped by anti-entropy, ours.
+    await db.insert("t", [6n, "n2"], { hlc: at(40, 2) })
+    await db.insert("t", [7n, "n3"], { hlc: at(29, 3) })
+    await db.insert("t", [8n, "n1"], { hlc: at(41, 1) })
+    await waitFor("the later ones", 10_000, () => ids().length === 5)
+    await sleep(100)
+    // (No order between this node's commits and the gone member's.)
+    expect(ids().slice(3).sort()).toEqual([7, 8])
+    await stop()
+    db.close()
+  })
+
+  it("notify, and each commit of an ApplyQueue given its CommitSignal, wake an idle sink at once; a disabled publisher runs nothing", async () => {
+    const dir = newDir()
+    const commits = Effect.runSync(CommitSignal.make)
+    const db = new TestDatabase(dir, "shop", ["CREATE TABLE t (id INT PRIMARY KEY)"], 1, commits.committed)
+    const memory = new MemorySinks()
+    const settings = settingsFor(dir, [sink({ name: "m", type: "nats", pollIntervalMs: 60_000 })])
+    const { pub, stop } = await start(settings, { connect: memory.connect })
     await sleep(100)
     await db.insert("t", [1n])
     await Effect.runPromise(pub.notify)
     await waitFor("woken", 2_000, () => dataOf(memory.events("m")).length === 1)
     await stop()
+    const signalled = await start(settings, { connect: memory.connect, commits })
+    await sleep(100)
+    await db.insert("t", [2n])
+    await waitFor("woken by the commit", 2_000, () => dataOf(memory.events("m")).length === 2)
+    await signalled.stop()
 
     db.close()
 

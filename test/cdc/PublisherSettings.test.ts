@@ -41,6 +41,8 @@ poll_interval_ms = 5
 retry_initial_ms = 50
 retry_max_ms = 1000
 retry_multiplier = 1.5
+snapshot_mode = "initial"
+publish_from = "origin"
 `).publisher
     expect(s.enabled).toBe(true)
     expect(s.sinks[0]).toEqual({
@@ -56,7 +58,9 @@ retry_multiplier = 1.5
       pollIntervalMs: 10,
       retryInitialMs: 100,
       retryMaxMs: 30000,
-      retryMultiplier: 2
+      retryMultiplier: 2,
+      snapshotMode: "when_needed",
+      publishFrom: "every_node"
     })
     expect(s.sinks[1]).toMatchObject({
       name: "n",
@@ -67,6 +71,8 @@ retry_multiplier = 1.5
       retryInitialMs: 50,
       retryMaxMs: 1000,
       retryMultiplier: 1.5,
+      snapshotMode: "initial",
+      publishFrom: "origin",
       filterTables: ["*"],
       filterDatabases: ["*"]
     })
@@ -81,6 +87,8 @@ retry_multiplier = 1.5
     expect(failure(nats + `filter_tables = "x"`).key).toBe("publisher.sinks[0].filter_tables")
     expect(failure(nats + `brokers = ["a:1"]`).key).toBe("publisher.sinks[0].brokers")
     expect(failure(nats + `format = "avro"`).key).toBe("publisher.sinks[0].format")
+    expect(failure(nats + `snapshot_mode = "always"`).key).toBe("publisher.sinks[0].snapshot_mode")
+    expect(failure(nats + `publish_from = "leader"`).key).toBe("publisher.sinks[0].publish_from")
     expect(failure(`[[publisher.sinks]]\nname = "n"\ntype = "nats"\ntopic_prefix = "cdc"`).key).toBe("publisher.sinks[0].nats_url")
     expect(failure(`[[publisher.sinks]]\nname = "k"\ntype = "kafka"\ntopic_prefix = "cdc"`).key).toBe("publisher.sinks[0].brokers")
     expect(failure(`[[publisher.sinks]]\nname = "k"\nbrokers = ["a:1"]\ntopic_prefix = "cdc"`).key).toBe("publisher.sinks[0].type")

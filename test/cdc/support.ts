@@ -6,6 +6,7 @@
  * process `exit` hook SIGKILLs any that a failed test left behind.
  */
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime, Queue } from "effect"
+import { Kafka, logLevel } from "kafkajs"
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import os from "node:os"
@@ -16,12 +17,15 @@ import { RowChange } from "../../proto-schemas/src/RowChange.ts"
 import type { SqlValue } from "../../proto-schemas/src/Values.ts"
 import { CommittedTransaction, txnIdOf } from "../../proto-schemas/src/Transaction.ts"
 import { CursorStore, cursorsPath } from "../../src/cdc/CursorStore.ts"
-import { type Acked, Publisher } from "../../src/cdc/Publisher.ts"
+import { eventIdHeader } from "../../src/cdc/KafkaSink.ts"
+import { type Acked, connectSink, Publisher } from "../../src/cdc/Publisher.ts"
+import type { CommitSignal } from "../../src/replication/CommitSignal.ts"
 import { defaults, NodeConfig, type NodeSettings } from "../../src/config/NodeConfig.ts"
 import { type SinkSettings, sinkDefaults } from "../../src/config/PublisherSettings.ts"
 import { primaryKeyOf } from "../../src/replication/Applier.ts"
 import { ApplyQueue } from "../../src/replication/ApplyQueue.ts"
 import { dmlKey } from "../../src/replication/IntentKey.ts"
+import { collect } from "../../src/replication/LogGc.ts"
 import { DatabaseHandle } from "../../src/storage/Storage.ts"
 import { freePort, repoRoot } from "../support/Servers.ts"
 
@@ -91,11 +95,18 @@ export class TestDatabase {
   private logical = 0
   private readonly shapes = new Map<string, { columns: Array<string>; pk: Array<string> }>()
 
-  constructor(readonly dataDir: string, readonly name: string, ddl: ReadonlyArray<string>, readonly node = 1) {
+  constructor(
+    readonly dataDir: string,
+    readonly name: string,
+    ddl: ReadonlyArray<string>,
+    readonly node = 1,
+    /** Called after each group commit, as the node's ApplyQueue signals its publisher (CommitSignal). */
+    onCommitted?: () => void
+  ) {
     mkdirSync(path.join(dataDir, "databases"), { recursive: true })
     this.handle = new DatabaseHandle(name, path.join(dataDir, "databases", `${name}.db`))
     for (const sql of ddl) this.handle.writer.exec(sql)
-    this.queue = new ApplyQueue(this.handle, () => this.shapes.clear())
+    this.queue = new ApplyQueue(this.handle, () => this.shapes.clear(), onCommitted)
   }
 
   private nextHlc(wallMs?: number): Hlc.Hlc {
@@ -132,12 +143,15 @@ export class TestDatabase {
   }
 
   /** Commits one transaction through the ApplyQueue; resolves once it is in the file and its log. */
-  async commit(changes: ReadonlyArray<RowChange>, opts: { wallMs?: number; ddl?: ReadonlyArray<string>; databaseOp?: "create" } = {}): Promise<CommittedTransaction> {
-    const hlc = this.nextHlc(opts.wallMs)
+  async commit(
+    changes: ReadonlyArray<RowChange>,
+    opts: { wallMs?: number; ddl?: ReadonlyArray<string>; databaseOp?: "create"; hlc?: Hlc.Hlc } = {}
+  ): Promise<CommittedTransaction> {
+    const hlc = opts.hlc ?? this.nextHlc(opts.wallMs)
     const txn = new CommittedTransaction({
       txnId: txnIdOf(hlc),
       commitHlc: hlc,
-      coordinator: nodeId(this.node),
+      coordinator: hlc.nodeId,
       database: this.name,
       changes,
       schemaVersion: 0,
@@ -148,8 +162,8 @@ export class TestDatabase {
     return txn
   }
 
-  insert(table: string, row: ReadonlyArray<SqlValue>) {
-    return this.commit([this.change(table, "I", undefined, row)])
+  insert(table: string, row: ReadonlyArray<SqlValue>, opts: { hlc?: Hlc.Hlc } = {}) {
+    return this.commit([this.change(table, "I", undefined, row)], opts)
   }
 
   update(table: string, before: ReadonlyArray<SqlValue>, after: ReadonlyArray<SqlValue>) {
@@ -158,6 +172,13 @@ export class TestDatabase {
 
   delete(table: string, row: ReadonlyArray<SqlValue>) {
     return this.commit([this.change(table, "D", row, undefined)])
+  }
+
+  /** Log GC (src/replication/LogGc.ts) deletes every entry now, as if every peer had pulled it long ago. */
+  collectWholeLog(): bigint {
+    const done = collect(this.handle, { nowMs: Date.now() + 86_400_000, minRetentionMs: 0, maxRetentionMs: 0, consumed: 1n << 62n })
+    if (done === undefined) throw new Error("log GC found the file busy")
+    return done.horizon
   }
 
   close() {
@@ -304,6 +325,40 @@ export const startKafkaMock = async (brokerCount: number, topics: ReadonlyArray<
 }
 
 // ---------------------------------------------------------------------------------------------
+// a Kafka consumer
+
+export interface Consumed {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: number
+  readonly key: any
+  readonly value: any
+  readonly id: string
+}
+
+/** A kafkajs consumer group reading `topics` from the beginning; `messages` fills as they come. */
+export const consume = async (brokers: ReadonlyArray<string>, topics: ReadonlyArray<string>) => {
+  const kafka = new Kafka({ clientId: "cdc-test-consumer", brokers: [...brokers], logLevel: logLevel.NOTHING })
+  const consumer = kafka.consumer({ groupId: `cdc-test-${Math.random()}`, sessionTimeout: 6_000, heartbeatInterval: 500 })
+  const messages: Array<Consumed> = []
+  await consumer.connect()
+  await consumer.subscribe({ topics: [...topics], fromBeginning: true })
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      messages.push({
+        topic,
+        partition,
+        offset: Number(message.offset),
+        key: message.key === null ? null : JSON.parse(message.key.toString()),
+        value: message.value === null ? null : JSON.parse(message.value.toString()),
+        id: message.headers?.[eventIdHeader]?.toString() ?? ""
+      })
+    }
+  })
+  return { messages, stop: () => consumer.disconnect() }
+}
+
+// ---------------------------------------------------------------------------------------------
 // the crash child
 
 /** Runs test/cdc/crash-child.ts until it SIGKILLs itself after publishing up to `crashAtSeq`; returns its output. */
@@ -359,9 +414,10 @@ export const mixedWorkload = async (db: TestDatabase, count: number, keys: numbe
   return { history, deletes }
 }
 
-/** The node's real Publisher layer in this process, with every acknowledged batch collected. */
-export const startPublisher = async (settings: NodeSettings) => {
-  const rt = ManagedRuntime.make(Publisher.layer.pipe(Layer.provide(NodeConfig.layer(settings)), Layer.provide(Logger.minimumLogLevel(LogLevel.Error))))
+/** The node's real Publisher layer in this process (woken by `commits` when given), with every acknowledged batch collected. */
+export const startPublisher = async (settings: NodeSettings, commits?: CommitSignal["Type"]) => {
+  const layer = commits === undefined ? Publisher.layer : Publisher.layerWith({ connect: connectSink, commits })
+  const rt = ManagedRuntime.make(layer.pipe(Layer.provide(NodeConfig.layer(settings)), Layer.provide(Logger.minimumLogLevel(LogLevel.Error))))
   const pub = await rt.runPromise(Publisher)
   const acks: Array<Acked> = []
   const fiber = rt.runFork(Effect.scoped(Effect.gen(function*() {

@@ -21,6 +21,8 @@ export interface ClusterOptions {
   readonly workers?: (index: number) => number
   /** Extra TOML appended to every node's config. */
   readonly extraConfig?: string
+  /** Extra TOML appended to one node's config (after `extraConfig`). */
+  readonly extraConfigOf?: (index: number) => string
   /** Extra keys of every node's `[cluster]` section. */
   readonly clusterKeys?: string
   readonly secret?: string
@@ -79,7 +81,7 @@ export async function startCluster(options: ClusterOptions): Promise<Array<Clust
   const secret = options.secret ?? "e2e-cluster-secret"
   const started = await Promise.allSettled(ports.map(async (peerPort, index) => {
     const server = await startMarmot({
-      config: clusterConfig(peerPort, ports[0]!, secret, options.extraConfig, adminPorts[index], options.clusterKeys),
+      config: clusterConfig(peerPort, ports[0]!, secret, (options.extraConfig ?? "") + (options.extraConfigOf?.(index) ?? ""), adminPorts[index], options.clusterKeys),
       args: ["--node-id", String(index + 1), "--workers", String(options.workers?.(index) ?? (index === 0 ? 2 : 1))],
       readyTimeoutMs: 120_000
     })
