@@ -20,8 +20,13 @@ const megabytes = Number(process.env["BOOTSTRAP_MB"] ?? 100)
 const rowBytes = 1024
 const rowsPerInsert = 1000
 
+const profileDir = process.env["BOOTSTRAP_PROFILE_DIR"]
+
 const node = async (index: number, peerPort: number, seedPort: number): Promise<RunningServer> =>
   startMarmot({
+    ...(profileDir === undefined
+      ? {}
+      : { wrapper: ["sh", "-c", `exec "$0" --cpu-prof --cpu-prof-dir=${profileDir}/node${index + 1} "$@"`] }),
     config: clusterSections({ peerPort, seeds: [`127.0.0.1:${seedPort}`], secret: "bench" }),
     args: ["--node-id", String(index + 1), "--workers", "1"],
     readyTimeoutMs: 120_000

@@ -9,7 +9,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { SocketServer } from "@effect/platform"
-import { Duration, Effect, FiberSet, Layer, Option, Redacted, Stream } from "effect"
+import { Duration, Effect, FiberSet, Layer, Option, Redacted } from "effect"
 import { performance } from "node:perf_hooks"
 import { PrepareStep } from "../proto-schemas/src/Exchange.ts"
 import * as Hlc from "../proto-schemas/src/Hlc.ts"
@@ -37,7 +37,9 @@ const answer = {
 const handlers = ReplicationRpcs.toLayer({
   Exchange: answerExchange(answer),
   PullLog: () => Effect.dieMessage("not in this bench"),
-  Snapshot: () => Stream.dieMessage("not in this bench")
+  SnapshotOpen: () => Effect.dieMessage("not in this bench"),
+  SnapshotRead: () => Effect.dieMessage("not in this bench"),
+  SnapshotClose: () => Effect.dieMessage("not in this bench")
 })
 
 const request = (i: number) =>

@@ -25,6 +25,7 @@ import { LogGc, LogGcConfig } from "../replication/LogGc.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
 import { Snapshots } from "../replication/Snapshots.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
+import { SnapshotExports } from "../replication/SnapshotSource.ts"
 import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
 import { CoordinatorConfig, WriteCoordinator } from "../replication/WriteCoordinator.ts"
 import * as ReplicaRpcs from "../replica/ReplicaRpcs.ts"
@@ -108,7 +109,7 @@ export const coreLayer = (options: CoreOptions) => {
     Layer.provideMerge(ReplicaRpcs.layerHandlers),
     Layer.provideMerge(WriteCoordinator.layer),
     Layer.provideMerge(ReplicationHandlers.layer),
-    Layer.provideMerge(Layer.merge(Participant.layer, LogConsumers.layer)),
+    Layer.provideMerge(Layer.mergeAll(Participant.layer, LogConsumers.layer, SnapshotExports.layer)),
     Layer.provideMerge(Membership.layer),
     Layer.provideMerge(configs)
   )

@@ -9,8 +9,9 @@
  */
 import { SocketServer } from "@effect/platform"
 import { NodeSocketServer } from "@effect/platform-node"
-import { type Rpc, type RpcGroup, RpcSerialization, RpcServer } from "@effect/rpc"
+import { type Rpc, type RpcGroup, RpcServer } from "@effect/rpc"
 import { Effect, Layer } from "effect"
+import { layerFramedMsgPack } from "./FramedMsgPack.ts"
 import * as PeerTls from "./PeerTls.ts"
 import { SimNetwork } from "./SimNetwork.ts"
 
@@ -52,7 +53,7 @@ export const layerProtocolSocket = (options: {
         ? NodeSocketServer.layer({ host: options.host, port: options.port, noDelay: true })
         : Layer.scoped(SocketServer.SocketServer, PeerTls.makeServer({ host: options.host, port: options.port, tls: options.tls }))
     ),
-    Layer.provide(RpcSerialization.layerMsgPack)
+    Layer.provide(layerFramedMsgPack)
   )
 
 /** Registers this node's server at `address` in the simulated network until the layer is released. */

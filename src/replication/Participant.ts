@@ -26,7 +26,7 @@ import { ApplyQueue } from "./ApplyQueue.ts"
 import { IntentTable } from "./Intents.ts"
 import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
 import { logHorizon } from "./LogGc.ts"
-import { installSnapshot as installSnapshotFile, SnapshotFailed } from "./SnapshotInstall.ts"
+import { installAsNew, installSnapshot as installSnapshotFile, SnapshotFailed } from "./SnapshotInstall.ts"
 import * as Metrics from "./Metrics.ts"
 
 export interface ParticipantSettings {
@@ -244,6 +244,12 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
     const installSnapshot = (database: string, snapshotPath: string) =>
       Effect.tryPromise({
         try: async () => {
+          if (storage.get(database) === undefined && installAsNew(storage.pathOf(database), snapshotPath, storage.extensions())) {
+            const installed = storage.get(database)
+            if (installed === undefined) throw new Error("the installed file cannot be opened")
+            storage.schemaChanged(installed)
+            return 0
+          }
           const handle = handleFor({ database, databaseOp: "create" })
           if (handle === undefined) throw new Error("the database cannot be created here")
           const carried = await queueOf(handle).exclusive(() => installSnapshotFile(handle, snapshotPath, storage.extensions()))

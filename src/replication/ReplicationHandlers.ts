@@ -5,11 +5,10 @@ import { Acked, ExchangeResponse, type ExchangeRequest, rpcOf, type Step, type S
 import { withRemoteParent } from "../telemetry/Telemetry.ts"
 import type { ApplyFailed, NotPrepared } from "../../proto-schemas/src/Replication.ts"
 import type { AbortRequest, Ack, CommitRequest, PrepareRequest, PrepareVote } from "../../proto-schemas/src/Transaction.ts"
-import { Storage } from "../storage/Storage.ts"
 import { LogConsumers } from "./LogConsumers.ts"
 import { Participant } from "./Participant.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
-import { snapshotStream } from "./SnapshotSource.ts"
+import { SnapshotExports } from "./SnapshotSource.ts"
 
 /** What answers the three 2PC steps (the Participant; something simpler in benches). */
 export interface StepHandlers {
@@ -47,11 +46,13 @@ export const answerExchange = (handlers: StepHandlers) => (request: ExchangeRequ
 export const layer = ReplicationRpcs.toLayer(Effect.gen(function*() {
   const participant = yield* Participant
   const consumers = yield* LogConsumers
-  const storage = yield* Storage
+  const snapshots = yield* SnapshotExports
   return ReplicationRpcs.of({
     Exchange: answerExchange(participant),
     PullLog: (request) =>
       Effect.zipRight(consumers.record(request.from, request.cursors), participant.readLog(request.cursors, request.limit)),
-    Snapshot: (request) => snapshotStream(storage, request.database)
+    SnapshotOpen: (request) => snapshots.open(request.database),
+    SnapshotRead: snapshots.read,
+    SnapshotClose: (request) => snapshots.close(request.exportId)
   })
 }))

@@ -1,13 +1,20 @@
 /**
  * The replication RPCs every node serves next to gossip, behind cluster auth: the two phases of a
  * write (PREPARE, COMMIT, ABORT steps, batched per peer in Exchange), the commit-log pull of
- * anti-entropy and the snapshot stream.
+ * anti-entropy and snapshot reads.
  */
 import { Rpc, RpcGroup } from "@effect/rpc"
 import { Schema } from "effect"
 import { ExchangeRequest, ExchangeResponse } from "../../proto-schemas/src/Exchange.ts"
 import { PullLogRequest, PullLogResponse } from "../../proto-schemas/src/Replication.ts"
-import { SnapshotChunk, SnapshotRequest, SnapshotUnavailable } from "../../proto-schemas/src/Snapshot.ts"
+import {
+  SnapshotBytes,
+  SnapshotCloseRequest,
+  SnapshotOffer,
+  SnapshotReadRequest,
+  SnapshotRequest,
+  SnapshotUnavailable
+} from "../../proto-schemas/src/Snapshot.ts"
 import { ClusterAuth } from "../network/ClusterAuth.ts"
 
 /**
@@ -20,5 +27,7 @@ const unvalidatedOnSend = <A, I, R>(schema: Schema.Schema<A, I, R>) => Schema.su
 export class ReplicationRpcs extends RpcGroup.make(
   Rpc.make("Exchange", { payload: unvalidatedOnSend(ExchangeRequest), success: ExchangeResponse }),
   Rpc.make("PullLog", { payload: PullLogRequest, success: PullLogResponse }),
-  Rpc.make("Snapshot", { payload: SnapshotRequest, success: SnapshotChunk, error: SnapshotUnavailable, stream: true })
+  Rpc.make("SnapshotOpen", { payload: SnapshotRequest, success: SnapshotOffer, error: SnapshotUnavailable }),
+  Rpc.make("SnapshotRead", { payload: SnapshotReadRequest, success: SnapshotBytes, error: SnapshotUnavailable }),
+  Rpc.make("SnapshotClose", { payload: SnapshotCloseRequest })
 ).middleware(ClusterAuth) {}
