@@ -9,10 +9,11 @@
  *
  * Knobs: BOOTSTRAP_MB (100). Results: printed, and written to bench/results/bootstrap-<timestamp>.json.
  */
-import { mkdirSync, statSync, writeFileSync } from "node:fs"
+import { statSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import type { RowDataPacket } from "mysql2/promise"
+import { writeResults } from "./lib/Results.ts"
 import { clusterSections, connectTo, until } from "../test/support/Cluster.ts"
 import { freePort, type RunningServer, startMarmot } from "../test/support/Servers.ts"
 
@@ -69,12 +70,13 @@ const main = async () => {
     servers.push(fresh)
     const readyAt = performance.now()
     process.stdout.write(`node 2 ready at ${new Date().toISOString()}\n`)
-    const converged = await until(async () => (await summary(fresh)) === expected, 120_000, 50)
+    const convergeMs = Math.max(120_000, megabytes * 600)
+    const converged = await until(async () => (await summary(fresh)) === expected, convergeMs, 50)
     const untilIdenticalMs = Math.round(performance.now() - readyAt)
     for (const line of fresh.output().split("\n")) {
       if (/joined|restor|installed|snapshot|WARN|ERROR/.test(line)) process.stdout.write(`node 2: ${line.slice(0, 300)}\n`)
     }
-    if (!converged) throw new Error("the new node did not converge in 2 minutes")
+    if (!converged) throw new Error(`the new node did not converge in ${convergeMs / 1000} s`)
     const installed = /installed bench from node 1: ([\d.]+) MB in (\d+) ms/.exec(fresh.output())
     const result = {
       megabytes: Number(sizeMb.toFixed(1)),
@@ -85,9 +87,7 @@ const main = async () => {
       node: process.version
     }
     process.stdout.write(`${JSON.stringify(result)}\n`)
-    const dir = path.join(import.meta.dirname, "results")
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(path.join(dir, `bootstrap-${new Date().toISOString().replace(/[:.]/g, "-")}.json`), JSON.stringify(result, null, 2))
+    writeResults("bootstrap", result)
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
   }
