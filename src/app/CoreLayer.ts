@@ -4,6 +4,7 @@
  * the participant, the write coordinator and anti-entropy. The transport is a parameter so the
  * same wiring runs over TCP here and over the simulated network in tests.
  */
+import { ddlDefaults } from "../config/DdlSettings.ts"
 import type { RpcServer } from "@effect/rpc"
 import { Layer, Option, Redacted } from "effect"
 import * as AdminHttp from "../admin/AdminHttp.ts"
@@ -49,6 +50,8 @@ export interface CoreOptions {
   readonly maxClockDriftMs: number
   /** Commit-log GC; Marmot's defaults when absent. */
   readonly gc?: GcSettings
+  /** `[ddl] lock_lease_seconds` in ms; Marmot's default when absent. */
+  readonly ddlLockLeaseMs?: number
   /** This node's initial membership meta (e.g. `admin`: its admin HTTP address). */
   readonly meta?: Readonly<Record<string, string>>
   /** `[telemetry] enabled`: spans in the coordinator and participant, traced peer calls. */
@@ -72,6 +75,7 @@ export const coreOptions = (settings: NodeSettings, advertiseAddress: string): C
   antiEntropyIntervalMs: settings.replication.antiEntropyIntervalMs,
   maxClockDriftMs: settings.replication.maxClockDriftMs,
   gc: settings.replication.gc,
+  ddlLockLeaseMs: settings.ddl.lockLeaseMs,
   meta: adminAddressOf(settings) === undefined ? {} : { admin: adminAddressOf(settings)! },
   tracing: settings.telemetry.enabled
 })
@@ -90,7 +94,11 @@ export const coreLayer = (options: CoreOptions) => {
       ...options.gossip,
       meta: options.meta ?? {}
     }),
-    Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: options.heartbeatTimeoutMs, tracing: options.tracing }),
+    Layer.succeed(ParticipantConfig, {
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      ddlLockLeaseMs: options.ddlLockLeaseMs ?? ddlDefaults.lockLeaseMs,
+      tracing: options.tracing
+    }),
     Layer.succeed(CoordinatorConfig, {
       nodeId: options.nodeId,
       writeTimeoutMs: options.writeTimeoutMs,

@@ -32,6 +32,8 @@ import * as Metrics from "./Metrics.ts"
 export interface ParticipantSettings {
   /** A prepared transaction whose coordinator is silent this long loses its intents. */
   readonly heartbeatTimeoutMs: number
+  /** A database's DDL lock held longer than this may be taken over (`[ddl] lock_lease_seconds`). */
+  readonly ddlLockLeaseMs?: number | undefined
   /** Spans for prepare, commit, apply and abort (`[telemetry] enabled`). */
   readonly tracing?: boolean | undefined
 }
@@ -63,7 +65,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
     const config = yield* ParticipantConfig
     const clock = yield* HlcClock
     const storage = yield* Storage
-    const intents = new IntentTable(config.heartbeatTimeoutMs)
+    const intents = new IntentTable(config.heartbeatTimeoutMs, config.ddlLockLeaseMs)
     const queues = new Map<DatabaseHandle, ApplyQueue>()
     const nowMs = Effect.clockWith((c) => c.currentTimeMillis)
     const self = (yield* clock.current).nodeId

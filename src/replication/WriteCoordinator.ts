@@ -15,6 +15,7 @@ import type { MemberState } from "../../proto-schemas/src/Gossip.ts"
 import {
   AbortRequest,
   CommitRequest,
+  type Conflict,
   type ConsistencyLevel,
   PrepareRequest,
   type PrepareVote,
@@ -25,6 +26,7 @@ import { Membership } from "../membership/Membership.ts"
 import { AbortStep, CommitStep, PrepareStep, type Step } from "../../proto-schemas/src/Exchange.ts"
 import { makePeerClient, type Peer } from "../network/PeerNetwork.ts"
 import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
+import { kindDatabase } from "./IntentKey.ts"
 import { makePeerExchange } from "./PeerExchange.ts"
 import * as Metrics from "./Metrics.ts"
 import { Participant } from "./Participant.ts"
@@ -49,13 +51,27 @@ export interface WriteCommitted {
 }
 
 /** Another transaction holds a row, or the row changed since it was read: MySQL 1213. */
-export class WriteConflict extends Data.TaggedError("WriteConflict")<{ readonly reason: "intent" | "stale" }> {
+export class WriteConflict extends Data.TaggedError("WriteConflict")<{
+  readonly reason: "intent" | "stale"
+  /** The conflict was on this database's DDL lock, held by this transaction. */
+  readonly ddlLock?: { readonly database: string; readonly holder: string } | undefined
+}> {
   override get message() {
-    return this.reason === "stale"
-      ? "Deadlock found when trying to get lock; try restarting transaction (a row changed on another node since it was read)"
-      : "Deadlock found when trying to get lock; try restarting transaction (a row is being written by another transaction)"
+    const deadlock = "Deadlock found when trying to get lock; try restarting transaction"
+    return this.ddlLock !== undefined
+      ? `${deadlock} (the DDL lock of database '${this.ddlLock.database}' is held by transaction ${this.ddlLock.holder})`
+      : this.reason === "stale"
+      ? `${deadlock} (a row changed on another node since it was read)`
+      : `${deadlock} (a row is being written by another transaction)`
   }
 }
+
+/** A participant's Conflict vote as the coordinator's error. */
+const conflictError = (vote: Conflict, database: string): WriteConflict =>
+  new WriteConflict({
+    reason: vote.reason,
+    ...(vote.key[0] === kindDatabase ? { ddlLock: { database, holder: vote.holder } } : {})
+  })
 
 export class QuorumNotReached extends Data.TaggedError("QuorumNotReached")<{
   readonly phase: "prepare" | "commit"
@@ -249,7 +265,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           // ONE: this node alone decides. The others get the write in the background (a refusal
           // there is settled by last-write-wins when anti-entropy brings it).
           const local = yield* participant.prepare(prepare).pipe(Effect.orDie)
-          if (local._tag === "Conflict") return yield* Effect.fail(new WriteConflict({ reason: local.reason }))
+          if (local._tag === "Conflict") return yield* Effect.fail(conflictError(local, request.database))
           if (local._tag === "Rejected") {
             return yield* Effect.fail(new WriteRejected({ code: local.code, sqlState: local.sqlState, message: local.message }))
           }
@@ -284,7 +300,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         const conflict = votes.find((v) => v.vote?._tag === "Conflict")
         if (local._tag !== "Prepared" || conflict !== undefined || prepared.length < required) {
           yield* abortEverywhere(txnId, prepared)
-          if (conflict?.vote?._tag === "Conflict") return yield* Effect.fail(new WriteConflict({ reason: conflict.vote.reason }))
+          if (conflict?.vote?._tag === "Conflict") return yield* Effect.fail(conflictError(conflict.vote, request.database))
           // A refusal counts only when this node refused, or when without the refusers no quorum is left
           // (a member still catching up may not know the database yet; it gets the write later).
           const rejected = local._tag === "Rejected" ? local : votes.find((v) => v.vote?._tag === "Rejected")?.vote
