@@ -10,6 +10,7 @@ import { noVersion, RowChange, type RowVersion } from "../../proto-schemas/src/R
 import type { ConsistencyLevel } from "../../proto-schemas/src/Transaction.ts"
 import { primaryKeyOf } from "../replication/Applier.ts"
 import { dmlKey, type PkValue, schemaChangeLocks } from "../replication/IntentKey.ts"
+import { schemaVersionOf } from "../replication/SchemaVersion.ts"
 import type { ReplicateReply } from "../replication/Replicator.ts"
 import type { WriteRequest } from "../replication/WriteCoordinator.ts"
 import { type CaptureSink, capturedColumns, type RowImage } from "../storage/Capture.ts"
@@ -89,6 +90,7 @@ export const buildRequest = (
     database: handle.name,
     changes,
     ...(sink.ddl.length > 0 ? { ddl: [...sink.ddl], locks: schemaChangeLocks(handle.name, sink.ddlTables) } : {}),
+    schemaVersion: schemaVersionOf(handle.writer.db),
     consistency
   }
 }

@@ -26,6 +26,7 @@ import { ApplyQueue } from "./ApplyQueue.ts"
 import { IntentTable } from "./Intents.ts"
 import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
 import { logHorizon } from "./LogGc.ts"
+import { schemaMismatch, schemaVersionOf } from "./SchemaVersion.ts"
 import { installAsNew, installSnapshot as installSnapshotFile, SnapshotFailed } from "./SnapshotInstall.ts"
 import * as Metrics from "./Metrics.ts"
 
@@ -143,6 +144,9 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
         if (request.databaseOp === undefined && storage.get(request.database) === undefined) {
           return new Rejected({ code: 1049, sqlState: "42000", message: `Unknown database '${request.database}'` })
         }
+        const handle = storage.get(request.database)
+        const schema = handle === undefined ? undefined : schemaMismatch(request, schemaVersionOf(handle.reader.db))
+        if (schema !== undefined) return schema
         const vote = intents.prepare(request, yield* nowMs, hlc, stored)
         if (vote._tag === "Conflict") yield* Metric.increment(Metric.tagged(Metrics.conflicts, "reason", vote.reason))
         yield* annotate("marmot.vote", vote._tag)
@@ -164,7 +168,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
           coordinator: held.coordinator,
           database: held.database,
           changes: held.changes,
-          schemaVersion: held.schemaVersion,
+          schemaVersion: held.schemaVersion ?? 0,
           ...(held.ddl === undefined ? {} : { ddl: held.ddl }),
           ...(held.databaseOp === undefined ? {} : { databaseOp: held.databaseOp })
         }, true) // built from a request that was validated when it arrived

@@ -41,6 +41,8 @@ export interface WriteRequest {
   /** Keys to reserve without a change (tables a DDL statement alters, the database itself). */
   readonly locks?: ReadonlyArray<Uint8Array> | undefined
   readonly consistency: ConsistencyLevel
+  /** The database's schema version the changes were built against (SchemaVersion.ts); absent: unchecked. */
+  readonly schemaVersion?: number | undefined
 }
 
 export interface WriteCommitted {
@@ -52,7 +54,7 @@ export interface WriteCommitted {
 
 /** Another transaction holds a row, or the row changed since it was read: MySQL 1213. */
 export class WriteConflict extends Data.TaggedError("WriteConflict")<{
-  readonly reason: "intent" | "stale"
+  readonly reason: "intent" | "stale" | "schema"
   /** The conflict was on this database's DDL lock, held by this transaction. */
   readonly ddlLock?: { readonly database: string; readonly holder: string } | undefined
 }> {
@@ -60,6 +62,8 @@ export class WriteConflict extends Data.TaggedError("WriteConflict")<{
     const deadlock = "Deadlock found when trying to get lock; try restarting transaction"
     return this.ddlLock !== undefined
       ? `${deadlock} (the DDL lock of database '${this.ddlLock.database}' is held by transaction ${this.ddlLock.holder})`
+      : this.reason === "schema"
+      ? `${deadlock} (the schema of the database changed since the transaction read it)`
       : this.reason === "stale"
       ? `${deadlock} (a row changed on another node since it was read)`
       : `${deadlock} (a row is being written by another transaction)`
@@ -70,7 +74,7 @@ export class WriteConflict extends Data.TaggedError("WriteConflict")<{
 const conflictError = (vote: Conflict, database: string): WriteConflict =>
   new WriteConflict({
     reason: vote.reason,
-    ...(vote.key[0] === kindDatabase ? { ddlLock: { database, holder: vote.holder } } : {})
+    ...(vote.reason === "intent" && vote.key[0] === kindDatabase ? { ddlLock: { database, holder: vote.holder } } : {})
   })
 
 export class QuorumNotReached extends Data.TaggedError("QuorumNotReached")<{
@@ -205,7 +209,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           coordinator: self,
           startHlc: start,
           database: request.database,
-          schemaVersion: 0,
+          ...(request.schemaVersion === undefined ? {} : { schemaVersion: request.schemaVersion }),
           changes: request.changes,
           consistency: request.consistency,
           ...(request.ddl === undefined ? {} : { ddl: request.ddl }),

@@ -9,6 +9,7 @@ import { Effect, Either, type Scope } from "effect"
 import { eventually, whileAdvancing } from "../membership/SimCluster.ts"
 import { scenario as run } from "../membership/Scenario.ts"
 import { schemaChangeLocks } from "../../src/replication/IntentKey.ts"
+import { schemaVersionOf } from "../../src/replication/SchemaVersion.ts"
 import { mysqlErrorOf, type WriteRequest } from "../../src/replication/WriteCoordinator.ts"
 import { allAlive, appSchema, makeReplicationCluster, type ReplicationCluster, upsert } from "./SimReplication.ts"
 
@@ -61,6 +62,37 @@ describe("the DDL lock (simulation)", () => {
         "every node has both tables",
         Effect.map(Effect.forEach(cluster.indexes, (i) => tables(cluster, i)), (all) => all.every((t) => t === "a,b,t")),
         20_000
+      )
+    }))
+
+  scenario("a transaction built against an older schema version is refused where the schema moved on, and commits rebuilt", (seed) =>
+    Effect.gen(function*() {
+      const cluster = yield* makeReplicationCluster({ size: 3, seed })
+      yield* allAlive(cluster, cluster.indexes, 10_000)
+      yield* whileAdvancing(cluster.write(0, appSchema))
+      const versions = Effect.forEach(cluster.indexes, (i) => Effect.map(cluster.node(i), (n) => schemaVersionOf(n.storage.get("app")!.reader.db)))
+      yield* eventually("every node is on schema version 1", Effect.map(versions, (v) => v.every((x) => x === 1)), 10_000)
+      yield* whileAdvancing(cluster.write(1, { ...upsert(1n, 10n), schemaVersion: 1 }))
+      yield* whileAdvancing(cluster.write(0, {
+        database: "app",
+        consistency: "ALL",
+        changes: [],
+        ddl: [`ALTER TABLE "t" ADD COLUMN "w" INTEGER`],
+        locks: schemaChangeLocks("app", ["t"]),
+        schemaVersion: 1
+      }))
+      yield* eventually("every node is on schema version 2", Effect.map(versions, (v) => v.every((x) => x === 2)), 10_000)
+      const stale = yield* whileAdvancing(Effect.either(cluster.write(1, { ...upsert(2n, 20n), schemaVersion: 1 })))
+      assert.isTrue(Either.isLeft(stale), "a write built against schema version 1 committed on version 2")
+      if (Either.isLeft(stale)) {
+        assert.strictEqual(mysqlErrorOf(stale.left).code, 1213)
+        assert.match(mysqlErrorOf(stale.left).message, /schema of the database changed/)
+      }
+      yield* whileAdvancing(cluster.write(1, { ...upsert(2n, 20n), schemaVersion: 2 }))
+      yield* eventually(
+        "the rebuilt write is everywhere",
+        Effect.map(Effect.forEach(cluster.indexes, (i) => cluster.rows(i, "app", "SELECT count(*) FROM t")), (all) => all.every((r) => Number(r[0]?.[0]) === 2)),
+        10_000
       )
     }))
 })
