@@ -7,7 +7,7 @@
  * (download + check + install of the database), and from node 2's ready line until its copy of
  * the table matches node 1's (row count and byte sum over MySQL). Every process is stopped by its pid.
  *
- * Knobs: BOOTSTRAP_MB (100). Results: printed, and written to bench/results/bootstrap-<timestamp>.json.
+ * Knobs: BOOTSTRAP_MB (100); BOOTSTRAP_PROFILE_DIR=dir writes each node's CPU profiles (node --cpu-prof) under dir/node<i>. Results: printed, and written to bench/results/bootstrap-<timestamp>.json.
  */
 import { statSync } from "node:fs"
 import os from "node:os"
