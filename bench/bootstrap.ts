@@ -7,12 +7,13 @@
  * (download + check + install of the database), and from node 2's ready line until its copy of
  * the table matches node 1's (row count and byte sum over MySQL). Every process is stopped by its pid.
  *
- * Knobs: BOOTSTRAP_MB (100). Results: printed, and written to bench/results/bootstrap-<timestamp>.json.
+ * Knobs: BOOTSTRAP_MB (100); BOOTSTRAP_PROFILE_DIR=dir writes each node's CPU profiles (node --cpu-prof) under dir/node<i>. Results: printed, and written to bench/results/bootstrap-<timestamp>.json.
  */
-import { mkdirSync, statSync, writeFileSync } from "node:fs"
+import { statSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import type { RowDataPacket } from "mysql2/promise"
+import { writeResults } from "./lib/Results.ts"
 import { clusterSections, connectTo, until } from "../test/support/Cluster.ts"
 import { freePort, type RunningServer, startMarmot } from "../test/support/Servers.ts"
 
@@ -20,8 +21,13 @@ const megabytes = Number(process.env["BOOTSTRAP_MB"] ?? 100)
 const rowBytes = 1024
 const rowsPerInsert = 1000
 
+const profileDir = process.env["BOOTSTRAP_PROFILE_DIR"]
+
 const node = async (index: number, peerPort: number, seedPort: number): Promise<RunningServer> =>
   startMarmot({
+    ...(profileDir === undefined
+      ? {}
+      : { wrapper: ["sh", "-c", `exec "$0" --cpu-prof --cpu-prof-dir=${profileDir}/node${index + 1} "$@"`] }),
     config: clusterSections({ peerPort, seeds: [`127.0.0.1:${seedPort}`], secret: "bench" }),
     args: ["--node-id", String(index + 1), "--workers", "1"],
     readyTimeoutMs: 120_000
@@ -64,12 +70,13 @@ const main = async () => {
     servers.push(fresh)
     const readyAt = performance.now()
     process.stdout.write(`node 2 ready at ${new Date().toISOString()}\n`)
-    const converged = await until(async () => (await summary(fresh)) === expected, 120_000, 50)
+    const convergeMs = Math.max(120_000, megabytes * 600)
+    const converged = await until(async () => (await summary(fresh)) === expected, convergeMs, 50)
     const untilIdenticalMs = Math.round(performance.now() - readyAt)
     for (const line of fresh.output().split("\n")) {
       if (/joined|restor|installed|snapshot|WARN|ERROR/.test(line)) process.stdout.write(`node 2: ${line.slice(0, 300)}\n`)
     }
-    if (!converged) throw new Error("the new node did not converge in 2 minutes")
+    if (!converged) throw new Error(`the new node did not converge in ${convergeMs / 1000} s`)
     const installed = /installed bench from node 1: ([\d.]+) MB in (\d+) ms/.exec(fresh.output())
     const result = {
       megabytes: Number(sizeMb.toFixed(1)),
@@ -80,9 +87,7 @@ const main = async () => {
       node: process.version
     }
     process.stdout.write(`${JSON.stringify(result)}\n`)
-    const dir = path.join(import.meta.dirname, "results")
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(path.join(dir, `bootstrap-${new Date().toISOString().replace(/[:.]/g, "-")}.json`), JSON.stringify(result, null, 2))
+    writeResults("bootstrap", result)
   } finally {
     await Promise.all(servers.map((s) => s.stop()))
   }

@@ -1,7 +1,8 @@
 /**
- * A snapshot of one database streamed from a peer (src/replication/Snapshot*.ts): a start with the
- * file's size and the source's log position, the file's bytes in order, an end with its SHA-256.
- * Bytes travel as msgpack binary.
+ * A snapshot of one database fetched from a peer (src/replication/Snapshot*.ts): the puller asks
+ * the source to open one (a consistent copy of the file, kept while it is read), then reads it in
+ * chunks by offset, several at a time; each chunk carries its SHA-256, so a lost or damaged chunk
+ * costs one re-read, not the whole transfer. Bytes travel as msgpack binary.
  */
 import { Schema } from "effect"
 import { NodeId } from "./NodeId.ts"
@@ -11,26 +12,35 @@ export class SnapshotRequest extends Schema.Class<SnapshotRequest>("marmot/Snaps
   database: Schema.String
 }) {}
 
-export class SnapshotStart extends Schema.TaggedClass<SnapshotStart>()("SnapshotStart", {
-  /** Bytes of the file that follows. */
+/** An opened snapshot: a copy of the database file on the source, read by `exportId`. */
+export class SnapshotOffer extends Schema.Class<SnapshotOffer>("marmot/SnapshotOffer")({
+  exportId: Schema.String,
+  /** Bytes of the file. */
   size: Schema.Number,
   /** The source's commit-log seq the copy includes: the puller's cursor on the source after installing. */
   logSeq: Schema.BigInt
 }) {}
 
-export class SnapshotData extends Schema.TaggedClass<SnapshotData>()("SnapshotData", {
-  bytes: Schema.Uint8ArrayFromSelf
+export class SnapshotReadRequest extends Schema.Class<SnapshotReadRequest>("marmot/SnapshotReadRequest")({
+  exportId: Schema.String,
+  offset: Schema.NonNegativeInt,
+  length: Schema.Int.pipe(Schema.between(1, 16 << 20))
 }) {}
 
-export class SnapshotEnd extends Schema.TaggedClass<SnapshotEnd>()("SnapshotEnd", {
-  /** Hex SHA-256 of every byte sent. */
+export class SnapshotBytes extends Schema.Class<SnapshotBytes>("marmot/SnapshotBytes")({
+  bytes: Schema.Uint8ArrayFromSelf,
+  /** Hex SHA-256 of `bytes`. */
   sha256: Schema.String
 }) {}
 
-export const SnapshotChunk = Schema.Union(SnapshotStart, SnapshotData, SnapshotEnd)
-export type SnapshotChunk = typeof SnapshotChunk.Type
+export class SnapshotCloseRequest extends Schema.Class<SnapshotCloseRequest>("marmot/SnapshotCloseRequest")({
+  exportId: Schema.String
+}) {}
 
-/** The source cannot make a snapshot of the database (it has none by that name, or the copy failed). */
+/**
+ * The source cannot make a snapshot of the database (it has none by that name, or the copy failed),
+ * or no longer holds the one asked for (closed, or expired while nobody read it).
+ */
 export class SnapshotUnavailable extends Schema.TaggedError<SnapshotUnavailable>()("SnapshotUnavailable", {
   database: Schema.String,
   reason: Schema.String

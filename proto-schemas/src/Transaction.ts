@@ -62,8 +62,11 @@ export class PrepareRequest extends Schema.Class<PrepareRequest>("PrepareRequest
   /** The coordinator's HLC when the transaction started; participants `observe` it. */
   startHlc: Hlc,
   database: Schema.String,
-  /** The schema version the changes were captured against; an older participant refuses. */
-  schemaVersion: SchemaVersion,
+  /**
+   * The database's schema version the transaction was built against (src/replication/SchemaVersion.ts):
+   * a participant on another version refuses. Absent: not checked.
+   */
+  schemaVersion: Schema.optional(SchemaVersion),
   changes: Schema.Array(RowChange),
   consistency: ConsistencyLevel,
   /**
@@ -88,7 +91,7 @@ export class Conflict extends Schema.TaggedClass<Conflict>()("Conflict", {
   key: KeyBytes,
   /** The transaction holding the intent ("intent"), or the one that wrote the newer version if known ("stale"). */
   holder: TxnId,
-  reason: Schema.Literal("intent", "stale")
+  reason: Schema.Literal("intent", "stale", "schema")
 }) {}
 
 /** A deterministic refusal that the client should see as this MySQL error. */

@@ -4,6 +4,7 @@
  * the participant, the write coordinator and anti-entropy. The transport is a parameter so the
  * same wiring runs over TCP here and over the simulated network in tests.
  */
+import { ddlDefaults } from "../config/DdlSettings.ts"
 import type { RpcServer } from "@effect/rpc"
 import { Effect, Layer, Option, Redacted } from "effect"
 import * as AdminHttp from "../admin/AdminHttp.ts"
@@ -26,9 +27,9 @@ import { LogConsumers } from "../replication/LogConsumers.ts"
 import { LogGc, LogGcConfig } from "../replication/LogGc.ts"
 import { Participant, ParticipantConfig } from "../replication/Participant.ts"
 import { CommitSignal } from "../replication/CommitSignal.ts"
-import { SnapshotCache } from "../replication/SnapshotCache.ts"
 import { Snapshots } from "../replication/Snapshots.ts"
 import * as ReplicationHandlers from "../replication/ReplicationHandlers.ts"
+import { SnapshotExports } from "../replication/SnapshotSource.ts"
 import { ReplicationRpcs } from "../replication/ReplicationRpcs.ts"
 import { CoordinatorConfig, WriteCoordinator } from "../replication/WriteCoordinator.ts"
 import * as ReplicaRpcs from "../replica/ReplicaRpcs.ts"
@@ -52,6 +53,8 @@ export interface CoreOptions {
   readonly maxClockDriftMs: number
   /** Commit-log GC; Marmot's defaults when absent. */
   readonly gc?: GcSettings
+  /** `[ddl] lock_lease_seconds` in ms; Marmot's default when absent. */
+  readonly ddlLockLeaseMs?: number
   /** This node's initial membership meta (e.g. `admin`: its admin HTTP address). */
   readonly meta?: Readonly<Record<string, string>>
   /** How long a snapshot copy is shared between pullers; 30 s when absent. */
@@ -77,6 +80,7 @@ export const coreOptions = (settings: NodeSettings, advertiseAddress: string): C
   antiEntropyIntervalMs: settings.replication.antiEntropyIntervalMs,
   maxClockDriftMs: settings.replication.maxClockDriftMs,
   gc: settings.replication.gc,
+  ddlLockLeaseMs: settings.ddl.lockLeaseMs,
   meta: adminAddressOf(settings) === undefined ? {} : { admin: adminAddressOf(settings)! },
   tracing: settings.telemetry.enabled,
   snapshotCacheTtlMs: settings.replica.snapshotCacheTtlSeconds * 1000
@@ -98,7 +102,11 @@ export const coreLayer = (options: CoreOptions) => {
       ...options.gossip,
       meta: options.meta ?? {}
     }),
-    Layer.succeed(ParticipantConfig, { heartbeatTimeoutMs: options.heartbeatTimeoutMs, tracing: options.tracing }),
+    Layer.succeed(ParticipantConfig, {
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      ddlLockLeaseMs: options.ddlLockLeaseMs ?? ddlDefaults.lockLeaseMs,
+      tracing: options.tracing
+    }),
     Layer.succeed(CoordinatorConfig, {
       nodeId: options.nodeId,
       writeTimeoutMs: options.writeTimeoutMs,
@@ -117,8 +125,8 @@ export const coreLayer = (options: CoreOptions) => {
   return Layer.mergeAll(antiEntropy, LogGc.layer, PeerServer.layer(PeerRpcs, { tracing: options.tracing === true })).pipe(
     Layer.provideMerge(ReplicaRpcs.layerHandlers),
     Layer.provideMerge(WriteCoordinator.layer),
-    Layer.provideMerge(ReplicationHandlers.layer.pipe(Layer.provide(SnapshotCache.layer(options.snapshotCacheTtlMs)))),
-    Layer.provideMerge(Layer.merge(Participant.layer, LogConsumers.layer)),
+    Layer.provideMerge(ReplicationHandlers.layer),
+    Layer.provideMerge(Layer.mergeAll(Participant.layer, LogConsumers.layer, SnapshotExports.layer(options.snapshotCacheTtlMs))),
     Layer.provideMerge(Membership.layer),
     Layer.provideMerge(configs)
   )

@@ -6,6 +6,7 @@ import { type ClusterTlsOptions, clusterTlsDefaults, readClusterTls } from "./Cl
 import { ConfigError } from "./ConfigError.ts"
 import { type ExtensionSettings, extensionDefaults, readExtensions } from "./Extensions.ts"
 import { type MysqlOptions, mysqlOptionDefaults, readMysqlOptions } from "./MysqlOptions.ts"
+import { ddlDefaults, type DdlSettings, readDdl } from "./DdlSettings.ts"
 import { gcDefaults, type GcSettings, readGc } from "./GcSettings.ts"
 import { refuseMarmotOnly } from "./MarmotOnly.ts"
 import { publisherDefaults, type PublisherSettings, readPublisher } from "./PublisherSettings.ts"
@@ -98,6 +99,7 @@ export interface NodeSettings {
   readonly publisher: PublisherSettings
   readonly replica: ReplicaSettings
   readonly telemetry: TelemetrySettings
+  readonly ddl: DdlSettings
 }
 
 export const defaults: NodeSettings = {
@@ -134,7 +136,8 @@ export const defaults: NodeSettings = {
   extensions: extensionDefaults,
   publisher: publisherDefaults(),
   replica: replicaDefaults(),
-  telemetry: telemetryDefaults()
+  telemetry: telemetryDefaults(),
+  ddl: ddlDefaults
 }
 
 /** What the command line can override; each maps to one config key. */
@@ -342,7 +345,8 @@ export const fromToml = (doc: Table): NodeSettings => {
     extensions: readExtensions(r.section("extensions")),
     publisher: readPublisher(r.section("publisher")),
     replica: readReplica(r.section("replica")),
-    telemetry: readTelemetry(r.section("telemetry"))
+    telemetry: readTelemetry(r.section("telemetry")),
+    ddl: readDdl(r.section("ddl"))
   }
   r.done()
   return settings

@@ -12,6 +12,7 @@ import { PeerUnavailable } from "../../proto-schemas/src/Errors.ts"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
 import * as PeerTls from "./PeerTls.ts"
 import { SimNetwork } from "./SimNetwork.ts"
+import { framedMsgPack } from "./FramedMsgPack.ts"
 
 export { PeerUnavailable }
 
@@ -81,7 +82,7 @@ export class PeerClientProtocol extends Context.Tag("marmot/network/PeerClientPr
           : yield* PeerTls.connect({ host, port, tls: options.tls, openTimeoutMs })
         return yield* RpcClient.makeProtocolSocket().pipe(
           Effect.provideService(Socket.Socket, socket),
-          Effect.provideService(RpcSerialization.RpcSerialization, RpcSerialization.msgPack)
+          Effect.provideService(RpcSerialization.RpcSerialization, framedMsgPack)
         )
       }).pipe(Effect.orDie))
 

@@ -8,8 +8,9 @@
  *     Layer.provide(PeerServer.layerProtocolSocket({ host, port })))   // or layerProtocolSim(address)
  */
 import { SocketServer } from "@effect/platform"
-import { type Rpc, type RpcGroup, RpcSerialization, RpcServer } from "@effect/rpc"
+import { type Rpc, type RpcGroup, RpcServer } from "@effect/rpc"
 import { Effect, Layer } from "effect"
+import { layerFramedMsgPack } from "./FramedMsgPack.ts"
 import * as PeerListener from "./PeerListener.ts"
 import type * as PeerTls from "./PeerTls.ts"
 import { SimNetwork } from "./SimNetwork.ts"
@@ -41,7 +42,7 @@ export const layerProtocolListener = (
 ): Layer.Layer<RpcServer.Protocol | SocketServer.SocketServer> =>
   RpcServer.layerProtocolSocketServer.pipe(
     Layer.provideMerge(Layer.succeed(SocketServer.SocketServer, listener.socketServer)),
-    Layer.provide(RpcSerialization.layerMsgPack)
+    Layer.provide(layerFramedMsgPack)
   )
 
 /**

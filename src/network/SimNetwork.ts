@@ -13,6 +13,7 @@
 import { RpcClient, RpcClientError, RpcSerialization, RpcServer } from "@effect/rpc"
 import type { FromClientEncoded, FromServerEncoded } from "@effect/rpc/RpcMessage"
 import { Context, Deferred, Duration, Effect, Exit, FiberSet, Layer, Mailbox, Random, type Scope } from "effect"
+import { framedMsgPack } from "./FramedMsgPack.ts"
 
 export interface SimConditions {
   /** Probability in [0, 1] that any one message is lost. */
@@ -109,8 +110,8 @@ interface Link {
 }
 
 const lane = (): Lane => ({
-  encoder: RpcSerialization.msgPack.unsafeMake(),
-  decoder: RpcSerialization.msgPack.unsafeMake(),
+  encoder: framedMsgPack.unsafeMake(),
+  decoder: framedMsgPack.unsafeMake(),
   lastDeliveryMs: 0
 })
 

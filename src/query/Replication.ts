@@ -9,7 +9,8 @@ import { nodeId } from "../../proto-schemas/src/NodeId.ts"
 import { noVersion, RowChange, type RowVersion } from "../../proto-schemas/src/RowChange.ts"
 import type { ConsistencyLevel } from "../../proto-schemas/src/Transaction.ts"
 import { primaryKeyOf } from "../replication/Applier.ts"
-import { ddlKey, dmlKey, type PkValue } from "../replication/IntentKey.ts"
+import { dmlKey, type PkValue, schemaChangeLocks } from "../replication/IntentKey.ts"
+import { schemaVersionOf } from "../replication/SchemaVersion.ts"
 import type { ReplicateReply } from "../replication/Replicator.ts"
 import type { WriteRequest } from "../replication/WriteCoordinator.ts"
 import { type CaptureSink, capturedColumns, type RowImage } from "../storage/Capture.ts"
@@ -88,7 +89,8 @@ export const buildRequest = (
   return {
     database: handle.name,
     changes,
-    ...(sink.ddl.length > 0 ? { ddl: [...sink.ddl], locks: [...sink.ddlTables].map(ddlKey) } : {}),
+    ...(sink.ddl.length > 0 ? { ddl: [...sink.ddl], locks: schemaChangeLocks(handle.name, sink.ddlTables) } : {}),
+    schemaVersion: schemaVersionOf(handle.writer.db),
     consistency
   }
 }

@@ -25,7 +25,9 @@ export const replicationTablesSql = [
      seq INTEGER PRIMARY KEY AUTOINCREMENT, txn_id TEXT NOT NULL UNIQUE, commit_stamp INTEGER NOT NULL,
      commit_node INTEGER NOT NULL, body TEXT NOT NULL)`,
   // The highest seq GC deleted from the log: a pull from below it has a gap (LogGc.ts).
-  `CREATE TABLE IF NOT EXISTS __marmot_log_horizon (id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL)`
+  `CREATE TABLE IF NOT EXISTS __marmot_log_horizon (id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL)`,
+  // How many schema changes the database has applied (SchemaVersion.ts).
+  `CREATE TABLE IF NOT EXISTS __marmot_schema_version (id INTEGER PRIMARY KEY CHECK (id = 0), version INTEGER NOT NULL)`
 ]
 
 export const ensureReplicationTables = (db: Database.Database): void => {

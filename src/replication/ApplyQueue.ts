@@ -3,6 +3,7 @@ import type { CommittedTransaction } from "../../proto-schemas/src/Transaction.t
 import { ensureCaptureTriggers } from "../storage/Capture.ts"
 import type { DatabaseHandle } from "../storage/Storage.ts"
 import { Applier, type ApplyResult, ensureReplicationTables } from "./Applier.ts"
+import { bumpSchemaVersion } from "./SchemaVersion.ts"
 import { idempotent, isAlreadyApplied } from "./Ddl.ts"
 
 interface Pending {
@@ -26,6 +27,7 @@ export const applyDdl = (db: Database.Database, applier: Applier, txn: Committed
     }
   }
   ensureCaptureTriggers(db)
+  bumpSchemaVersion(db)
   applier.schemaChanged()
   return true
 }

@@ -173,7 +173,11 @@ const writePrepare = (w: BinaryWriter, p: PrepareRequest) => {
   w.u32(p.coordinator)
   writeHlc(w, p.startHlc)
   w.string(p.database)
-  w.varuint(p.schemaVersion)
+  if (p.schemaVersion === undefined) w.u8(0)
+  else {
+    w.u8(1)
+    w.varuint(p.schemaVersion)
+  }
   w.varuint(p.changes.length)
   for (const c of p.changes) writeChange(w, c)
   w.u8(levels.indexOf(p.consistency))
@@ -195,7 +199,7 @@ const readPrepare = (r: BinaryReader): PrepareRequest => {
   const coordinator = r.u32() as NodeId
   const startHlc = readHlc(r)
   const database = r.string()
-  const schemaVersion = r.varuint()
+  const schemaVersion = r.bool() ? r.varuint() : undefined
   const n = r.count()
   const changes = new Array<RowChange>(n)
   for (let i = 0; i < n; i++) changes[i] = readChange(r)
@@ -271,7 +275,7 @@ const OUT_NOT_PREPARED = 5
 const OUT_APPLY_FAILED = 6
 const OUT_CLOCK_SKEW = 7
 
-const conflictReasons = ["intent", "stale"] as const
+const conflictReasons = ["intent", "stale", "schema"] as const
 
 const writeOutcome = (w: BinaryWriter, o: StepOutcome) => {
   switch (o._tag) {

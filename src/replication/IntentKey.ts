@@ -192,6 +192,15 @@ export const ddlKey = (table: string): Buffer => nameKey(kindDdl, table)
 /** The key CREATE/DROP DATABASE `name` holds. */
 export const databaseKey = (name: string): Buffer => nameKey(kindDatabase, name)
 
+/**
+ * The keys a schema change holds: each table it changes, and its database's DDL lock (the
+ * database key), so two schema changes of one database never interleave (src/config/DdlSettings.ts).
+ */
+export const schemaChangeLocks = (database: string, tables: Iterable<string>): Array<Buffer> => [
+  ...[...tables].map(ddlKey),
+  databaseKey(database)
+]
+
 const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 

@@ -2,18 +2,22 @@ import { compareStamps, type Hlc } from "../../proto-schemas/src/Hlc.ts"
 import type { RowChange, RowVersion } from "../../proto-schemas/src/RowChange.ts"
 import { noVersion } from "../../proto-schemas/src/RowChange.ts"
 import { Conflict, Prepared, type PrepareRequest, type PrepareVote } from "../../proto-schemas/src/Transaction.ts"
-import { keyString } from "./IntentKey.ts"
+import { keyString, kindDatabase } from "./IntentKey.ts"
 
 /**
  * A participant's write intents (Percolator style): PREPARE reserves every key a transaction
  * changes until its COMMIT or ABORT. A second live transaction on a key is refused ("intent");
  * a change built on a stale read of its row is refused ("stale"). A coordinator that stops
  * sending heartbeats loses its intents after the heartbeat timeout, so a crash before COMMIT
- * never blocks rows forever. Pure: time comes in as `nowMs`, stored versions through a function.
+ * never blocks rows forever. A schema change also holds its database's key (the DDL lock): held
+ * longer than the DDL lease, another schema change may take it over (the holder loses its intents),
+ * so a stuck one cannot block the database's schema for good.
+ * Pure: time comes in as `nowMs`, stored versions through a function.
  */
 interface Held {
   readonly request: PrepareRequest
   readonly keys: ReadonlyArray<string>
+  readonly preparedAtMs: number
   lastHeartbeatMs: number
 }
 
@@ -23,15 +27,17 @@ export class IntentTable {
   private readonly byKey = new Map<string, string>()
   private readonly byTxn = new Map<string, Held>()
 
-  constructor(private readonly heartbeatTimeoutMs: number) {}
+  constructor(private readonly heartbeatTimeoutMs: number, private readonly ddlLeaseMs = Number.POSITIVE_INFINITY) {}
 
   private slot(database: string, key: Uint8Array): string {
     return database + "\u0000" + keyString(key)
   }
 
-  private live(txnId: string, nowMs: number): boolean {
+  /** Whether `txnId` still holds `key`: its coordinator is heard from, and a DDL lock is within its lease. */
+  private holds(txnId: string, key: Uint8Array, nowMs: number): boolean {
     const held = this.byTxn.get(txnId)
-    return held !== undefined && nowMs - held.lastHeartbeatMs <= this.heartbeatTimeoutMs
+    if (held === undefined || nowMs - held.lastHeartbeatMs > this.heartbeatTimeoutMs) return false
+    return key[0] !== kindDatabase || nowMs - held.preparedAtMs <= this.ddlLeaseMs
   }
 
   /** The vote for `request`; on Prepared every key of it is reserved. Re-preparing is idempotent. */
@@ -40,7 +46,7 @@ export class IntentTable {
     const slots = keys.map((key) => this.slot(request.database, key))
     for (let i = 0; i < slots.length; i++) {
       const holder = this.byKey.get(slots[i]!)
-      if (holder !== undefined && holder !== request.txnId && this.live(holder, nowMs)) {
+      if (holder !== undefined && holder !== request.txnId && this.holds(holder, keys[i]!, nowMs)) {
         return new Conflict({ key: keys[i]!, holder, reason: "intent" }, true)
       }
       const change = request.changes[i]
@@ -53,7 +59,7 @@ export class IntentTable {
       this.byKey.set(slot, request.txnId)
     }
     const held = this.byTxn.get(request.txnId)
-    if (held === undefined) this.byTxn.set(request.txnId, { request, keys: slots, lastHeartbeatMs: nowMs })
+    if (held === undefined) this.byTxn.set(request.txnId, { request, keys: slots, preparedAtMs: nowMs, lastHeartbeatMs: nowMs })
     else held.lastHeartbeatMs = nowMs
     return new Prepared({ hlc }, true)
   }

@@ -1,7 +1,8 @@
 /**
  * Commit-log, tombstone and applied-marker GC (Marmot's rules, shared research marmot.md §7).
  * Every `intervalMs`, per database:
- * - log entries older than `minRetentionMs` that every non-REMOVED member has pulled go, and
+ * - log entries older than `minRetentionMs` that every non-REMOVED member, every read-only replica
+ *   that pulled within `maxRetentionMs`, and every CDC sink of this node consumed go, and
  *   entries older than `maxRetentionMs` go unconditionally (0 = never). Only a prefix of the log is
  *   deleted, and the highest deleted seq is the database's horizon (`__marmot_log_horizon`): a pull
  *   from below it is answered with a gap, and the puller catches up by snapshot (Snapshot*.ts);
@@ -15,7 +16,9 @@ import { Context, Duration, Effect, Layer, Metric, Schedule } from "effect"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
 import { Membership } from "../membership/Membership.ts"
 import { type DatabaseHandle, Storage } from "../storage/Storage.ts"
-import { LogConsumers } from "./LogConsumers.ts"
+import { NodeConfig } from "../config/NodeConfig.ts"
+import { makeCdcPositions } from "./CdcPositions.ts"
+import { type Consumer, LogConsumers } from "./LogConsumers.ts"
 import * as Metrics from "./Metrics.ts"
 
 export interface LogGcSettings {
@@ -109,6 +112,40 @@ export const collect = (handle: DatabaseHandle, input: CollectInput): Collected 
   }
 }
 
+export interface LogReaders {
+  readonly self: NodeId
+  readonly members: ReadonlyArray<{ readonly nodeId: NodeId; readonly status: string }>
+  /** Every puller of this node's log (LogConsumers). */
+  readonly consumers: ReadonlyArray<Consumer>
+  /** What the CDC sinks covering the database published; undefined when none covers it. */
+  readonly cdc: bigint | undefined
+  readonly nowMs: number
+  readonly maxRetentionMs: number
+}
+
+/**
+ * The lowest position anyone still reading `database`'s log consumed: every non-REMOVED member
+ * but this node (0 when it never pulled it), every replica (a puller that is no member) for the
+ * databases it follows while its last pull is within gc_max (any time when gc_max is 0), and the
+ * CDC sinks. Undefined when nobody reads it.
+ */
+export const lowestConsumed = (database: string, readers: LogReaders): bigint | undefined => {
+  const positions: Array<bigint> = []
+  const memberIds = new Set(readers.members.map((m) => m.nodeId))
+  for (const m of readers.members) {
+    if (m.status === "REMOVED" || m.nodeId === readers.self) continue
+    positions.push(readers.consumers.find((c) => c.nodeId === m.nodeId)?.positions.get(database) ?? 0n)
+  }
+  for (const c of readers.consumers) {
+    if (memberIds.has(c.nodeId)) continue
+    if (readers.maxRetentionMs > 0 && readers.nowMs - c.lastPullMs > readers.maxRetentionMs) continue
+    const at = c.positions.get(database)
+    if (at !== undefined) positions.push(at)
+  }
+  if (readers.cdc !== undefined) positions.push(readers.cdc)
+  return positions.length === 0 ? undefined : positions.reduce((low, at) => (at < low ? at : low))
+}
+
 export class LogGc extends Context.Tag("marmot/replication/LogGc")<LogGc, {
   /** One GC round over every database now (the schedule runs it every interval). */
   readonly runOnce: Effect.Effect<ReadonlyArray<Collected>>
@@ -119,21 +156,29 @@ export class LogGc extends Context.Tag("marmot/replication/LogGc")<LogGc, {
     const membership = yield* Membership
     const consumers = yield* LogConsumers
 
-    const consumedBy = (database: string, peers: ReadonlyArray<NodeId>) =>
-      Effect.reduce(peers, undefined as bigint | undefined, (low, peer) =>
-        Effect.map(consumers.consumed(peer, database), (at) => (low === undefined || at < low ? at : low)))
+    const cdcPositions = yield* makeCdcPositions(yield* NodeConfig)
+
+    const cdcOf = (database: string) =>
+      Effect.try(() => cdcPositions(database)).pipe(
+        Effect.catchAll((e) => Effect.as(Effect.logWarning(`gc cannot read the cdc cursors: ${String(e.error)}`), 0n))
+      )
 
     const runOnce = Effect.gen(function*() {
-      const peers = (yield* membership.members)
-        .filter((m) => m.status !== "REMOVED" && m.nodeId !== config.nodeId)
-        .map((m) => m.nodeId)
+      const members = yield* membership.members
       const nowMs = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      const readers = {
+        self: config.nodeId,
+        members,
+        consumers: yield* consumers.all,
+        nowMs,
+        maxRetentionMs: config.maxRetentionMs
+      }
       const report: Array<Collected> = []
       for (const name of storage.list()) {
         const handle = storage.get(name)
         if (handle === undefined) continue
-        // A node alone (no other member) has nobody to keep its log for but the age rules.
-        const consumed = (yield* consumedBy(name, peers)) ?? (1n << 62n)
+        // Nobody reading the log (a node alone, no replica, no sink): only the age rules hold.
+        const consumed = lowestConsumed(name, { ...readers, cdc: yield* cdcOf(name) }) ?? (1n << 62n)
         const done = yield* Effect.try(() => collect(handle, { ...config, nowMs, consumed })).pipe(
           Effect.catchAll((e) => Effect.as(Effect.logWarning(`gc of ${name} failed: ${String(e.error)}`), undefined))
         )

@@ -27,12 +27,15 @@ import { CommitSignal } from "./CommitSignal.ts"
 import { IntentTable } from "./Intents.ts"
 import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
 import { logHorizon } from "./LogGc.ts"
-import { installSnapshot as installSnapshotFile, SnapshotFailed } from "./SnapshotInstall.ts"
+import { schemaMismatch, schemaVersionOf } from "./SchemaVersion.ts"
+import { installAsNew, installSnapshot as installSnapshotFile, SnapshotFailed } from "./SnapshotInstall.ts"
 import * as Metrics from "./Metrics.ts"
 
 export interface ParticipantSettings {
   /** A prepared transaction whose coordinator is silent this long loses its intents. */
   readonly heartbeatTimeoutMs: number
+  /** A database's DDL lock held longer than this may be taken over (`[ddl] lock_lease_seconds`). */
+  readonly ddlLockLeaseMs?: number | undefined
   /** Spans for prepare, commit, apply and abort (`[telemetry] enabled`). */
   readonly tracing?: boolean | undefined
 }
@@ -67,7 +70,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
     const clock = yield* HlcClock
     const storage = yield* Storage
     const commitSignal = yield* CommitSignal
-    const intents = new IntentTable(config.heartbeatTimeoutMs)
+    const intents = new IntentTable(config.heartbeatTimeoutMs, config.ddlLockLeaseMs)
     const queues = new Map<DatabaseHandle, ApplyQueue>()
     const nowMs = Effect.clockWith((c) => c.currentTimeMillis)
     const self = (yield* clock.current).nodeId
@@ -145,6 +148,9 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
         if (request.databaseOp === undefined && storage.get(request.database) === undefined) {
           return new Rejected({ code: 1049, sqlState: "42000", message: `Unknown database '${request.database}'` })
         }
+        const handle = storage.get(request.database)
+        const schema = handle === undefined ? undefined : schemaMismatch(request, schemaVersionOf(handle.reader.db))
+        if (schema !== undefined) return schema
         const vote = intents.prepare(request, yield* nowMs, hlc, stored)
         if (vote._tag === "Conflict") yield* Metric.increment(Metric.tagged(Metrics.conflicts, "reason", vote.reason))
         yield* annotate("marmot.vote", vote._tag)
@@ -166,7 +172,7 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
           coordinator: held.coordinator,
           database: held.database,
           changes: held.changes,
-          schemaVersion: held.schemaVersion,
+          schemaVersion: held.schemaVersion ?? 0,
           ...(held.ddl === undefined ? {} : { ddl: held.ddl }),
           ...(held.databaseOp === undefined ? {} : { databaseOp: held.databaseOp })
         }, true) // built from a request that was validated when it arrived
@@ -248,6 +254,12 @@ export class Participant extends Context.Tag("marmot/replication/Participant")<P
     const installSnapshot = (database: string, snapshotPath: string) =>
       Effect.tryPromise({
         try: async () => {
+          if (storage.get(database) === undefined && installAsNew(storage.pathOf(database), snapshotPath, storage.extensions())) {
+            const installed = storage.get(database)
+            if (installed === undefined) throw new Error("the installed file cannot be opened")
+            storage.schemaChanged(installed)
+            return 0
+          }
           const handle = handleFor({ database, databaseOp: "create" })
           if (handle === undefined) throw new Error("the database cannot be created here")
           const carried = await queueOf(handle).exclusive(() => installSnapshotFile(handle, snapshotPath, storage.extensions()))

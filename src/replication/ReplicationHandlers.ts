@@ -14,7 +14,7 @@ import * as Parallel from "./Parallel.ts"
 import { Participant } from "./Participant.ts"
 import { decodeRequest, encodeResponse } from "./ExchangeCodec.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
-import { SnapshotCache } from "./SnapshotCache.ts"
+import { SnapshotExports } from "./SnapshotSource.ts"
 
 /** What answers the three 2PC steps (the Participant; something simpler in benches). */
 export interface StepHandlers {
@@ -59,11 +59,13 @@ export const answerLane = (handlers: StepHandlers) => {
 const layerRpcs = ReplicationRpcs.toLayer(Effect.gen(function*() {
   const consumers = yield* LogConsumers
   const participant = yield* Participant
-  const snapshots = yield* SnapshotCache
+  const snapshots = yield* SnapshotExports
   return ReplicationRpcs.of({
     PullLog: (request) =>
       Effect.zipRight(consumers.record(request.from, request.cursors), participant.readLog(request.cursors, request.limit)),
-    Snapshot: (request) => snapshots.stream(request.database)
+    SnapshotOpen: (request) => snapshots.open(request.database),
+    SnapshotRead: snapshots.read,
+    SnapshotClose: (request) => snapshots.close(request.exportId)
   })
 }))
 

@@ -13,6 +13,7 @@
  */
 import type Database from "better-sqlite3"
 import { Data, Schema } from "effect"
+import { linkSync } from "node:fs"
 import { CommittedTransaction } from "../../proto-schemas/src/Transaction.ts"
 import { ensureCaptureTriggers } from "../storage/Capture.ts"
 import { SqliteConnection } from "../storage/SqliteConnection.ts"
@@ -37,6 +38,14 @@ const decodeBody = Schema.decodeUnknownSync(CommittedTransaction)
 const setLogSequence = (db: Database.Database, seq: bigint): void => {
   const updated = db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = '__marmot_commit_log'").run(seq).changes
   if (updated === 0) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('__marmot_commit_log', ?)").run(seq)
+}
+
+/** Empties the snapshot's commit log (the source's) and gives it this node's head and horizon. */
+const replaceLog = (snapshot: Database.Database, head: bigint, horizon: bigint): void => {
+  snapshot.exec("DELETE FROM main.__marmot_commit_log")
+  setLogSequence(snapshot, head)
+  snapshot.exec("DELETE FROM main.__marmot_log_horizon")
+  if (horizon > 0n) snapshot.prepare("INSERT INTO main.__marmot_log_horizon (id, seq) VALUES (0, ?)").run(horizon)
 }
 
 /**
@@ -67,14 +76,11 @@ const carryOver = (snapshot: Database.Database, live: DatabaseHandle): number =>
       }
       carried += mergeNewerLiveRows(snapshot)
       snapshot.exec("INSERT OR IGNORE INTO main.__marmot_applied_txn SELECT * FROM live.__marmot_applied_txn")
-      snapshot.exec("DELETE FROM main.__marmot_commit_log")
+      replaceLog(snapshot, liveHead, liveHorizon)
       snapshot.exec(
         "INSERT INTO main.__marmot_commit_log (seq, txn_id, commit_stamp, commit_node, body) " +
           "SELECT seq, txn_id, commit_stamp, commit_node, body FROM live.__marmot_commit_log"
       )
-      setLogSequence(snapshot, liveHead)
-      snapshot.exec("DELETE FROM main.__marmot_log_horizon")
-      if (liveHorizon > 0n) snapshot.prepare("INSERT INTO main.__marmot_log_horizon (id, seq) VALUES (0, ?)").run(liveHorizon)
       return carried
     }).immediate()
   } finally {
@@ -99,5 +105,30 @@ export const installSnapshot = async (
     return carried
   } finally {
     snapshot.close()
+  }
+}
+
+/**
+ * A database this node has no file for: nothing to carry over (no rows, an empty log), so the
+ * snapshot, its log emptied, becomes the database by a hard link to `livePath`, which is atomic
+ * and creates the file complete (a process opening the database sees the whole copy or no file).
+ * False when a file appeared meanwhile (a CREATE DATABASE): the caller installs over it instead.
+ */
+export const installAsNew = (livePath: string, snapshotPath: string, extensions: ReadonlyArray<string>): boolean => {
+  const snapshot = new SqliteConnection(snapshotPath, { readonly: false, extensions })
+  try {
+    ensureReplicationTables(snapshot.db)
+    ensureCaptureTriggers(snapshot.db)
+    snapshot.db.transaction(() => replaceLog(snapshot.db, 0n, 0n)).immediate()
+    snapshot.db.pragma("wal_checkpoint(TRUNCATE)")
+  } finally {
+    snapshot.close()
+  }
+  try {
+    linkSync(snapshotPath, livePath)
+    return true
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "EEXIST") return false
+    throw e
   }
 }

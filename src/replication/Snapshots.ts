@@ -1,33 +1,39 @@
 /**
- * The receiving side of a snapshot: streams one database from a peer into
- * `data_dir/snapshots/import-*.db`, checks its size and SHA-256, starts over when the check fails
- * or the stream breaks (a few times, backing off), then has the participant install it
- * (SnapshotInstall.ts). Progress (bytes, percent, rate) is logged as it arrives.
+ * The receiving side of a snapshot: asks a peer to open one (SnapshotSource.ts), reads it into
+ * `data_dir/snapshots/import-*.db` by offset, `readsInFlight` chunks at a time, checks each chunk's
+ * size and SHA-256 and re-reads a chunk that is lost, late or damaged (a short per-chunk deadline,
+ * so a lost message costs one chunk, not the transfer), then has the participant install the file
+ * (SnapshotInstall.ts). The whole transfer starts over (a few times, backing off) when the source
+ * lost the copy or a chunk keeps failing. Progress (bytes, percent, rate) is logged as it arrives.
  */
-import { Context, Duration, Effect, Layer, Metric, Random, Schedule, Stream } from "effect"
-import { createHash } from "node:crypto"
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs"
+import { Context, Duration, Effect, Layer, Metric, Random, Schedule } from "effect"
+import { mkdirSync } from "node:fs"
+import { open as openFile } from "node:fs/promises"
 import { join } from "node:path"
 import type { NodeId } from "../../proto-schemas/src/NodeId.ts"
-import { SnapshotRequest } from "../../proto-schemas/src/Snapshot.ts"
+import { SnapshotCloseRequest, SnapshotReadRequest, SnapshotRequest } from "../../proto-schemas/src/Snapshot.ts"
 import { makePeerClient, type Peer } from "../network/PeerNetwork.ts"
 import { Storage } from "../storage/Storage.ts"
 import * as Metrics from "./Metrics.ts"
 import { Participant } from "./Participant.ts"
 import { ReplicationRpcs } from "./ReplicationRpcs.ts"
 import { SnapshotFailed } from "./SnapshotInstall.ts"
-import { removeDatabaseFiles, snapshotDir } from "./SnapshotSource.ts"
+import { removeDatabaseFiles, sha256Hex, snapshotDir } from "./SnapshotSource.ts"
 
 export { SnapshotFailed }
 
 /** Marmot's snapshot_restore_timeout_seconds. */
 const restoreTimeout = Duration.minutes(30)
 const retryPolicy = Schedule.exponential(Duration.millis(200)).pipe(Schedule.intersect(Schedule.recurs(4)))
-/**
- * A stream silent this long has lost its peer (a broken or partitioned connection can stay open):
- * the attempt fails and is retried rather than waiting out `restoreTimeout`.
- */
-const idleTimeout = Duration.seconds(10)
+/** Bytes per read. */
+const chunkBytes = 1 << 20
+/** Reads outstanding at once: keeps the source's disk, the wire and this node's disk busy together. */
+const readsInFlight = 4
+/** A chunk not here by then is asked for again. */
+const chunkTimeout = Duration.seconds(2)
+const chunkRetry = Schedule.exponential(Duration.millis(50)).pipe(Schedule.intersect(Schedule.recurs(6)))
+/** Opening copies the whole database on the source first. */
+const openTimeout = Duration.minutes(5)
 /** A progress line at least this often (bytes). */
 const progressEveryBytes = 64 << 20
 
@@ -62,61 +68,64 @@ export class Snapshots extends Context.Tag("marmot/replication/Snapshots")<Snaps
 
       const download = (peer: Peer, database: string) =>
         Effect.gen(function*() {
+          const offer = yield* peers.call(peer, (client) => client.SnapshotOpen(new SnapshotRequest({ from: self, database })), {
+            timeout: openTimeout
+          })
           const dir = snapshotDir(storage.dataDir)
           const path = join(dir, `import-${database}-${yield* Random.nextIntBetween(0, 0x7fff_ffff)}.db`)
-          const fd = yield* Effect.acquireRelease(
-            Effect.sync(() => {
+          const file = yield* Effect.acquireRelease(
+            Effect.promise(() => {
               mkdirSync(dir, { recursive: true })
-              return openSync(path, "w")
+              return openFile(path, "w")
             }),
-            (fd) => Effect.sync(() => closeSync(fd))
+            (file) => Effect.promise(() => file.close().catch(() => undefined))
           )
-          const hash = createHash("sha256")
           const startedMs = yield* now
-          let size: number | undefined
-          let logSeq = 0n
           let bytes = 0
           let nextReport = progressEveryBytes
-          let sha256: string | undefined
           const progress = Effect.gen(function*() {
             const seconds = Math.max(0.001, ((yield* now) - startedMs) / 1000)
-            const percent = size === undefined || size === 0 ? 100 : Math.floor((bytes / size) * 100)
+            const percent = offer.size === 0 ? 100 : Math.floor((bytes / offer.size) * 100)
             yield* Effect.logInfo(
-              `snapshot of ${database} from node ${peer.nodeId}: ${megabytes(bytes)} of ${megabytes(size ?? 0)} MB ` +
+              `snapshot of ${database} from node ${peer.nodeId}: ${megabytes(bytes)} of ${megabytes(offer.size)} MB ` +
                 `(${percent}%), ${megabytes(bytes / seconds)} MB/s`
             )
           })
-          yield* peers.call(peer, (client) =>
-            client.Snapshot(new SnapshotRequest({ from: self, database })).pipe(
-              Stream.timeoutFail(
-                () => new SnapshotFailed({ database, reason: `no data from node ${peer.nodeId} for ${Duration.format(idleTimeout)}` }),
-                idleTimeout
+          const fail = (reason: string) => new SnapshotFailed({ database, reason })
+          const readChunk = (offset: number) => {
+            const length = Math.min(chunkBytes, offer.size - offset)
+            return peers.call(
+              peer,
+              (client) => client.SnapshotRead(new SnapshotReadRequest({ exportId: offer.exportId, offset, length })),
+              { timeout: chunkTimeout }
+            ).pipe(
+              Effect.filterOrFail(
+                (chunk) => chunk.bytes.byteLength === length && sha256Hex(chunk.bytes) === chunk.sha256,
+                () => fail(`chunk at ${offset} arrived damaged`)
               ),
-              Stream.runForEach((chunk) =>
-                Effect.gen(function*() {
-                  if (chunk._tag === "SnapshotStart") {
-                    size = chunk.size
-                    logSeq = chunk.logSeq
-                  } else if (chunk._tag === "SnapshotData") {
-                    writeSync(fd, chunk.bytes)
-                    hash.update(chunk.bytes)
-                    bytes += chunk.bytes.byteLength
-                    if (bytes >= nextReport) {
-                      nextReport += progressEveryBytes
-                      yield* progress
-                    }
-                  } else sha256 = chunk.sha256
-                })
-              )
-            ), { timeout: restoreTimeout })
-          const fail = (reason: string) => Effect.fail(new SnapshotFailed({ database, reason }))
-          if (size === undefined || sha256 === undefined) return yield* fail("the stream ended early")
-          if (bytes !== size) return yield* fail(`received ${bytes} bytes of ${size}`)
-          if (hash.digest("hex") !== sha256) return yield* fail("SHA-256 mismatch")
+              Effect.retry({ schedule: chunkRetry, while: (e) => e._tag !== "SnapshotUnavailable" })
+            )
+          }
+          const offsets = Array.from({ length: Math.ceil(offer.size / chunkBytes) }, (_, i) => i * chunkBytes)
+          yield* Effect.forEach(offsets, (offset) =>
+            Effect.gen(function*() {
+              const chunk = yield* readChunk(offset)
+              yield* Effect.promise(() => file.write(chunk.bytes, 0, chunk.bytes.byteLength, offset))
+              bytes += chunk.bytes.byteLength
+              if (bytes >= nextReport) {
+                nextReport += progressEveryBytes
+                yield* progress
+              }
+            }), { concurrency: readsInFlight, discard: true })
+          yield* peers.call(peer, (client) => client.SnapshotClose(new SnapshotCloseRequest({ exportId: offer.exportId }))).pipe(
+            Effect.ignore,
+            Effect.forkDaemon
+          )
           yield* progress
-          return { path, logSeq, bytes } satisfies Download
+          return { path, logSeq: offer.logSeq, bytes } satisfies Download
         }).pipe(
           Effect.scoped,
+          Effect.timeoutFail({ duration: restoreTimeout, onTimeout: () => new SnapshotFailed({ database, reason: "timed out" }) }),
           Effect.mapError((e) => e._tag === "SnapshotFailed" ? e : new SnapshotFailed({ database, reason: e.message }))
         )
 

@@ -15,6 +15,7 @@ import type { MemberState } from "../../proto-schemas/src/Gossip.ts"
 import {
   AbortRequest,
   CommitRequest,
+  type Conflict,
   type ConsistencyLevel,
   PrepareRequest,
   type PrepareVote,
@@ -26,6 +27,7 @@ import type { PeerUnavailable } from "../../proto-schemas/src/Errors.ts"
 import { AbortStep, CommitStep, PrepareStep, type Step, type StepOutcome } from "../../proto-schemas/src/Exchange.ts"
 import { PeerLane } from "../network/PeerLane.ts"
 import { annotateWhen, spanWhen } from "../telemetry/Telemetry.ts"
+import { kindDatabase } from "./IntentKey.ts"
 import { makePeerExchange } from "./PeerExchange.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Parallel from "./Parallel.ts"
@@ -40,6 +42,8 @@ export interface WriteRequest {
   /** Keys to reserve without a change (tables a DDL statement alters, the database itself). */
   readonly locks?: ReadonlyArray<Uint8Array> | undefined
   readonly consistency: ConsistencyLevel
+  /** The database's schema version the changes were built against (SchemaVersion.ts); absent: unchecked. */
+  readonly schemaVersion?: number | undefined
 }
 
 export interface WriteCommitted {
@@ -50,13 +54,29 @@ export interface WriteCommitted {
 }
 
 /** Another transaction holds a row, or the row changed since it was read: MySQL 1213. */
-export class WriteConflict extends Data.TaggedError("WriteConflict")<{ readonly reason: "intent" | "stale" }> {
+export class WriteConflict extends Data.TaggedError("WriteConflict")<{
+  readonly reason: "intent" | "stale" | "schema"
+  /** The conflict was on this database's DDL lock, held by this transaction. */
+  readonly ddlLock?: { readonly database: string; readonly holder: string } | undefined
+}> {
   override get message() {
-    return this.reason === "stale"
-      ? "Deadlock found when trying to get lock; try restarting transaction (a row changed on another node since it was read)"
-      : "Deadlock found when trying to get lock; try restarting transaction (a row is being written by another transaction)"
+    const deadlock = "Deadlock found when trying to get lock; try restarting transaction"
+    return this.ddlLock !== undefined
+      ? `${deadlock} (the DDL lock of database '${this.ddlLock.database}' is held by transaction ${this.ddlLock.holder})`
+      : this.reason === "schema"
+      ? `${deadlock} (the schema of the database changed since the transaction read it)`
+      : this.reason === "stale"
+      ? `${deadlock} (a row changed on another node since it was read)`
+      : `${deadlock} (a row is being written by another transaction)`
   }
 }
+
+/** A participant's Conflict vote as the coordinator's error. */
+const conflictError = (vote: Conflict, database: string): WriteConflict =>
+  new WriteConflict({
+    reason: vote.reason,
+    ...(vote.reason === "intent" && vote.key[0] === kindDatabase ? { ddlLock: { database, holder: vote.holder } } : {})
+  })
 
 export class QuorumNotReached extends Data.TaggedError("QuorumNotReached")<{
   readonly phase: "prepare" | "commit"
@@ -194,7 +214,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           coordinator: self,
           startHlc: start,
           database: request.database,
-          schemaVersion: 0,
+          ...(request.schemaVersion === undefined ? {} : { schemaVersion: request.schemaVersion }),
           changes: request.changes,
           consistency: request.consistency,
           ...(request.ddl === undefined ? {} : { ddl: request.ddl }),
@@ -254,7 +274,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
           // ONE: this node alone decides. The others get the write in the background (a refusal
           // there is settled by last-write-wins when anti-entropy brings it).
           const local = yield* participant.prepare(prepare).pipe(Effect.orDie)
-          if (local._tag === "Conflict") return yield* Effect.fail(new WriteConflict({ reason: local.reason }))
+          if (local._tag === "Conflict") return yield* Effect.fail(conflictError(local, request.database))
           if (local._tag === "Rejected") {
             return yield* Effect.fail(new WriteRejected({ code: local.code, sqlState: local.sqlState, message: local.message }))
           }
@@ -287,7 +307,7 @@ export class WriteCoordinator extends Context.Tag("marmot/replication/WriteCoord
         const conflict = votes.find((v) => v.vote?._tag === "Conflict")
         if (local._tag !== "Prepared" || conflict !== undefined || prepared.length < required) {
           yield* abortEverywhere(txnId, prepared)
-          if (conflict?.vote?._tag === "Conflict") return yield* Effect.fail(new WriteConflict({ reason: conflict.vote.reason }))
+          if (conflict?.vote?._tag === "Conflict") return yield* Effect.fail(conflictError(conflict.vote, request.database))
           // A refusal counts only when this node refused, or when without the refusers no quorum is left
           // (a member still catching up may not know the database yet; it gets the write later).
           const rejected = local._tag === "Rejected" ? local : votes.find((v) => v.vote?._tag === "Rejected")?.vote

@@ -111,6 +111,27 @@ describe("commit-log GC and snapshots (simulation)", () => {
       )
     }))
 
+  scenario("a restarted node still knows what members pulled of its log (saved positions), and collects only that", (seed) =>
+    Effect.gen(function*() {
+      const cluster = yield* clusterWithRows(seed, gc(8000, 0), 10)
+      const pulled = BigInt(yield* count(cluster, 0, "SELECT max(seq) FROM __marmot_commit_log"))
+      yield* whileAdvancing(Effect.sleep("1500 millis")) // every member pulled it, and node 0 saved that
+      assert.strictEqual(yield* horizon(cluster, 0), 0n, "nothing is old enough yet: the restart comes first")
+      yield* cluster.network.partition([addressOf(0), addressOf(1)], [addressOf(2)])
+      yield* cluster.crash(0)
+      yield* cluster.restart(0)
+      yield* allAlive(cluster, [0, 1], 10_000)
+      yield* writeRows(cluster, 0, 11, 15)
+      // node 2 cannot pull from node 0 since its restart: only the saved position says what it has
+      yield* eventually("node 0 collects what node 2 pulled before the restart", Effect.map(horizon(cluster, 0), (h) => h >= pulled), 20_000)
+      for (let t = 0; t < 10; t++) {
+        yield* whileAdvancing(Effect.sleep("500 millis"))
+        assert.strictEqual(yield* horizon(cluster, 0), pulled, "node 0 keeps what node 2 has not pulled")
+      }
+      yield* cluster.network.heal
+      yield* eventually("node 2 catches up by the log", identical(cluster, cluster.indexes), 20_000)
+    }))
+
   scenario("a brand-new node joining a cluster that holds data gets it by snapshot and ends identical", (seed) =>
     Effect.gen(function*() {
       const cluster = yield* makeReplicationCluster({ size: 3, started: 2, seed })

@@ -3,7 +3,7 @@ import * as Hlc from "../../proto-schemas/src/Hlc.ts"
 import { nodeId } from "../../proto-schemas/src/NodeId.ts"
 import { RowChange, type RowVersion } from "../../proto-schemas/src/RowChange.ts"
 import { PrepareRequest, txnIdOf } from "../../proto-schemas/src/Transaction.ts"
-import { ddlKey, dmlKey } from "../../src/replication/IntentKey.ts"
+import { databaseKey, ddlKey, dmlKey } from "../../src/replication/IntentKey.ts"
 import { IntentTable } from "../../src/replication/Intents.ts"
 
 const hlc = Hlc.make(1000, 0, nodeId(1))
@@ -100,5 +100,24 @@ describe("IntentTable", () => {
     expect(intents.prepare(ddl(3, 2, "u"), 1, hlc, noneStored)._tag).toBe("Prepared")
     intents.release(a.txnId)
     expect(intents.prepare(ddl(4, 2, "t"), 2, hlc, noneStored)._tag).toBe("Prepared")
+  })
+
+  it("a database's DDL lock: schema changes of other tables wait for it; past the lease another takes it over", () => {
+    const intents = new IntentTable(10_000, 30_000)
+    const ddl = (wallMs: number, node: number, table: string) =>
+      new PrepareRequest({ ...request(wallMs, node), locks: [ddlKey(table), databaseKey("d")] })
+    const a = ddl(1, 1, "t")
+    expect(intents.prepare(a, 0, hlc, noneStored)._tag).toBe("Prepared")
+    intents.heartbeat(a.txnId, 15_000)
+    const refused = intents.prepare(ddl(2, 2, "u"), 20_000, hlc, noneStored)
+    expect(refused).toMatchObject({ _tag: "Conflict", reason: "intent", holder: a.txnId })
+    expect(refused._tag === "Conflict" && Buffer.from(refused.key).equals(databaseKey("d"))).toBe(true)
+    // a row write is no schema change: the lock does not stop it
+    expect(intents.prepare(request(3, 2, update(1n)), 20_000, hlc, noneStored)._tag).toBe("Prepared")
+    intents.heartbeat(a.txnId, 25_000) // the holder is alive, but its lease is over at 30 s
+    const b = ddl(4, 2, "u")
+    expect(intents.prepare(b, 30_001, hlc, noneStored)._tag).toBe("Prepared")
+    expect(intents.prepared(a.txnId)).toBeUndefined()
+    expect(intents.prepared(b.txnId)).toBeDefined()
   })
 })

@@ -204,7 +204,7 @@ describe("replication simulation", () => {
         coordinator: nodeId(9),
         startHlc: Hlc.make(1, 0, nodeId(9)),
         database: "app",
-        schemaVersion: 0,
+        schemaVersion: 1, // built on the schema appSchema made
         changes: upsert(5n, 99n, { before: 1n }).changes,
         consistency: "QUORUM"
       })
