@@ -110,16 +110,19 @@ export class SnapshotExports extends Context.Tag("marmot/replication/SnapshotExp
         removeDatabaseFiles(held.path)
       })
 
-    /** A copy of `database` another puller may still read from. */
-    const shareable = (database: string, now: number): Export | undefined => {
-      const handle = storage.get(database)
-      for (const held of exports.values()) {
-        if (held.database !== database || now - held.openedMs >= shareTtlMs) continue
-        if (handle !== undefined && held.offer.logSeq < logHorizon(handle)) continue
-        return held
-      }
-      return undefined
-    }
+    /** A copy of `database` another puller may still read from; unread copies GC has passed go. */
+    const shareable = (database: string, now: number) =>
+      Effect.gen(function*() {
+        const handle = storage.get(database)
+        let found: Export | undefined
+        for (const [id, held] of exports) {
+          if (held.database !== database) continue
+          const outdated = handle !== undefined && held.offer.logSeq < logHorizon(handle)
+          if (outdated && held.readers === 0) yield* discard(id)
+          else if (!outdated && now - held.openedMs < shareTtlMs) found ??= held
+        }
+        return found
+      })
 
     const take = (database: string) =>
       Effect.gen(function*() {
@@ -158,7 +161,7 @@ export class SnapshotExports extends Context.Tag("marmot/replication/SnapshotExp
           yield* Metric.increment(Metrics.snapshotExportsShared)
           return offer
         }
-        const shared = shareable(database, yield* nowMs)
+        const shared = yield* shareable(database, yield* nowMs)
         if (shared !== undefined) {
           shared.readers++
           yield* Metric.increment(Metrics.snapshotExportsShared)
