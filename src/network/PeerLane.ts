@@ -114,6 +114,7 @@ class LaneConnection {
       if (handshake.length <= nonceBytes) return
       if (handshake[nonceBytes] !== okByte) return this.close("refused by the peer")
       this.ready = true
+      socket.setTimeout(0)
       for (const f of this.waiting.splice(0)) socket.write(f)
       const rest = handshake.subarray(nonceBytes + 1)
       if (rest.length > 0) onFrames(rest)
@@ -262,8 +263,8 @@ export const layerSocket = (options: {
         const socket = options.tls === undefined
           ? net.connect({ host: parsed.host, port: parsed.port, noDelay: true })
           : tls.connect({ host: parsed.host, port: parsed.port, cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, minVersion: PeerTls.minVersion })
-        socket.setTimeout(openTimeoutMs, () => connection.close("connect timeout"))
-        socket.once(options.tls === undefined ? "connect" : "secureConnect", () => socket.setTimeout(0))
+        // Until the handshake is done: a peer that accepts but never answers (paused) is given up on.
+        socket.setTimeout(openTimeoutMs, () => connection.close("no handshake in time"))
         const connection = new LaneConnection(socket, secret)
         connections.set(address, connection)
         return connection

@@ -110,4 +110,29 @@ describe("PeerLane over TCP", () => {
       const client = yield* node(undefined)
       assert.strictEqual(text(yield* client.lane.call(server.peer, bytes("still here"), second)), "still here")
     }))
+
+  it.scopedLive("a peer that accepts the connection but never answers the handshake (paused) fails the call in about a second", () =>
+    Effect.gen(function*() {
+      const accepted: Array<net.Socket> = []
+      const silent = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          new Promise<net.Server>((resolve) => {
+            const s = net.createServer((socket) => void accepted.push(socket)).listen(0, "127.0.0.1", () => resolve(s))
+          })
+        ),
+        (s) =>
+          Effect.promise(() =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve())
+              for (const socket of accepted) socket.destroy()
+            })
+          )
+      )
+      const port = (silent.address() as net.AddressInfo).port
+      const client = yield* node("k")
+      const t0 = Date.now()
+      const exit = yield* Effect.exit(client.lane.call({ nodeId: nodeId(3), address: `127.0.0.1:${port}` }, bytes("x"), Duration.seconds(30)))
+      assert.deepStrictEqual(exit, Exit.fail(new PeerUnavailable({ nodeId: nodeId(3) })))
+      assert.isBelow(Date.now() - t0, 5000)
+    }))
 })
