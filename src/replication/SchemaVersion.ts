@@ -13,11 +13,20 @@ import type Database from "better-sqlite3"
 import { Conflict, type PrepareRequest, Rejected } from "../../proto-schemas/src/Transaction.ts"
 import { databaseKey } from "./IntentKey.ts"
 
+/** Read on every PREPARE and captured write: the statement is prepared once per connection. */
+const versionStatements = new WeakMap<Database.Database, Database.Statement>()
+
 export const schemaVersionOf = (db: Database.Database): number => {
   try {
-    const version = db.prepare("SELECT version FROM __marmot_schema_version WHERE id = 0").pluck().get()
+    let statement = versionStatements.get(db)
+    if (statement === undefined) {
+      statement = db.prepare("SELECT version FROM __marmot_schema_version WHERE id = 0").pluck()
+      versionStatements.set(db, statement)
+    }
+    const version = statement.get()
     return version === undefined || version === null ? 0 : Number(version)
   } catch {
+    versionStatements.delete(db) // the table may not exist yet, or the schema changed under the statement
     return 0 // a file from before schema versions: none applied through them
   }
 }
