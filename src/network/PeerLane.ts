@@ -61,7 +61,10 @@ const frame = (id: number, status: number, payload: Uint8Array): Buffer => {
   return out
 }
 
-/** Splits a byte stream into frames; `onFrame` gets views that stay valid (each frame is copied out). */
+/**
+ * Splits a byte stream into frames; `onFrame` gets a view of each payload, valid for good: socket
+ * chunks are fresh buffers that nothing reuses, and the codecs copy what they keep.
+ */
 const framer = (onFrame: (id: number, status: number, payload: Uint8Array) => void, onOversize: () => void) => {
   let buffered: Buffer = Buffer.alloc(0)
   return (chunk: Buffer) => {
@@ -72,7 +75,7 @@ const framer = (onFrame: (id: number, status: number, payload: Uint8Array) => vo
       if (buffered.length < 4 + length) break
       const id = buffered.readUInt32LE(4)
       const status = buffered[8]!
-      const payload = Uint8Array.prototype.slice.call(buffered, header, 4 + length)
+      const payload = buffered.subarray(header, 4 + length)
       buffered = buffered.subarray(4 + length)
       onFrame(id, status, payload)
     }
@@ -240,18 +243,13 @@ export const layerSocket = (options: {
       let handler: LaneHandler | undefined
       const refused = (remote: string, why: string) =>
         Runtime.runFork(runtime)(Effect.logWarning(`peer lane connection refused: ${why}`).pipe(Effect.annotateLogs({ remote })))
-      const accepted = new Set<net.Socket>()
-      options.listener.onLane((socket) => {
-        accepted.add(socket)
-        socket.once("close", () => accepted.delete(socket))
-        serveConnection(socket, expected, answerWith(runtime, () => handler), refused)
-      })
+      // Accepted connections belong to the listener, which ends them when it closes.
+      options.listener.onLane((socket) => serveConnection(socket, expected, answerWith(runtime, () => handler), refused))
 
       const connections = new Map<string, LaneConnection>()
       yield* Effect.addFinalizer(() =>
         Effect.sync(() => {
           for (const c of connections.values()) c.close("node stopping")
-          for (const s of accepted) s.destroy()
         })
       )
       const openTimeoutMs = options.openTimeoutMs ?? 1000
